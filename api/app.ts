@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import swaggerUi from 'swagger-ui-express';
+import type { Deps } from '../domain/context.js';
+import { checkReadiness } from '../domain/health.js';
+import { errorHandler, routeNotFound } from './http/errors.js';
+import { routerFor } from './http/mount.js';
+import { buildOpenApi } from './http/openapi.js';
+import type { Route } from './http/route.js';
+
+export const API_BASE = '/api/v1';
+
+/** The HTTP application of a process, without listen(): tests start it in-process. */
+export function createApp(deps: Deps, routes: Route[]): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+  app.use(express.json({ limit: '1mb' }));
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const readiness = await checkReadiness(deps);
+    res.status(readiness.ready ? 200 : 503).json(readiness);
+  });
+
+  const openApi = buildOpenApi(routes, API_BASE);
+  app.get(`${API_BASE}/openapi.json`, (_req, res) => {
+    res.json(openApi);
+  });
+  app.use('/docs', swaggerUi.serve, swaggerUi.setup(openApi));
+
+  app.use(API_BASE, routerFor(routes, deps));
+  app.use(routeNotFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

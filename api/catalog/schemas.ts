@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { SEAT_CATEGORIES } from '../../domain/layout.js';
+import { date, id, isoTimestamp, pageQuery, text, timestamp } from '../http/schemas.js';
+
+const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+
+/** IANA names only: PostgreSQL reads bare offsets like "+03:00" with the opposite sign. */
+export const timezone = z
+  .string()
+  .refine((value) => TIME_ZONES.has(value), 'must be an IANA time zone name such as Europe/Moscow')
+  .describe('IANA time zone; "the schedule for a date" means that date in this zone');
+
+export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as RUB');
+
+export const seatCategory = z.enum(SEAT_CATEGORIES);
+
+export const prices = z
+  .partialRecord(seatCategory, z.number().int().min(0).max(100_000_000))
+  .describe('Price per seat category in minor units (kopecks, cents)');
+
+const timestamps = { createdAt: isoTimestamp, updatedAt: isoTimestamp };
+
+// Cities
+
+export const cityFields = { name: text(1, 120) };
+export const city = z.object({ id: z.number(), ...cityFields, ...timestamps });
+
+// Cinemas
+
+export const cinemaFields = {
+  cityId: id,
+  name: text(1, 200),
+  address: text(1, 500).nullable().optional(),
+  timezone,
+  currency: currency.optional().describe('Defaults to RUB'),
+  defaultPrices: prices.optional().describe('Merged over the built-in defaults per category'),
+};
+export const cinema = z.object({
+  id: z.number(),
+  cityId: z.number(),
+  name: z.string(),
+  address: z.string().nullable(),
+  timezone: z.string(),
+  currency: z.string(),
+  defaultPrices: z.record(z.string(), z.number()),
+  ...timestamps,
+});
+
+// Halls and their layout
+
+export const layout = z
+  .strictObject({
+    rows: z
+      .array(
+        z.strictObject({
+          label: text(1, 8),
+          y: z.number().int().min(0).max(10_000).optional().describe('Drawing position; defaults to the row index'),
+          seats: z
+            .array(
+              z.strictObject({
+                number: z.number().int().min(1).max(10_000),
+                x: z
+                  .number()
+                  .int()
+                  .min(0)
+                  .max(10_000)
+                  .optional()
+                  .describe('Position in the row; defaults to right after the previous seat, so give x only after an aisle'),
+                category: seatCategory.optional().describe('Defaults to standard; a double seat is two positions wide'),
+              }),
+            )
+            .min(1)
+            .max(500),
+        }),
+      )
+      .min(1)
+      .max(200),
+  })
+  .describe('Rows of seats; a jump in x between neighbouring seats is an aisle');
+
+export const hallFields = { cinemaId: id, name: text(1, 120), layout };
+export const hall = z.object({
+  id: z.number(),
+  cinemaId: z.number(),
+  name: z.string(),
+  seatCount: z.number(),
+  ...timestamps,
+});
+export const hallWithLayout = hall.extend({
+  layout: z.object({
+    rows: z.array(
+      z.object({
+        id: z.number(),
+        label: z.string(),
+        y: z.number(),
+        seats: z.array(
+          z.object({ id: z.number(), number: z.number(), x: z.number(), width: z.number(), category: seatCategory }),
+        ),
+      }),
+    ),
+  }),
+});
+
+// Films
+
+export const filmFields = {
+  title: text(1, 300),
+  durationMinutes: z.number().int().min(1).max(600),
+  description: text(0, 5000).nullable().optional(),
+  ageRating: text(1, 10).nullable().optional(),
+};
+export const film = z.object({
+  id: z.number(),
+  title: z.string(),
+  durationMinutes: z.number(),
+  description: z.string().nullable(),
+  ageRating: z.string().nullable(),
+  ...timestamps,
+});
+
+// Showings
+
+export const showingFields = {
+  hallId: id,
+  filmId: id,
+  startsAt: timestamp.describe('ISO 8601 with an offset; the end follows from the film duration'),
+  prices: prices.optional().describe("Defaults to the cinema's prices for each seat category of the hall"),
+};
+export const showingFilters = {
+  ...pageQuery,
+  cityId: id.optional(),
+  cinemaId: id.optional(),
+  hallId: id.optional(),
+  filmId: id.optional(),
+  date: date.optional().describe("A calendar day in each cinema's own time zone"),
+  from: timestamp.optional().describe('Showings starting at or after this instant'),
+  to: timestamp.optional().describe('Showings starting before this instant'),
+};
+export const showing = z.object({
+  id: z.number(),
+  hallId: z.number(),
+  cinemaId: z.number(),
+  cityId: z.number(),
+  filmId: z.number(),
+  startsAt: isoTimestamp,
+  endsAt: isoTimestamp,
+  timezone: z.string(),
+  prices: z.record(z.string(), z.number()),
+  currency: z.string(),
+  status: z.enum(['scheduled', 'cancelled']),
+  cancelledAt: isoTimestamp.nullable(),
+  seatCount: z.number(),
+  freeSeats: z.number(),
+  ...timestamps,
+});
+
+// Schedule
+
+export const scheduleQuery = z.strictObject({
+  cityId: id,
+  date: date.describe("A calendar day in each cinema's own time zone"),
+  filmId: id.optional(),
+});
+export const schedule = z.object({
+  cityId: z.number(),
+  cityName: z.string(),
+  date: z.string(),
+  cinemas: z.array(
+    z.object({
+      cinemaId: z.number(),
+      name: z.string(),
+      address: z.string().nullable(),
+      timezone: z.string(),
+      films: z.array(
+        z.object({
+          filmId: z.number(),
+          title: z.string(),
+          durationMinutes: z.number(),
+          ageRating: z.string().nullable(),
+          showings: z.array(
+            z.object({
+              showingId: z.number(),
+              startsAt: isoTimestamp,
+              endsAt: isoTimestamp,
+              localStartTime: z.string().describe('HH:MM in the cinema time zone'),
+              hallId: z.number(),
+              hallName: z.string(),
+              prices: z.record(z.string(), z.number()),
+              currency: z.string(),
+              freeSeats: z.number(),
+            }),
+          ),
+        }),
+      ),
+    }),
+  ),
+});

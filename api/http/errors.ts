@@ -1,0 +1,65 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { DomainError, type ErrorCode } from '../../domain/errors.js';
+
+const STATUS_BY_CODE: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  MALFORMED_JSON: 400,
+  INVALID_CURSOR: 400,
+  INVALID_LAYOUT: 400,
+  PRICE_MISSING: 400,
+  SHOWING_IN_PAST: 400,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  ROUTE_NOT_FOUND: 404,
+  CITY_NOT_FOUND: 404,
+  CINEMA_NOT_FOUND: 404,
+  HALL_NOT_FOUND: 404,
+  FILM_NOT_FOUND: 404,
+  SHOWING_NOT_FOUND: 404,
+  CITY_NAME_TAKEN: 409,
+  HALL_NAME_TAKEN: 409,
+  CITY_HAS_CINEMAS: 409,
+  CINEMA_HAS_HALLS: 409,
+  HALL_HAS_SHOWINGS: 409,
+  FILM_HAS_SHOWINGS: 409,
+  SHOWING_HAS_TICKETS: 409,
+  SHOWING_HAS_ORDERS: 409,
+  SHOWING_OVERLAP: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+};
+
+export function statusOf(code: ErrorCode): number {
+  return STATUS_BY_CODE[code];
+}
+
+export const routeNotFound: RequestHandler = (req) => {
+  throw new DomainError('ROUTE_NOT_FOUND', `No route for ${req.method} ${req.path}`);
+};
+
+/** The one place errors become responses: known codes get their status, anything else a logged 500. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const known = asDomainError(error);
+    if (known) {
+      res.status(statusOf(known.code)).json({ error: { code: known.code, message: known.message, details: known.details } });
+      return;
+    }
+    log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal server error' } });
+  };
+}
+
+/** body-parser reports its refusals as errors with a `type`; they are the client's mistakes. */
+function asDomainError(error: unknown): DomainError | null {
+  if (error instanceof DomainError) return error;
+  const type = (error as { type?: string } | null)?.type;
+  if (type === 'entity.parse.failed') return new DomainError('MALFORMED_JSON', 'The request body is not valid JSON');
+  if (type === 'entity.too.large') return new DomainError('PAYLOAD_TOO_LARGE', 'The request body is too large');
+  if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
+    return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON');
+  }
+  return null;
+}

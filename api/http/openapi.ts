@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { statusOf } from './errors.js';
+import type { Route } from './route.js';
+import { errorBody } from './schemas.js';
+
+type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema>; required?: string[] };
+
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
+  const { $schema: _dialect, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as JsonSchema;
+  return rest;
+}
+
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
+  if (!schema) return [];
+  const object = jsonSchema(schema, 'input');
+  return Object.entries(object.properties ?? {}).map(([name, property]) => ({
+    name,
+    in: location,
+    required: location === 'path' || (object.required ?? []).includes(name),
+    ...(typeof property.description === 'string' ? { description: property.description } : {}),
+    schema: property,
+  }));
+}
+
+const errorResponse = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+
+/** OpenAPI 3.1 built from the very schemas that validate requests, so the two cannot drift apart. */
+export function buildOpenApi(routes: Route[], basePath: string) {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const route of routes) {
+    const path = basePath + route.path.replace(/:(\w+)/g, '{$1}');
+    const status = route.status ?? 200;
+    const errorStatuses = new Set([400, ...(route.admin ? [401, 403] : []), ...(route.errors ?? []).map(statusOf)]);
+    paths[path] ??= {};
+    paths[path][route.method] = {
+      operationId: `${route.method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
+      summary: route.summary,
+      tags: [route.tag],
+      ...(route.admin ? { security: [{ adminToken: [] }] } : {}),
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      ...(route.body
+        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
+        : {}),
+      responses: {
+        [status]: {
+          description: 'Success',
+          ...(route.response && status !== 204 ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } } : {}),
+        },
+        ...Object.fromEntries([...errorStatuses].sort().map((code) => [code, errorResponse])),
+      },
+    };
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Cinema booking API',
+      version: '1.0.0',
+      description: 'Cities, cinemas, halls with seat layouts, films, showings, schedule. Errors carry a stable `code`.',
+    },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      schemas: { Error: jsonSchema(errorBody, 'output') },
+      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment' } },
+    },
+  };
+}

@@ -1,0 +1,28 @@
+import type { RequestHandler } from 'express';
+import { z } from 'zod';
+import { DomainError } from '../../domain/errors.js';
+
+const PARTS = ['params', 'query', 'body'] as const;
+type Part = (typeof PARTS)[number];
+const noQuery = z.strictObject({});
+
+/**
+ * Parses params, query and body with the route's zod schemas and stores the parsed values in
+ * res.locals.input. Every problem in every part is reported at once, so a client fixes them in one go.
+ */
+export function validate(schemas: Partial<Record<Part, z.ZodType>>): RequestHandler {
+  return (req, res, next) => {
+    const input: Partial<Record<Part, unknown>> = {};
+    const problems: { in: Part; path: string; message: string }[] = [];
+    for (const part of PARTS) {
+      const schema = schemas[part] ?? (part === 'query' ? noQuery : undefined);
+      if (!schema) continue;
+      const result = schema.safeParse(req[part] ?? (part === 'body' ? {} : undefined));
+      if (result.success) input[part] = result.data;
+      else problems.push(...result.error.issues.map((issue) => ({ in: part, path: issue.path.join('.'), message: issue.message })));
+    }
+    if (problems.length > 0) throw new DomainError('VALIDATION_FAILED', 'The request is not valid', problems);
+    res.locals.input = input;
+    next();
+  };
+}

@@ -1,0 +1,8 @@
+import { catalogRoutes } from './catalog/routes.js';
+import type { Route } from './http/route.js';
+
+/** The HTTP surface each HTTP role serves; a process running several roles serves their union. */
+export const routesByRole: Record<'catalog' | 'tickets', Route[]> = {
+  catalog: catalogRoutes,
+  tickets: [],
+};

@@ -1,0 +1,19 @@
+import type { Knex } from 'knex';
+import type { Db } from './connection.js';
+import * as catalogAndOrders from './migrations/001_catalog_and_orders.js';
+
+// Listed statically so the same migrations run from TypeScript sources (tests) and from dist/.
+const MIGRATIONS: Record<string, Knex.Migration> = {
+  '001_catalog_and_orders': catalogAndOrders,
+};
+
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(MIGRATIONS),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => MIGRATIONS[name]!,
+};
+
+export async function migrateToLatest(db: Db): Promise<string[]> {
+  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+  return applied;
+}

@@ -1,0 +1,22 @@
+import { filmsRepository, type FilmWrite } from '../../db/repositories/films.js';
+import type { Deps } from '../context.js';
+import { DomainError, foundOr } from '../errors.js';
+import { paginate, type PageRequest } from '../pagination.js';
+import { translateViolations } from '../violations.js';
+
+export const listFilms = ({ db }: Deps, page: PageRequest) => paginate(page, (keyset) => filmsRepository.list(db, keyset));
+
+export const getFilm = async ({ db }: Deps, id: number) => foundOr(await filmsRepository.get(db, id), 'FILM_NOT_FOUND', 'Film', id);
+
+export const createFilm = ({ db }: Deps, film: FilmWrite) => filmsRepository.insert(db, film);
+
+/** A new duration applies to showings created afterwards; existing showings keep their times. */
+export const updateFilm = async ({ db }: Deps, id: number, changes: Partial<FilmWrite>) =>
+  foundOr(await filmsRepository.update(db, id, changes), 'FILM_NOT_FOUND', 'Film', id);
+
+export const deleteFilm = async ({ db }: Deps, id: number) => {
+  const deleted = await translateViolations(() => filmsRepository.delete(db, id), {
+    showings_film_id_fkey: () => new DomainError('FILM_HAS_SHOWINGS', `Film ${id} still has showings`),
+  });
+  if (!deleted) foundOr(undefined, 'FILM_NOT_FOUND', 'Film', id);
+};

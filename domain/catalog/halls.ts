@@ -1,0 +1,62 @@
+import { hallsRepository } from '../../db/repositories/halls.js';
+import type { Deps } from '../context.js';
+import { DomainError, foundOr } from '../errors.js';
+import { countSeats, normalizeLayout, type LayoutInput } from '../layout.js';
+import { paginate, type PageRequest } from '../pagination.js';
+import { translateViolations } from '../violations.js';
+
+const hallViolations = (name: string | undefined, cinemaId?: number) => ({
+  halls_name_key: () => new DomainError('HALL_NAME_TAKEN', `The cinema has a hall named "${name}" already`),
+  halls_cinema_id_fkey: () => new DomainError('CINEMA_NOT_FOUND', `Cinema ${cinemaId} does not exist`),
+});
+
+const hallHasShowings = (id: number) =>
+  new DomainError('HALL_HAS_SHOWINGS', `Hall ${id} has showings; its seats can no longer change or disappear`);
+
+export const listHalls = ({ db }: Deps, page: PageRequest & { cinemaId?: number }) =>
+  paginate(page, (keyset) => hallsRepository.list(db, { ...keyset, filter: { cinemaId: page.cinemaId } }));
+
+/** The hall with its drawable layout: rows with labels and positions, seats with ids and categories. */
+export const getHall = async ({ db }: Deps, id: number) => {
+  const hall = foundOr(await hallsRepository.get(db, id), 'HALL_NOT_FOUND', 'Hall', id);
+  return { ...hall, layout: { rows: await hallsRepository.layout(db, id) } };
+};
+
+export const createHall = async (deps: Deps, input: { cinemaId: number; name: string; layout: LayoutInput }) => {
+  const rows = normalizeLayout(input.layout);
+  const seatCount = countSeats(rows);
+  const hall = await deps.db.transaction((trx) =>
+    translateViolations(async () => {
+      const created = await hallsRepository.insert(trx, { cinemaId: input.cinemaId, name: input.name, seatCount });
+      await hallsRepository.replaceLayout(trx, created.id, rows);
+      return created;
+    }, hallViolations(input.name, input.cinemaId)),
+  );
+  return getHall(deps, hall.id);
+};
+
+/**
+ * A layout may change only while no showing uses the hall: tickets point at seats. The hall row is
+ * locked first, which also holds off a showing being created for it meanwhile (its foreign key check).
+ */
+export const updateHall = async (deps: Deps, id: number, changes: { name?: string; layout?: LayoutInput }) => {
+  const rows = changes.layout && normalizeLayout(changes.layout);
+  await deps.db.transaction((trx) =>
+    translateViolations(async () => {
+      foundOr(await hallsRepository.lockForUpdate(trx, id), 'HALL_NOT_FOUND', 'Hall', id);
+      if (rows) {
+        if (await hallsRepository.hasShowings(trx, id)) throw hallHasShowings(id);
+        await hallsRepository.replaceLayout(trx, id, rows);
+      }
+      await hallsRepository.update(trx, id, { name: changes.name, seatCount: rows && countSeats(rows) });
+    }, hallViolations(changes.name)),
+  );
+  return getHall(deps, id);
+};
+
+export const deleteHall = async ({ db }: Deps, id: number) => {
+  const deleted = await translateViolations(() => hallsRepository.delete(db, id), {
+    showings_hall_id_fkey: () => hallHasShowings(id),
+  });
+  if (!deleted) foundOr(undefined, 'HALL_NOT_FOUND', 'Hall', id);
+};

@@ -1,0 +1,119 @@
+import type { Prices } from '../../db/repositories/cinemas.js';
+import { cinemasRepository } from '../../db/repositories/cinemas.js';
+import { filmsRepository } from '../../db/repositories/films.js';
+import { hallsRepository } from '../../db/repositories/halls.js';
+import { showingsRepository, type ShowingFilter, type ShowingRow } from '../../db/repositories/showings.js';
+import type { Db } from '../../db/connection.js';
+import type { Deps } from '../context.js';
+import { DomainError, foundOr } from '../errors.js';
+import { paginate, type PageRequest } from '../pagination.js';
+import { translateViolations } from '../violations.js';
+
+const MINUTE = 60_000;
+
+export type Showing = ShowingRow & { freeSeats: number; status: 'scheduled' | 'cancelled' };
+
+async function withFreeSeats(db: Db, rows: ShowingRow[]): Promise<Showing[]> {
+  const taken = await showingsRepository.takenSeatCounts(db, rows.map((row) => row.id));
+  return rows.map((row) => ({
+    ...row,
+    status: row.cancelledAt ? 'cancelled' : 'scheduled',
+    freeSeats: row.seatCount - (taken.get(row.id) ?? 0),
+  }));
+}
+
+/** Keeps exactly the hall's categories; a category the hall has but no price covers is refused. */
+function pricesForHall(categories: string[], offered: Prices): Prices {
+  const missing = categories.filter((category) => offered[category] === undefined);
+  if (missing.length > 0) {
+    throw new DomainError('PRICE_MISSING', `No price for seat categories: ${missing.join(', ')}`, { missing });
+  }
+  return Object.fromEntries(categories.map((category) => [category, offered[category]!]));
+}
+
+function showingTimes(startsAt: Date, durationMinutes: number, cleaningGapMinutes: number) {
+  if (startsAt.getTime() <= Date.now()) throw new DomainError('SHOWING_IN_PAST', 'A showing must start in the future');
+  const endsAt = new Date(startsAt.getTime() + durationMinutes * MINUTE);
+  return { startsAt, endsAt, blockedUntil: new Date(endsAt.getTime() + cleaningGapMinutes * MINUTE) };
+}
+
+function showingViolations(db: Db, times: { hallId: number; startsAt: Date; blockedUntil: Date; exceptId?: number }) {
+  return {
+    showings_no_overlap: async () =>
+      new DomainError('SHOWING_OVERLAP', `Hall ${times.hallId} is busy then (showing times include the cleaning gap)`, {
+        overlappingShowingIds: await showingsRepository.overlapping(db, times),
+      }),
+    showings_hall_id_fkey: () => new DomainError('HALL_NOT_FOUND', `Hall ${times.hallId} does not exist`),
+    showings_film_id_fkey: () => new DomainError('FILM_NOT_FOUND', 'The film does not exist'),
+  };
+}
+
+export const listShowings = async ({ db }: Deps, request: PageRequest & ShowingFilter) => {
+  const page = await paginate(
+    request,
+    (keyset) => showingsRepository.list(db, { ...keyset, filter: request }),
+    (row) => row.startsAt.toISOString(),
+  );
+  return { ...page, data: await withFreeSeats(db, page.data) };
+};
+
+export const getShowing = async ({ db }: Deps, id: number): Promise<Showing> => {
+  const row = foundOr(await showingsRepository.get(db, id), 'SHOWING_NOT_FOUND', 'Showing', id);
+  const [showing] = await withFreeSeats(db, [row]);
+  return showing!;
+};
+
+/** The end follows from the film's length; prices default to the cinema's, per seat category of the hall. */
+export const createShowing = async (deps: Deps, input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices }) => {
+  const { db, config } = deps;
+  const film = foundOr(await filmsRepository.get(db, input.filmId), 'FILM_NOT_FOUND', 'Film', input.filmId);
+  const hall = foundOr(await hallsRepository.get(db, input.hallId), 'HALL_NOT_FOUND', 'Hall', input.hallId);
+  const cinema = foundOr(await cinemasRepository.get(db, hall.cinemaId), 'CINEMA_NOT_FOUND', 'Cinema', hall.cinemaId);
+  const times = showingTimes(input.startsAt, film.durationMinutes, config.CLEANING_GAP_MINUTES);
+  const prices = pricesForHall(await hallsRepository.categories(db, hall.id), { ...cinema.defaultPrices, ...input.prices });
+  const id = await translateViolations(
+    () => showingsRepository.insert(db, { hallId: hall.id, filmId: film.id, ...times, prices, currency: cinema.currency }),
+    showingViolations(db, { hallId: hall.id, ...times }),
+  );
+  return getShowing(deps, id);
+};
+
+/**
+ * Prices may change at any time (they apply to orders placed afterwards). Time and film may change
+ * only while no seat is held or sold, since buyers chose the showing by them.
+ */
+export const updateShowing = async (
+  deps: Deps,
+  id: number,
+  changes: { startsAt?: Date; filmId?: number; prices?: Prices },
+) => {
+  await deps.db.transaction(async (trx) => {
+    foundOr(await showingsRepository.lockForUpdate(trx, id), 'SHOWING_NOT_FOUND', 'Showing', id);
+    const current = (await showingsRepository.get(trx, id))!;
+    const prices = changes.prices && pricesForHall(Object.keys(current.prices), { ...current.prices, ...changes.prices });
+    const moves = changes.startsAt !== undefined || changes.filmId !== undefined;
+    if (!moves) {
+      await showingsRepository.update(trx, id, { prices });
+      return;
+    }
+    if (await showingsRepository.hasActiveTickets(trx, id)) {
+      throw new DomainError('SHOWING_HAS_TICKETS', `Showing ${id} has tickets; its time and film can no longer change`);
+    }
+    const filmId = changes.filmId ?? current.filmId;
+    const film = foundOr(await filmsRepository.get(trx, filmId), 'FILM_NOT_FOUND', 'Film', filmId);
+    const times = showingTimes(changes.startsAt ?? current.startsAt, film.durationMinutes, deps.config.CLEANING_GAP_MINUTES);
+    await translateViolations(
+      () => showingsRepository.update(trx, id, { filmId, prices, ...times }),
+      showingViolations(deps.db, { hallId: current.hallId, ...times, exceptId: id }),
+    );
+  });
+  return getShowing(deps, id);
+};
+
+export const deleteShowing = async ({ db }: Deps, id: number) => {
+  const deleted = await translateViolations(() => showingsRepository.delete(db, id), {
+    orders_showing_id_fkey: () =>
+      new DomainError('SHOWING_HAS_ORDERS', `Showing ${id} has orders; cancel the showing instead of deleting it`),
+  });
+  if (!deleted) foundOr(undefined, 'SHOWING_NOT_FOUND', 'Showing', id);
+};

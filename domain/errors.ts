@@ -1,0 +1,50 @@
+/**
+ * Expected failures carry a stable, machine-readable code. Clients branch on the code,
+ * so codes are never renamed; the HTTP layer alone decides which status each one maps to.
+ */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'MALFORMED_JSON',
+  'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'ROUTE_NOT_FOUND',
+  'CITY_NOT_FOUND',
+  'CINEMA_NOT_FOUND',
+  'HALL_NOT_FOUND',
+  'FILM_NOT_FOUND',
+  'SHOWING_NOT_FOUND',
+  'CITY_NAME_TAKEN',
+  'HALL_NAME_TAKEN',
+  'CITY_HAS_CINEMAS',
+  'CINEMA_HAS_HALLS',
+  'HALL_HAS_SHOWINGS',
+  'FILM_HAS_SHOWINGS',
+  'SHOWING_HAS_TICKETS',
+  'SHOWING_HAS_ORDERS',
+  'SHOWING_OVERLAP',
+  'SHOWING_IN_PAST',
+  'PRICE_MISSING',
+  'INVALID_LAYOUT',
+  'INVALID_CURSOR',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+/** Returns the row, or throws the entity's NOT_FOUND error. */
+export function foundOr<T>(row: T | undefined, code: ErrorCode & `${string}_NOT_FOUND`, what: string, id: number | string): T {
+  if (row === undefined) throw new DomainError(code, `${what} ${id} does not exist`);
+  return row;
+}

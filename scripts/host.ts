@@ -1,0 +1,61 @@
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
+import { createApp } from '../api/app.js';
+import { routesByRole } from '../api/roles.js';
+import { connectDatabase } from '../db/connection.js';
+import { connectRedis } from '../db/redis.js';
+import type { Config } from '../domain/config.js';
+import type { Deps } from '../domain/context.js';
+import { createLogger } from '../domain/logger.js';
+
+export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<void> };
+
+/**
+ * Runs the roles named in config.ROLES in this process: one HTTP server (health, readiness, and the
+ * routes of every HTTP role), plus whatever background work the other roles bring.
+ */
+export async function runRoles(config: Config): Promise<RunningProcess> {
+  const log = createLogger(config, { roles: config.ROLES.join(',') });
+  const deps: Deps = {
+    db: connectDatabase(config.DATABASE_URL, config.DB_POOL_MAX),
+    redis: connectRedis(config.REDIS_URL),
+    config,
+    log,
+  };
+  const routes = config.ROLES.flatMap((role) => (role === 'catalog' || role === 'tickets' ? routesByRole[role] : []));
+  const server = createServer(createApp(deps, routes));
+  server.keepAliveTimeout = 65_000;
+  server.listen(config.PORT);
+  await once(server, 'listening');
+  log.info({ port: (server.address() as { port: number }).port }, 'listening');
+
+  const stop = async () => {
+    server.closeIdleConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await Promise.allSettled([deps.db.destroy(), deps.redis.quit()]);
+  };
+  return { server, deps, stop };
+}
+
+/** SIGTERM/SIGINT: stop taking work, finish what is in flight, then exit; a hard deadline backs it up. */
+export function stopOnSignals(running: RunningProcess, timeoutMs: number): void {
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    running.deps.log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      running.deps.log.error('shutdown timed out; exiting');
+      process.exit(1);
+    }, timeoutMs).unref();
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        running.deps.log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+}
