@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Deps } from '../../domain/context.js';
 import type { ErrorCode } from '../../domain/errors.js';
 
