@@ -1,8 +1,9 @@
 import { catalogRoutes } from './catalog/routes.js';
 import type { Route } from './http/route.js';
+import { orderRoutes, showingSalesRoutes } from './orders/routes.js';
 
 /** The HTTP surface each HTTP role serves; a process running several roles serves their union. */
 export const routesByRole: Record<'catalog' | 'tickets', Route[]> = {
   catalog: catalogRoutes,
-  tickets: [],
+  tickets: [...orderRoutes, ...showingSalesRoutes],
 };

@@ -24,6 +24,23 @@ const configSchema = z.object({
   CLEANING_GAP_MINUTES: z.coerce.number().int().min(0).max(240).default(15),
   SEED_WHEN_EMPTY: booleanFlag.default(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  ORDER_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters').default('dev-order-token-secret-change-me'),
+  ALLOCATION_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
+  ALLOCATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  /** How long a crashed worker's job may block its partition: lock duration, then the stalled check. */
+  ALLOCATION_LOCK_MS: z.coerce.number().int().min(500).default(10_000),
+  ALLOCATION_STALLED_CHECK_MS: z.coerce.number().int().min(200).default(5_000),
+  /** Inserts of orders arriving within this window share one multi-row INSERT. */
+  ORDER_INSERT_WINDOW_MS: z.coerce.number().min(0).max(50).default(2),
+  HOLD_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
+  /** Until the payment saga exists, a held order may be confirmed straight away. */
+  CONFIRM_WITHOUT_PAYMENT: booleanFlag.default(true),
+  /** Orders still queued after this long get their partition woken again (lost wake-up, Redis wiped). */
+  REQUEUE_AFTER_MS: z.coerce.number().int().min(100).default(3_000),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
+  MAX_SEATS_PER_ORDER: z.coerce.number().int().min(1).max(10).default(10),
+  /** Longest `Prefer: wait=N` a client may ask for, in seconds. */
+  MAX_DECISION_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
 });
 
 export type Config = z.output<typeof configSchema>;
@@ -37,8 +54,9 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  if (result.data.NODE_ENV === 'production' && env.ADMIN_TOKEN === undefined) {
-    throw new ConfigError('Invalid configuration:\n  ADMIN_TOKEN: required in production');
+  const missingSecrets = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET'].filter((name) => env[name] === undefined);
+  if (result.data.NODE_ENV === 'production' && missingSecrets.length > 0) {
+    throw new ConfigError(`Invalid configuration:\n${missingSecrets.map((name) => `  ${name}: required in production`).join('\n')}`);
   }
   return result.data;
 }

@@ -28,6 +28,13 @@ export const ERROR_CODES = [
   'PRICE_MISSING',
   'INVALID_LAYOUT',
   'INVALID_CURSOR',
+  'ORDER_NOT_FOUND',
+  'SHOWING_NOT_ON_SALE',
+  'SEAT_NOT_IN_HALL',
+  'DUPLICATE_SEATS',
+  'TOO_MANY_SEATS',
+  'IDEMPOTENCY_KEY_REQUIRED',
+  'IDEMPOTENCY_KEY_REUSED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

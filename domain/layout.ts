@@ -69,7 +69,11 @@ export function normalizeLayout(input: LayoutInput): LayoutRow[] {
   if (seatCount === 0) problems.push({ path: ['rows'], message: 'a hall needs at least one seat' });
   if (seatCount > MAX_SEATS_PER_HALL) problems.push({ path: ['rows'], message: `at most ${MAX_SEATS_PER_HALL} seats per hall` });
 
-  if (problems.length > 0) throw new DomainError('INVALID_LAYOUT', 'The seat layout is not valid', problems);
+  if (problems.length > 0) {
+    // Reported like VALIDATION_FAILED's details: the place in the request body as a dotted path.
+    const details = problems.map(({ path, message }) => ({ in: 'body', path: ['layout', ...path].join('.'), message }));
+    throw new DomainError('INVALID_LAYOUT', 'The seat layout is not valid', details);
+  }
   return rows.sort((a, b) => a.y - b.y);
 }
 

@@ -2,11 +2,11 @@ import { createServer, type Server } from 'node:http';
 import { once } from 'node:events';
 import { createApp } from '../api/app.js';
 import { routesByRole } from '../api/roles.js';
-import { connectDatabase } from '../db/connection.js';
-import { connectRedis } from '../db/redis.js';
 import type { Config } from '../domain/config.js';
 import type { Deps } from '../domain/context.js';
+import { closeDeps, createDeps } from '../domain/deps.js';
 import { createLogger } from '../domain/logger.js';
+import { startWorkers } from '../workers/role.js';
 
 export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<void> };
 
@@ -16,12 +16,7 @@ export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<v
  */
 export async function runRoles(config: Config): Promise<RunningProcess> {
   const log = createLogger(config, { roles: config.ROLES.join(',') });
-  const deps: Deps = {
-    db: connectDatabase(config.DATABASE_URL, config.DB_POOL_MAX),
-    redis: connectRedis(config.REDIS_URL),
-    config,
-    log,
-  };
+  const deps = createDeps(config, log);
   const routes = config.ROLES.flatMap((role) => (role === 'catalog' || role === 'tickets' ? routesByRole[role] : []));
   const server = createServer(createApp(deps, routes));
   server.keepAliveTimeout = 65_000;
@@ -29,10 +24,12 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
   await once(server, 'listening');
   log.info({ port: (server.address() as { port: number }).port }, 'listening');
 
+  const stopWorkers = config.ROLES.includes('workers') ? await startWorkers(deps) : async () => {};
+
   const stop = async () => {
     server.closeIdleConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-    await Promise.allSettled([deps.db.destroy(), deps.redis.quit()]);
+    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), stopWorkers()]);
+    await closeDeps(deps);
   };
   return { server, deps, stop };
 }

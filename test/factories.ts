@@ -10,16 +10,20 @@ async function created<T>(path: string, body: object): Promise<T> {
   return response.body;
 }
 
+/** Any field the API accepts; tests also send wrong ones on purpose. */
+export type Overrides = Record<string, unknown> | object;
+const field = <T>(overrides: Overrides, name: string) => (overrides as Record<string, T | undefined>)[name];
+
 export type City = { id: number; name: string };
 export type Cinema = { id: number; cityId: number; timezone: string };
 export type Hall = { id: number; cinemaId: number; seatCount: number; layout: { rows: { label: string; seats: { id: number; number: number; x: number; category: string }[] }[] } };
 export type Film = { id: number; durationMinutes: number };
-export type Showing = { id: number; hallId: number; filmId: number; startsAt: string; endsAt: string; prices: Record<string, number> };
+export type Showing = { id: number; hallId: number; filmId: number; startsAt: string; endsAt: string; prices: Record<string, number>; freeSeats: number };
 
-export const makeCity = (overrides: object = {}) => created<City>('/api/v1/cities', { name: `City ${next()}`, ...overrides });
+export const makeCity = (overrides: Overrides = {}) => created<City>('/api/v1/cities', { name: `City ${next()}`, ...overrides });
 
-export async function makeCinema(overrides: { cityId?: number; timezone?: string } & object = {}) {
-  const cityId = overrides.cityId ?? (await makeCity()).id;
+export async function makeCinema(overrides: Overrides = {}) {
+  const cityId = field<number>(overrides, 'cityId') ?? (await makeCity()).id;
   return created<Cinema>('/api/v1/cinemas', { name: `Cinema ${next()}`, timezone: 'Europe/Moscow', ...overrides, cityId });
 }
 
@@ -36,19 +40,19 @@ export function smallLayout(seatsPerRow = 4) {
   return { rows: [row('A'), row('B'), row('C', 'vip')] };
 }
 
-export async function makeHall(overrides: { cinemaId?: number; layout?: object } & object = {}) {
-  const cinemaId = overrides.cinemaId ?? (await makeCinema()).id;
+export async function makeHall(overrides: Overrides = {}) {
+  const cinemaId = field<number>(overrides, 'cinemaId') ?? (await makeCinema()).id;
   return created<Hall>('/api/v1/halls', { name: `Hall ${next()}`, layout: smallLayout(), ...overrides, cinemaId });
 }
 
-export const makeFilm = (overrides: object = {}) =>
+export const makeFilm = (overrides: Overrides = {}) =>
   created<Film>('/api/v1/films', { title: `Film ${next()}`, durationMinutes: 100, ...overrides });
 
 const DAY = 86_400_000;
 
-export async function makeShowing(overrides: { hallId?: number; filmId?: number; startsAt?: string } & object = {}) {
-  const hallId = overrides.hallId ?? (await makeHall()).id;
-  const filmId = overrides.filmId ?? (await makeFilm()).id;
-  const startsAt = overrides.startsAt ?? new Date(Date.now() + DAY).toISOString();
+export async function makeShowing(overrides: Overrides = {}) {
+  const hallId = field<number>(overrides, 'hallId') ?? (await makeHall()).id;
+  const filmId = field<number>(overrides, 'filmId') ?? (await makeFilm()).id;
+  const startsAt = field<string>(overrides, 'startsAt') ?? new Date(Date.now() + DAY).toISOString();
   return created<Showing>('/api/v1/showings', { ...overrides, hallId, filmId, startsAt });
 }

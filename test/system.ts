@@ -1,14 +1,16 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { createApp } from '../api/app.js';
 import { routesByRole } from '../api/roles.js';
-import { connectDatabase, dropDatabase, ensureDatabase } from '../db/connection.js';
+import { dropDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { connectRedis } from '../db/redis.js';
 import { parseConfig, type Config } from '../domain/config.js';
 import type { Deps } from '../domain/context.js';
+import { closeDeps, createDeps } from '../domain/deps.js';
 import { createLogger } from '../domain/logger.js';
+import { startWorkers } from '../workers/role.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -28,7 +30,66 @@ function testConfig(): Config {
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SEED_WHEN_EMPTY: 'false',
+    // Fast recovery, so crash and lost-wake-up tests finish in seconds.
+    ALLOCATION_LOCK_MS: '2000',
+    ALLOCATION_STALLED_CHECK_MS: '1000',
+    SWEEP_INTERVAL_MS: '300',
+    REQUEUE_AFTER_MS: '1000',
   });
+}
+
+/** The environment a child process needs to join this test run (same database, same Redis prefix). */
+export async function testEnvironment(overrides: Record<string, string> = {}): Promise<NodeJS.ProcessEnv> {
+  const { config } = await testSystem();
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL,
+    REDIS_PREFIX: config.REDIS_PREFIX,
+    ADMIN_TOKEN,
+    ORDER_TOKEN_SECRET: config.ORDER_TOKEN_SECRET,
+    LOG_LEVEL: 'info',
+    SEED_WHEN_EMPTY: 'false',
+    PORT: '0',
+    ALLOCATION_LOCK_MS: String(config.ALLOCATION_LOCK_MS),
+    ALLOCATION_STALLED_CHECK_MS: String(config.ALLOCATION_STALLED_CHECK_MS),
+    SWEEP_INTERVAL_MS: String(config.SWEEP_INTERVAL_MS),
+    REQUEUE_AFTER_MS: String(config.REQUEUE_AFTER_MS),
+    CONFIRM_WITHOUT_PAYMENT: String(config.CONFIRM_WITHOUT_PAYMENT),
+    ...overrides,
+  };
+}
+
+/**
+ * Starts `scripts/start.ts` as a separate process with the given roles, joined to this test run,
+ * and resolves once it logged `readyLine`. The caller kills it (SIGKILL to simulate a crash).
+ */
+export async function spawnProcess(roles: string, readyLine: string, overrides: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    env: await testEnvironment({ ROLES: roles, ...overrides }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`process with ${roles} did not start:\n${output}`)), 20_000);
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes(readyLine)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`process with ${roles} exited (${code}):\n${output}`)));
+  });
+  return child;
+}
+
+/** Runs the workers role inside the test process; returns its graceful stop. */
+export async function startTestWorkers(): Promise<() => Promise<void>> {
+  const { deps } = await testSystem();
+  return startWorkers(deps);
 }
 
 export type TestSystem = { config: Config; deps: Deps; server: Server; baseUrl: string };
@@ -38,12 +99,7 @@ let system: Promise<TestSystem> | undefined;
 async function start(): Promise<TestSystem> {
   const config = testConfig();
   await ensureDatabase(config.DATABASE_URL);
-  const deps: Deps = {
-    db: connectDatabase(config.DATABASE_URL, 10),
-    redis: connectRedis(config.REDIS_URL),
-    config,
-    log: createLogger(config),
-  };
+  const deps = createDeps(config, createLogger(config), 10);
   await migrateToLatest(deps.db);
   const server = createServer(createApp(deps, [...routesByRole.catalog, ...routesByRole.tickets]));
   server.listen(0, '127.0.0.1');
@@ -65,8 +121,7 @@ export async function closeTestSystem(): Promise<void> {
   await new Promise((resolve) => server.close(resolve));
   const keys = await deps.redis.keys(`${config.REDIS_PREFIX}*`);
   if (keys.length > 0) await deps.redis.del(...keys);
-  await deps.redis.quit();
-  await deps.db.destroy();
+  await closeDeps(deps);
   await dropDatabase(config.DATABASE_URL);
   system = undefined;
 }

@@ -10,7 +10,7 @@ import type { Deps } from '../../domain/context.js';
 import type { ErrorCode } from '../../domain/errors.js';
 import type { PageRequest } from '../../domain/pagination.js';
 import { defineRoute, type Route } from '../http/route.js';
-import { idParams, page, pageQuery } from '../http/schemas.js';
+import { id, idParams, page, pageQuery } from '../http/schemas.js';
 import { crudRoutes } from './crud-routes.js';
 import * as schemas from './schemas.js';
 
@@ -74,7 +74,7 @@ export const catalogRoutes: Route[] = [
     noun: 'cinema',
     entity: schemas.cinema,
     fields: schemas.cinemaFields,
-    filters: { cityId: schemas.cinemaFields.cityId.optional() },
+    filters: { cityId: id.optional() },
     notFound: 'CINEMA_NOT_FOUND',
     writeErrors: ['CITY_NOT_FOUND'],
     deleteErrors: ['CINEMA_HAS_HALLS'],
@@ -111,7 +111,7 @@ export const catalogRoutes: Route[] = [
     detail: schemas.hallWithLayout,
     fields: schemas.hallFields,
     patchFields: { name: schemas.hallFields.name, layout: schemas.hallFields.layout },
-    filters: { cinemaId: schemas.hallFields.cinemaId.optional() },
+    filters: { cinemaId: id.optional() },
     notFound: 'HALL_NOT_FOUND',
     writeErrors: ['CINEMA_NOT_FOUND', 'HALL_NAME_TAKEN', 'INVALID_LAYOUT', 'HALL_HAS_SHOWINGS'],
     deleteErrors: ['HALL_HAS_SHOWINGS'],

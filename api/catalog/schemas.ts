@@ -1,13 +1,25 @@
 import { z } from 'zod';
 import { SEAT_CATEGORIES } from '../../domain/layout.js';
-import { date, id, isoTimestamp, pageQuery, text, timestamp } from '../http/schemas.js';
+import { date, id, isoTimestamp, pageQuery, refId, text, timestamp } from '../http/schemas.js';
 
-const TIME_ZONES = new Set([...Intl.supportedValuesOf('timeZone'), 'UTC']);
+/**
+ * Any name the time zone database knows, aliases included: Intl.supportedValuesOf lists only ICU's
+ * canonical spellings, which leaves out current IANA names such as Asia/Kolkata or Europe/Kyiv.
+ */
+function isZoneName(value: string): boolean {
+  if (!/^[A-Za-z][A-Za-z0-9_+-]*(\/[A-Za-z0-9_+-]+)*$/.test(value)) return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** IANA names only: PostgreSQL reads bare offsets like "+03:00" with the opposite sign. */
 export const timezone = z
   .string()
-  .refine((value) => TIME_ZONES.has(value), 'must be an IANA time zone name such as Europe/Moscow')
+  .refine(isZoneName, 'must be an IANA time zone name such as Europe/Moscow')
   .describe('IANA time zone; "the schedule for a date" means that date in this zone');
 
 export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as RUB');
@@ -28,7 +40,7 @@ export const city = z.object({ id: z.number(), ...cityFields, ...timestamps });
 // Cinemas
 
 export const cinemaFields = {
-  cityId: id,
+  cityId: refId,
   name: text(1, 200),
   address: text(1, 500).nullable().optional(),
   timezone,
@@ -78,7 +90,7 @@ export const layout = z
   })
   .describe('Rows of seats; a jump in x between neighbouring seats is an aisle');
 
-export const hallFields = { cinemaId: id, name: text(1, 120), layout };
+export const hallFields = { cinemaId: refId, name: text(1, 120), layout };
 export const hall = z.object({
   id: z.number(),
   cinemaId: z.number(),
@@ -121,8 +133,8 @@ export const film = z.object({
 // Showings
 
 export const showingFields = {
-  hallId: id,
-  filmId: id,
+  hallId: refId,
+  filmId: refId,
   startsAt: timestamp.describe('ISO 8601 with an offset; the end follows from the film duration'),
   prices: prices.optional().describe("Defaults to the cinema's prices for each seat category of the hall"),
 };

@@ -9,6 +9,10 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   INVALID_LAYOUT: 400,
   PRICE_MISSING: 400,
   SHOWING_IN_PAST: 400,
+  SEAT_NOT_IN_HALL: 400,
+  DUPLICATE_SEATS: 400,
+  TOO_MANY_SEATS: 400,
+  IDEMPOTENCY_KEY_REQUIRED: 400,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
   ROUTE_NOT_FOUND: 404,
@@ -17,6 +21,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   HALL_NOT_FOUND: 404,
   FILM_NOT_FOUND: 404,
   SHOWING_NOT_FOUND: 404,
+  ORDER_NOT_FOUND: 404,
   CITY_NAME_TAKEN: 409,
   HALL_NAME_TAKEN: 409,
   CITY_HAS_CINEMAS: 409,
@@ -26,6 +31,8 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   SHOWING_HAS_TICKETS: 409,
   SHOWING_HAS_ORDERS: 409,
   SHOWING_OVERLAP: 409,
+  SHOWING_NOT_ON_SALE: 409,
+  IDEMPOTENCY_KEY_REUSED: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
 };
@@ -61,5 +68,15 @@ function asDomainError(error: unknown): DomainError | null {
   if (type === 'charset.unsupported' || type === 'encoding.unsupported') {
     return new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as UTF-8 JSON');
   }
+  // The router could not percent-decode a path parameter (say /cities/%ZZ).
+  if (error instanceof URIError) {
+    return new DomainError('VALIDATION_FAILED', 'The request is not valid', [
+      { in: 'params', path: '', message: 'not valid percent-encoding' },
+    ]);
+  }
+  // Any other body-parser refusal: a body not compressed as its Content-Encoding says, a length
+  // other than its Content-Length. The client sent a body that cannot be read.
+  const { status, expose } = (error ?? {}) as { status?: number; expose?: boolean };
+  if (status === 400 && expose === true) return new DomainError('MALFORMED_JSON', 'The request body could not be read');
   return null;
 }

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { Deps } from '../../domain/context.js';
 import { requireAdmin } from './auth.js';
-import type { Route } from './route.js';
+import { Reply, type Route } from './route.js';
 import { validate } from './validate.js';
 
 export function routerFor(routes: Route[], deps: Deps): Router {
@@ -10,8 +10,8 @@ export function routerFor(routes: Route[], deps: Deps): Router {
   for (const route of routes) {
     const guards = route.admin ? [admin] : [];
     router[route.method](route.path, ...guards, validate(route), async (req, res) => {
-      const body = await route.handler({ ...res.locals.input, req }, deps);
-      const status = route.status ?? 200;
+      const result = await route.handler({ ...res.locals.input, req }, deps);
+      const { status, body } = result instanceof Reply ? result : { status: route.status ?? 200, body: result };
       if (status === 204) res.status(204).end();
       else res.status(status).json(body);
     });

@@ -10,7 +10,7 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
   return rest;
 }
 
-function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
+function parameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 'header') {
   if (!schema) return [];
   const object = jsonSchema(schema, 'input');
   return Object.entries(object.properties ?? {}).map(([name, property]) => ({
@@ -37,15 +37,20 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       summary: route.summary,
       tags: [route.tag],
       ...(route.admin ? { security: [{ adminToken: [] }] } : {}),
-      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
+      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query'), ...parameters(route.headers, 'header')],
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
         : {}),
       responses: {
-        [status]: {
-          description: 'Success',
-          ...(route.response && status !== 204 ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } } : {}),
-        },
+        ...Object.fromEntries(
+          [status, ...(route.alsoStatus ?? [])].map((code) => [
+            code,
+            {
+              description: 'Success',
+              ...(route.response && code !== 204 ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } } : {}),
+            },
+          ]),
+        ),
         ...Object.fromEntries([...errorStatuses].sort().map((code) => [code, errorResponse])),
       },
     };

@@ -7,13 +7,26 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
-export type RouteInput<P, Q, B> = { params: Out<P>; query: Out<Q>; body: Out<B>; req: Request };
+export type RouteInput<P, Q, B, H = undefined> = { params: Out<P>; query: Out<Q>; body: Out<B>; headers: Out<H>; req: Request };
+
+/** A handler returns a Reply when its status depends on the outcome (202 queued, 200 decided). */
+export class Reply {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
 
 /**
  * One declaration per endpoint: the zod schemas validate the request, describe it in OpenAPI,
  * and type the handler; the handler calls one use case and returns what to present.
  */
-export type Route<P extends Schema | undefined = Schema | undefined, Q extends Schema | undefined = Schema | undefined, B extends Schema | undefined = Schema | undefined> = {
+export type Route<
+  P extends Schema | undefined = Schema | undefined,
+  Q extends Schema | undefined = Schema | undefined,
+  B extends Schema | undefined = Schema | undefined,
+  H extends Schema | undefined = Schema | undefined,
+> = {
   method: Method;
   path: string;
   summary: string;
@@ -23,16 +36,23 @@ export type Route<P extends Schema | undefined = Schema | undefined, Q extends S
   params?: P;
   query?: Q;
   body?: B;
+  /** Request headers the route reads (lower-case names); other headers are ignored. */
+  headers?: H;
   /** The success body; documents the route and lets tests check real responses against it. */
   response?: Schema;
   status?: 200 | 201 | 202 | 204;
+  /** Other success statuses the handler may answer with through a Reply. */
+  alsoStatus?: (200 | 201 | 202)[];
   /** Codes this route can answer with, for the documentation. */
   errors?: ErrorCode[];
-  handler: (input: RouteInput<P, Q, B>, deps: Deps) => Promise<unknown>;
+  handler: (input: RouteInput<P, Q, B, H>, deps: Deps) => Promise<unknown>;
 };
 
-export function defineRoute<P extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, B extends Schema | undefined = undefined>(
-  route: Route<P, Q, B>,
-): Route {
+export function defineRoute<
+  P extends Schema | undefined = undefined,
+  Q extends Schema | undefined = undefined,
+  B extends Schema | undefined = undefined,
+  H extends Schema | undefined = undefined,
+>(route: Route<P, Q, B, H>): Route {
   return route as unknown as Route;
 }

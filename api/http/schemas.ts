@@ -1,17 +1,41 @@
 import { z } from 'zod';
 
-/** Ids are bigint in PostgreSQL; capping at 2^53-1 keeps them exact in JSON and can never overflow a query. */
-export const id = z.coerce.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+/**
+ * An id in a path or query string: plain decimal digits only (no 0x1, 1e1, +1), and at most
+ * 2^53-1, which keeps it exact in JSON and can never overflow PostgreSQL's bigint.
+ */
+export const id = z
+  .string()
+  .regex(/^[1-9][0-9]{0,15}$/, 'must be a positive whole number')
+  .transform(Number)
+  .pipe(z.number().max(Number.MAX_SAFE_INTEGER));
 
-/** PostgreSQL refuses NUL in text; refusing it here keeps such input a 400 and not a 500. */
+/**
+ * PostgreSQL refuses NUL in text; refusing it here keeps such input a 400 and not a 500. A lone
+ * surrogate has no UTF-8 form: it would be stored as U+FFFD, unlike what was sent (and break matching).
+ */
 export const text = (min: number, max: number) =>
-  z.string().trim().min(min).max(max).refine((value) => !value.includes('\u0000'), 'must not contain NUL characters');
+  z
+    .string()
+    .trim()
+    .min(min)
+    .max(max)
+    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters')
+    .refine((value) => !/\p{Cs}/u.test(value), 'must be valid Unicode (no lone surrogates)');
+
+/** An id inside a JSON body is a JSON number: `true`, `"5"` or `[5]` are refused, not read as ids. */
+export const refId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
 
 export const idParams = z.strictObject({ id });
 
-export const timestamp = z.iso.datetime({ offset: true }).transform((value) => new Date(value));
+/** Years 1970-9000: every derived time (a showing's end) still has a four-digit ISO year. */
+export const timestamp = z.iso
+  .datetime({ offset: true })
+  .transform((value) => new Date(value))
+  .refine((value) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9000, 'must be between the years 1970 and 9000');
 
-export const date = z.iso.date();
+/** PostgreSQL has no year 0 (1 BC precedes 1 AD): refusing it here keeps such input a 400 and not a 500. */
+export const date = z.iso.date().refine((value) => !value.startsWith('0000-'), 'must be in the year 0001 or later');
 
 export const MAX_PAGE_SIZE = 200;
 export const pageQuery = {

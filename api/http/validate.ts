@@ -2,12 +2,12 @@ import type { RequestHandler } from 'express';
 import { z } from 'zod';
 import { DomainError } from '../../domain/errors.js';
 
-const PARTS = ['params', 'query', 'body'] as const;
+const PARTS = ['params', 'query', 'headers', 'body'] as const;
 type Part = (typeof PARTS)[number];
 const noQuery = z.strictObject({});
 
 /**
- * Parses params, query and body with the route's zod schemas and stores the parsed values in
+ * Parses params, query, headers and body with the route's zod schemas and stores the parsed values in
  * res.locals.input. Every problem in every part is reported at once, so a client fixes them in one go.
  */
 export function validate(schemas: Partial<Record<Part, z.ZodType>>): RequestHandler {

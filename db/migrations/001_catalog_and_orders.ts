@@ -116,11 +116,16 @@ export async function up(db: Knex): Promise<void> {
       rejected_seat_ids bigint[],
       failure_reason text,
       decided_at timestamptz,
+      -- The buyer's Idempotency-Key and a hash of the request it came with: a replay with the
+      -- same body gets this order back, one with another body is refused.
+      idempotency_key text,
+      request_hash text,
       created_at timestamptz NOT NULL DEFAULT now(),
       updated_at timestamptz NOT NULL DEFAULT now(),
-      CONSTRAINT orders_seq_key UNIQUE (seq)
+      CONSTRAINT orders_seq_key UNIQUE (seq),
+      CONSTRAINT orders_idempotency_key UNIQUE (idempotency_key)
     );
-    CREATE INDEX orders_queued_idx ON orders (showing_id, seq) WHERE status = 'queued';
+    CREATE INDEX orders_queued_idx ON orders (seq) INCLUDE (showing_id) WHERE status = 'queued';
     CREATE INDEX orders_showing_idx ON orders (showing_id, created_at);
 
     -- A ticket's seat must belong to its showing's hall: both composite keys carry hall_id.
@@ -159,16 +164,6 @@ export async function up(db: Knex): Promise<void> {
     );
     CREATE UNIQUE INDEX payments_one_successful_charge ON payments (order_id) WHERE kind = 'charge' AND status = 'succeeded';
 
-    CREATE TABLE idempotency_keys (
-      scope text NOT NULL,
-      key text NOT NULL CHECK (length(key) BETWEEN 1 AND 255),
-      request_hash text NOT NULL,
-      resource_id text NOT NULL,
-      created_at timestamptz NOT NULL DEFAULT now(),
-      expires_at timestamptz NOT NULL,
-      PRIMARY KEY (scope, key)
-    );
-    CREATE INDEX idempotency_keys_expiry_idx ON idempotency_keys (expires_at);
   `);
   for (const table of ['cities', 'cinemas', 'halls', 'films', 'showings', 'orders', 'tickets', 'payments']) {
     await db.raw(`CREATE TRIGGER ${table}_updated_at BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION set_updated_at()`);
@@ -177,7 +172,7 @@ export async function up(db: Knex): Promise<void> {
 
 export async function down(db: Knex): Promise<void> {
   await db.raw(`
-    DROP TABLE IF EXISTS idempotency_keys, payments, tickets, orders, showings, films, seats, hall_rows, halls, cinemas, cities;
+    DROP TABLE IF EXISTS payments, tickets, orders, showings, films, seats, hall_rows, halls, cinemas, cities;
     DROP FUNCTION IF EXISTS set_updated_at();
   `);
 }

@@ -21,10 +21,20 @@ export const createCinema = ({ db }: Deps, cinema: Omit<CinemaWrite, 'defaultPri
     { cinemas_city_id_fkey: cityMissing(cinema.cityId) },
   );
 
-/** Changing the time zone or prices affects showings created later; a showing keeps its own prices. */
+/**
+ * Changing the time zone or prices affects showings created later; a showing keeps its own prices.
+ * New default prices are merged over the built-in ones, as on creation, so every category keeps a price.
+ */
 export const updateCinema = async ({ db }: Deps, id: number, changes: Partial<CinemaWrite>) =>
   foundOr(
-    await translateViolations(() => cinemasRepository.update(db, id, changes), { cinemas_city_id_fkey: cityMissing(changes.cityId) }),
+    await translateViolations(
+      () =>
+        cinemasRepository.update(db, id, {
+          ...changes,
+          defaultPrices: changes.defaultPrices && { ...DEFAULT_PRICES, ...changes.defaultPrices },
+        }),
+      { cinemas_city_id_fkey: cityMissing(changes.cityId) },
+    ),
     'CINEMA_NOT_FOUND',
     'Cinema',
     id,

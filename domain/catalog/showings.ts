@@ -6,7 +6,7 @@ import { showingsRepository, type ShowingFilter, type ShowingRow } from '../../d
 import type { Db } from '../../db/connection.js';
 import type { Deps } from '../context.js';
 import { DomainError, foundOr } from '../errors.js';
-import { paginate, type PageRequest } from '../pagination.js';
+import { isInstantKey, paginate, type PageRequest } from '../pagination.js';
 import { translateViolations } from '../violations.js';
 
 const MINUTE = 60_000;
@@ -53,6 +53,7 @@ export const listShowings = async ({ db }: Deps, request: PageRequest & ShowingF
     request,
     (keyset) => showingsRepository.list(db, { ...keyset, filter: request }),
     (row) => row.startsAt.toISOString(),
+    isInstantKey,
   );
   return { ...page, data: await withFreeSeats(db, page.data) };
 };

@@ -1,0 +1,141 @@
+import { z } from 'zod';
+import { getOrder } from '../../domain/orders/get-order.js';
+import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.js';
+import { placeOrder } from '../../domain/orders/place-order.js';
+import { ORDER_STATUSES } from '../../domain/orders/status.js';
+import { defineRoute, Reply, type Route } from '../http/route.js';
+import { idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
+
+const orderBody = z.strictObject({
+  showingId: refId,
+  seatIds: z.array(refId).min(1).max(10).describe('1 to 10 seat ids of the showing’s hall; all or nothing'),
+  customer: z.strictObject({ email: z.email().max(254), name: text(1, 200).optional() }),
+});
+
+const order = z.object({
+  id: z.uuid(),
+  status: z.enum(ORDER_STATUSES),
+  showingId: z.number(),
+  seats: z.array(z.object({ seatId: z.number(), row: z.string(), number: z.number(), price: z.number().nullable() })),
+  total: z.number().nullable(),
+  currency: z.string(),
+  holdExpiresAt: isoTimestamp.nullable(),
+  rejectedSeatIds: z.array(z.number()).describe('For a rejected order: the requested seats that were taken'),
+  reason: z.string().nullable().describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, ...'),
+  createdAt: isoTimestamp,
+  decidedAt: isoTimestamp.nullable(),
+  updatedAt: isoTimestamp,
+});
+
+const submitHeaders = z.object({
+  'idempotency-key': z.string().min(1).max(255).optional().describe('Required. A replay with the same body returns the same order'),
+  prefer: z
+    .string()
+    .regex(/^wait=\d{1,3}$/, 'use wait=<seconds>')
+    .optional()
+    .describe('wait=N: hold the response up to N seconds for the decision (200), else 202 as usual'),
+});
+
+const bearer = z.object({ authorization: z.string().optional().describe('Bearer <accessToken of the order>') });
+
+export const orderRoutes: Route[] = [
+  defineRoute({
+    method: 'post',
+    path: '/orders',
+    tag: 'Orders',
+    summary: 'Submit an order for one or more seats of a showing (queued; decided first come, first served)',
+    body: orderBody,
+    headers: submitHeaders,
+    response: order.extend({ accessToken: z.string().describe('The only key to this order: keep it') }),
+    status: 202,
+    alsoStatus: [200],
+    errors: [
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'IDEMPOTENCY_KEY_REUSED',
+      'SHOWING_NOT_FOUND',
+      'SHOWING_NOT_ON_SALE',
+      'SEAT_NOT_IN_HALL',
+      'DUPLICATE_SEATS',
+      'TOO_MANY_SEATS',
+    ],
+    handler: async ({ body, headers }, deps) => {
+      const waitSeconds = Math.min(Number(headers.prefer?.slice('wait='.length) ?? 0), deps.config.MAX_DECISION_WAIT_SECONDS);
+      const placed = await placeOrder(deps, body, { idempotencyKey: headers['idempotency-key'], waitMs: waitSeconds * 1000 });
+      return new Reply(placed.decided ? 200 : 202, { ...placed.order, accessToken: placed.accessToken });
+    },
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/orders/:id',
+    tag: 'Orders',
+    summary: 'Read an order with its access token (Authorization: Bearer <token> or ?token=)',
+    params: z.strictObject({ id: z.uuid() }),
+    query: z.strictObject({ token: z.string().max(200).optional() }),
+    headers: bearer,
+    response: order,
+    errors: ['ORDER_NOT_FOUND'],
+    handler: ({ params, query, headers }, deps) =>
+      getOrder(deps, params.id, query.token ?? headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]),
+  }),
+];
+
+const seatStatus = z.enum(['free', 'held', 'sold']);
+
+export const showingSalesRoutes: Route[] = [
+  defineRoute({
+    method: 'get',
+    path: '/showings/:id/seats',
+    tag: 'Showings',
+    summary: 'Seat map of a showing: every seat with position, category, price and status (free, held, sold)',
+    params: idParams,
+    response: z.object({
+      showingId: z.number(),
+      hallId: z.number(),
+      currency: z.string(),
+      freeSeats: z.number(),
+      rows: z.array(
+        z.object({
+          label: z.string(),
+          y: z.number(),
+          seats: z.array(
+            z.object({
+              id: z.number(),
+              number: z.number(),
+              x: z.number(),
+              width: z.number(),
+              category: z.string(),
+              price: z.number().nullable(),
+              status: seatStatus,
+            }),
+          ),
+        }),
+      ),
+    }),
+    errors: ['SHOWING_NOT_FOUND'],
+    handler: ({ params }, deps) => getSeatMap(deps, params.id),
+  }),
+  defineRoute({
+    method: 'get',
+    path: '/showings/:id/tickets',
+    tag: 'Showings',
+    summary: 'Tickets of a showing, cancelled and released ones included (admin)',
+    admin: true,
+    params: idParams,
+    query: z.strictObject({ ...pageQuery, status: z.enum(['held', 'sold', 'released', 'cancelled']).optional() }),
+    response: page(
+      z.object({
+        id: z.number(),
+        orderId: z.string(),
+        seatId: z.number(),
+        row: z.string(),
+        number: z.number(),
+        price: z.number(),
+        status: z.string(),
+        createdAt: isoTimestamp,
+        cancelledAt: isoTimestamp.nullable(),
+      }),
+    ),
+    errors: ['SHOWING_NOT_FOUND', 'INVALID_CURSOR'],
+    handler: ({ params, query }, deps) => listTicketsOfShowing(deps, params.id, query),
+  }),
+];

@@ -1,0 +1,110 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { ordersRepository } from '../../db/repositories/orders.js';
+import type { Deps } from '../context.js';
+import { DomainError } from '../errors.js';
+import { accessTokenFor } from './access-token.js';
+import { getOrderView } from './get-order.js';
+import type { OrderView } from './view.js';
+
+export type OrderRequest = {
+  showingId: number;
+  seatIds: number[];
+  customer: { email: string; name?: string };
+};
+
+export type PlacedOrder = { order: OrderView; accessToken: string; decided: boolean };
+
+/** Same key, same request: the hash ignores the order in which seats are listed. */
+function requestHash(request: OrderRequest): string {
+  const canonical = JSON.stringify([
+    request.showingId,
+    [...request.seatIds].sort((a, b) => a - b),
+    request.customer.email.toLowerCase(),
+    request.customer.name ?? null,
+  ]);
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+/**
+ * Checks what needs no queue, makes the order durable as `queued`, wakes its partition, and, when
+ * the buyer is willing to wait, returns the decision pushed by the allocation worker.
+ */
+export async function placeOrder(
+  deps: Deps,
+  request: OrderRequest,
+  { idempotencyKey, waitMs }: { idempotencyKey: string | undefined; waitMs: number },
+): Promise<PlacedOrder> {
+  const { config, orderIntake, orderUpdates } = deps;
+  if (!idempotencyKey) {
+    throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (a UUID is a good choice) so a retry cannot buy twice');
+  }
+  if (request.seatIds.length > config.MAX_SEATS_PER_ORDER) {
+    throw new DomainError('TOO_MANY_SEATS', `At most ${config.MAX_SEATS_PER_ORDER} seats per order`);
+  }
+  if (new Set(request.seatIds).size !== request.seatIds.length) {
+    throw new DomainError('DUPLICATE_SEATS', 'A seat is listed more than once', { seatIds: request.seatIds });
+  }
+  const showing = await orderIntake.showing(request.showingId);
+  if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${request.showingId} does not exist`);
+  if (showing.cancelledAt || showing.startsAt.getTime() <= Date.now()) {
+    throw new DomainError('SHOWING_NOT_ON_SALE', `Showing ${request.showingId} is not on sale`, {
+      reason: showing.cancelledAt ? 'cancelled' : 'started',
+    });
+  }
+  const hallSeats = await orderIntake.hallSeats(showing.hallId);
+  const foreign = request.seatIds.filter((seatId) => !hallSeats.has(seatId));
+  if (foreign.length > 0) {
+    throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });
+  }
+
+  const id = randomUUID();
+  const createdAt = new Date();
+  const hash = requestHash(request);
+  const waiting = waitMs > 0 ? await orderUpdates.waitFor(id, waitMs) : undefined;
+  const inserted = await orderIntake.insert({
+    id,
+    showingId: request.showingId,
+    seatIds: request.seatIds,
+    customerEmail: request.customer.email,
+    customerName: request.customer.name ?? null,
+    currency: showing.currency,
+    idempotencyKey,
+    requestHash: hash,
+    createdAt,
+  });
+
+  if (!inserted) {
+    waiting?.cancel();
+    return replay(deps, idempotencyKey, hash);
+  }
+
+  const decided = waiting ? await waiting.decided : null;
+  const order = decided ?? {
+    id,
+    status: 'queued' as const,
+    showingId: request.showingId,
+    seats: request.seatIds.map((seatId) => {
+      const seat = hallSeats.get(seatId)!;
+      return { seatId, row: seat.row, number: seat.number, price: null };
+    }),
+    total: null,
+    currency: showing.currency,
+    holdExpiresAt: null,
+    rejectedSeatIds: [],
+    reason: null,
+    createdAt: createdAt.toISOString(),
+    decidedAt: null,
+    updatedAt: createdAt.toISOString(),
+  };
+  return { order, accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET), decided: decided !== null };
+}
+
+/** The key was used before: the same request gets its order back, a different one is refused. */
+async function replay(deps: Deps, idempotencyKey: string, hash: string): Promise<PlacedOrder> {
+  const existing = await ordersRepository.byIdempotencyKey(deps.db, idempotencyKey);
+  if (!existing || existing.requestHash !== hash) {
+    throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+  }
+  const order = await getOrderView(deps, existing.id);
+  return { order, accessToken: accessTokenFor(existing.id, deps.config.ORDER_TOKEN_SECRET), decided: order.status !== 'queued' };
+}

@@ -1,0 +1,38 @@
+import { seatMapRepository } from '../../db/repositories/seat-map.js';
+import type { Deps } from '../context.js';
+import { getShowing } from '../catalog/showings.js';
+import { paginate, type PageRequest } from '../pagination.js';
+
+export type SeatStatus = 'free' | 'held' | 'sold';
+
+/** The hall drawn for one showing: every seat with its price and whether it can still be bought. */
+export async function getSeatMap(deps: Deps, showingId: number) {
+  const showing = await getShowing(deps, showingId);
+  const seats = await seatMapRepository.seatStates(deps.db, showingId);
+  const rows = new Map<number, { label: string; y: number; seats: unknown[] }>();
+  for (const seat of seats) {
+    const row = rows.get(seat.rowId) ?? { label: seat.row, y: seat.y, seats: [] };
+    row.seats.push({
+      id: seat.id,
+      number: seat.number,
+      x: seat.x,
+      width: seat.width,
+      category: seat.category,
+      price: showing.prices[seat.category] ?? null,
+      status: (seat.status ?? 'free') satisfies SeatStatus,
+    });
+    rows.set(seat.rowId, row);
+  }
+  return {
+    showingId: showing.id,
+    hallId: showing.hallId,
+    currency: showing.currency,
+    freeSeats: showing.freeSeats,
+    rows: [...rows.values()],
+  };
+}
+
+export async function listTicketsOfShowing(deps: Deps, showingId: number, request: PageRequest & { status?: string }) {
+  await getShowing(deps, showingId);
+  return paginate(request, (keyset) => seatMapRepository.tickets(deps.db, { showingId, status: request.status, ...keyset }));
+}

@@ -1,0 +1,70 @@
+import type { Redis } from 'ioredis';
+import type { OrderView } from './view.js';
+
+/**
+ * Order changes are published once, after commit, on one Redis channel; every listener (a POST
+ * waiting for its decision, the realtime service) is served from that one message.
+ */
+export type OrderUpdates = ReturnType<typeof createOrderUpdates>;
+
+export function createOrderUpdates(redis: Redis, prefix: string) {
+  const channel = `${prefix}:orders:updated`;
+  const waiters = new Map<string, (order: OrderView | null) => void>();
+  const listeners = new Set<(orders: OrderView[]) => void>();
+  let subscriber: Redis | undefined;
+  let subscribed: Promise<unknown> | undefined;
+
+  const deliver = (message: string) => {
+    const orders = JSON.parse(message) as OrderView[];
+    for (const order of orders) waiters.get(order.id)?.(order);
+    for (const listener of listeners) listener(orders);
+  };
+
+  const subscribe = () => {
+    subscribed ??= (async () => {
+      subscriber = redis.duplicate();
+      subscriber.on('message', (_channel: string, message: string) => deliver(message));
+      await subscriber.subscribe(channel);
+    })();
+    return subscribed;
+  };
+
+  return {
+    publish: async (orders: OrderView[]) => {
+      if (orders.length > 0) await redis.publish(channel, JSON.stringify(orders));
+    },
+
+    /**
+     * Registers interest in an order before it exists (call it before the insert, so no update can
+     * slip by), and gives a promise of the first update or null after `timeoutMs`.
+     */
+    async waitFor(orderId: string, timeoutMs: number): Promise<{ decided: Promise<OrderView | null>; cancel: () => void }> {
+      await subscribe();
+      let cancel = () => {};
+      const decided = new Promise<OrderView | null>((resolve) => {
+        const timer = setTimeout(() => finish(null), timeoutMs);
+        const finish = (order: OrderView | null) => {
+          clearTimeout(timer);
+          waiters.delete(orderId);
+          resolve(order);
+        };
+        waiters.set(orderId, finish);
+        cancel = () => finish(null);
+      });
+      return { decided, cancel };
+    },
+
+    async listen(listener: (orders: OrderView[]) => void): Promise<() => void> {
+      await subscribe();
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    async close() {
+      for (const finish of [...waiters.values()]) finish(null);
+      waiters.clear();
+      listeners.clear();
+      if (subscriber) await subscriber.quit().catch(() => subscriber?.disconnect());
+    },
+  };
+}

@@ -1,0 +1,36 @@
+import type { OrderRow, OrderSeatRow } from '../../db/repositories/orders.js';
+import type { OrderStatus } from './status.js';
+
+/** The order as buyers see it: GET /orders/:id, the waiting POST, and every pushed update. */
+export type OrderView = {
+  id: string;
+  status: OrderStatus;
+  showingId: number;
+  seats: OrderSeatRow[];
+  total: number | null;
+  currency: string;
+  holdExpiresAt: string | null;
+  rejectedSeatIds: number[];
+  /** Machine-readable reason for rejected, expired and failed orders (SEAT_TAKEN, HOLD_EXPIRED, ...). */
+  reason: string | null;
+  createdAt: string;
+  decidedAt: string | null;
+  updatedAt: string;
+};
+
+export function toOrderView(order: OrderRow, seats: OrderSeatRow[]): OrderView {
+  return {
+    id: order.id,
+    status: order.status as OrderStatus,
+    showingId: order.showingId,
+    seats,
+    total: order.total,
+    currency: order.currency,
+    holdExpiresAt: order.holdExpiresAt?.toISOString() ?? null,
+    rejectedSeatIds: order.rejectedSeatIds ?? [],
+    reason: order.failureReason,
+    createdAt: order.createdAt.toISOString(),
+    decidedAt: order.decidedAt?.toISOString() ?? null,
+    updatedAt: order.updatedAt.toISOString(),
+  };
+}

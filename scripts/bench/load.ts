@@ -1,0 +1,74 @@
+import http from 'node:http';
+
+/** Keep-alive JSON client for load runs: no per-request connection cost, bounded sockets. */
+export function jsonClient(baseUrl: string, maxSockets = 1024) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const { hostname, port } = new URL(baseUrl);
+  return {
+    request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      return new Promise((resolve, reject) => {
+        const req = http.request(
+          {
+            agent,
+            hostname,
+            port,
+            method,
+            path,
+            headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers },
+          },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString();
+              try {
+                resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+              } catch {
+                resolve({ status: res.statusCode ?? 0, body: text });
+              }
+            });
+            res.on('error', reject);
+          },
+        );
+        req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+        req.end(payload);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+/**
+ * Open loop: starts `send` at a fixed rate whatever the latency, for `seconds`, so a slow system
+ * meets its real arrival rate instead of slowing its own load down. In-flight work is capped so
+ * an overloaded run ends instead of exhausting memory; what the cap refuses is counted.
+ */
+export async function openLoop(rate: number, seconds: number, send: () => Promise<void>, maxInFlight = 20_000) {
+  const total = Math.round(rate * seconds);
+  const started = performance.now();
+  const pending = new Set<Promise<void>>();
+  let sent = 0;
+  let refused = 0;
+  while (sent + refused < total) {
+    const due = Math.min(total, Math.floor(((performance.now() - started) / 1000) * rate) + 1);
+    while (sent + refused < due) {
+      if (pending.size >= maxInFlight) {
+        refused += 1;
+        continue;
+      }
+      const work = send().finally(() => pending.delete(work));
+      pending.add(work);
+      sent += 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+  await Promise.all(pending);
+  return { sent, refused, seconds: (performance.now() - started) / 1000 };
+}

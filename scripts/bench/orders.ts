@@ -1,0 +1,284 @@
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { connectDatabase, ensureDatabase } from '../../db/connection.js';
+import { migrateToLatest } from '../../db/migrate.js';
+import { bulkRepository } from '../../db/repositories/bulk.js';
+import { connectRedis } from '../../db/redis.js';
+import { parseConfig } from '../../domain/config.js';
+import { seedDemoData } from '../demo-data.js';
+import { jsonClient, openLoop, percentile } from './load.js';
+
+// npm run bench:orders -- [--rates 250,500,1000,1500,2000] [--seconds 10] [--hot-buyers 500]
+const { values: args } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '250,500,1000,1500,2000,2500' },
+    seconds: { type: 'string', default: '10' },
+    'hot-buyers': { type: 'string', default: '500' },
+    'api-port': { type: 'string', default: '3900' },
+  },
+});
+const rates = args.rates.split(',').map(Number);
+const stepSeconds = Number(args.seconds);
+const hotBuyers = Number(args['hot-buyers']);
+const apiPort = Number(args['api-port']);
+const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/dist\/?$/, '');
+const log = (line: string) => console.error(`[bench] ${line}`);
+
+const config = parseConfig({
+  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cinema_bench',
+  REDIS_URL: process.env.REDIS_URL,
+  REDIS_PREFIX: 'bench',
+  LOG_LEVEL: 'warn',
+});
+const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+
+async function prepareDatabase() {
+  await ensureDatabase(config.DATABASE_URL);
+  const db = connectDatabase(config.DATABASE_URL, 4);
+  await migrateToLatest(db);
+  await db.transaction(async (trx) => {
+    await bulkRepository.truncateAll(trx);
+    const counts = await seedDemoData(
+      trx,
+      { cities: 10, cinemas: 100, hallsPerCinema: 3, films: 40, days: 2, showingsPerHallPerDay: 5, cleaningGapMinutes: 15 },
+      (line) => log(`seed ${line}`),
+    );
+    log(`seeded ${JSON.stringify(counts)}`);
+  });
+  const redis = connectRedis(config.REDIS_URL);
+  const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
+  for (let start = 0; start < keys.length; start += 1000) await redis.del(...keys.slice(start, start + 1000));
+  await redis.quit();
+  return db;
+}
+
+/** The reference: pgbench running the shared one-transaction-per-order script on this database. */
+function measureBaseline(seconds: number): number {
+  const url = new URL(config.DATABASE_URL);
+  const env = { ...process.env, PGOPTIONS: '-c search_path=bench_baseline' };
+  const connection = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres'];
+  const database = url.pathname.slice(1);
+  execFileSync('psql', [...connection, '-q', '-d', database, '-c', 'DROP SCHEMA IF EXISTS bench_baseline CASCADE; CREATE SCHEMA bench_baseline'], { env });
+  execFileSync('psql', [...connection, '-q', '-d', database, '-f', `${root}/scripts/bench/baseline-schema.sql`], { env });
+  const output = execFileSync(
+    'pgbench',
+    [...connection, '-n', '-M', 'prepared', '-c', '16', '-j', '2', '-T', String(seconds), '-f', `${root}/scripts/bench/baseline-order-per-tx.sql`, database],
+    { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const tps = Number(output.match(/tps = ([\d.]+)/)?.[1]);
+  execFileSync('psql', [...connection, '-q', '-d', database, '-c', 'DROP SCHEMA bench_baseline CASCADE'], { env });
+  return tps;
+}
+
+function startRole(roles: string, port: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [`${root}/dist/scripts/start.js`], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      DATABASE_URL: config.DATABASE_URL,
+      REDIS_URL: config.REDIS_URL,
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      ADMIN_TOKEN,
+      ORDER_TOKEN_SECRET: 'bench-order-token-secret-0123',
+      ROLES: roles,
+      PORT: String(port),
+      SEED_WHEN_EMPTY: 'false',
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 30_000;
+    const probe = async () => {
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/readyz`);
+        if (response.ok) return resolve(child);
+      } catch {
+        // not listening yet
+      }
+      if (Date.now() > deadline || child.exitCode !== null) return reject(new Error(`${roles} did not become ready`));
+      setTimeout(probe, 200);
+    };
+    void probe();
+  });
+}
+
+type Target = { showingId: number; seatIds: number[] };
+
+async function loadTargets(client: ReturnType<typeof jsonClient>, count: number): Promise<Target[]> {
+  const showings: { id: number; hallId: number }[] = [];
+  let cursor: string | undefined;
+  while (showings.length < count) {
+    const page = await client.request('GET', `/api/v1/showings?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    showings.push(...page.body.data);
+    cursor = page.body.nextCursor;
+    if (!cursor) break;
+  }
+  const seatsByHall = new Map<number, number[]>();
+  for (const hallId of new Set(showings.map((showing) => showing.hallId))) {
+    const hall = await client.request('GET', `/api/v1/halls/${hallId}`);
+    seatsByHall.set(hallId, hall.body.layout.rows.flatMap((row: { seats: { id: number }[] }) => row.seats.map((seat) => seat.id)));
+  }
+  return showings.slice(0, count).map((showing) => ({ showingId: showing.id, seatIds: seatsByHall.get(showing.hallId)! }));
+}
+
+/** Submits with `Prefer: wait`, falls back to polling; resolves with submit → decision latency. */
+async function buy(client: ReturnType<typeof jsonClient>, showingId: number, seatIds: number[]) {
+  const started = performance.now();
+  const response = await client.request(
+    'POST',
+    '/api/v1/orders',
+    { showingId, seatIds, customer: { email: 'bench@example.com' } },
+    { 'idempotency-key': randomUUID(), prefer: 'wait=5' },
+  );
+  if (response.status !== 200 && response.status !== 202) throw new Error(`submit answered ${response.status}`);
+  let order = response.body;
+  while (order.status === 'queued') {
+    if (performance.now() - started > 30_000) throw new Error('undecided after 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    order = (await client.request('GET', `/api/v1/orders/${order.id}?token=${response.body.accessToken}`)).body;
+  }
+  return { latencyMs: performance.now() - started, order };
+}
+
+async function rateStep(client: ReturnType<typeof jsonClient>, targets: Target[], rate: number) {
+  const latencies: number[] = [];
+  let errors = 0;
+  let confirmed = 0;
+  const run = await openLoop(rate, stepSeconds, async () => {
+    const target = targets[Math.floor(Math.random() * targets.length)]!;
+    const first = Math.floor(Math.random() * (target.seatIds.length - 1));
+    const seats = target.seatIds.slice(first, first + 1 + Math.floor(Math.random() * 2));
+    try {
+      const { latencyMs, order } = await buy(client, target.showingId, seats);
+      latencies.push(latencyMs);
+      if (order.status === 'confirmed' || order.status === 'awaiting_payment') confirmed += 1;
+    } catch {
+      errors += 1;
+    }
+  });
+  latencies.sort((a, b) => a - b);
+  return {
+    rate,
+    ordersPerSecond: Math.round(latencies.length / run.seconds),
+    p50: Math.round(percentile(latencies, 50)),
+    p95: Math.round(percentile(latencies, 95)),
+    p99: Math.round(percentile(latencies, 99)),
+    decided: latencies.length,
+    confirmed,
+    errors: errors + run.refused,
+  };
+}
+
+/** 500 buyers on one 300-seat showing, each retrying 1-4 adjacent seats until served or sold out. */
+async function hotShowing(client: ReturnType<typeof jsonClient>, buyers: number) {
+  const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+  const cinemas = await client.request('GET', '/api/v1/cinemas?limit=1');
+  const layout = {
+    rows: Array.from({ length: 15 }, (_, row) => ({
+      label: String.fromCharCode(65 + row),
+      seats: Array.from({ length: 20 }, (_, seat) => ({ number: seat + 1 })),
+    })),
+  };
+  const hall = (await client.request('POST', '/api/v1/halls', { cinemaId: cinemas.body.data[0].id, name: `Hot ${Date.now()}`, layout }, admin)).body;
+  const films = await client.request('GET', '/api/v1/films?limit=1');
+  const startsAt = new Date(Date.now() + 3 * 86_400_000).toISOString();
+  const showing = (await client.request('POST', '/api/v1/showings', { hallId: hall.id, filmId: films.body.data[0].id, startsAt }, admin)).body;
+  const rows: number[][] = hall.layout.rows.map((row: { seats: { id: number }[] }) => row.seats.map((seat) => seat.id));
+  const known = new Set<number>();
+  const latencies: number[] = [];
+  let doubleBooked = 0;
+  const mine = new Set<number>();
+  const started = performance.now();
+
+  const pick = (): number[] | null => {
+    const free = rows.flatMap((row, rowIndex) => row.map((seatId, index) => ({ rowIndex, index, seatId }))).filter((seat) => !known.has(seat.seatId));
+    if (free.length === 0) return null;
+    const start = free[Math.floor(Math.random() * free.length)]!;
+    const want = 1 + Math.floor(Math.random() * 4);
+    return rows[start.rowIndex]!.slice(start.index, start.index + want);
+  };
+
+  await Promise.all(
+    Array.from({ length: buyers }, async () => {
+      for (let seats = pick(); seats; seats = pick()) {
+        const { latencyMs, order } = await buy(client, showing.id, seats);
+        latencies.push(latencyMs);
+        const rejected: number[] = order.rejectedSeatIds ?? [];
+        rejected.forEach((seatId) => known.add(seatId));
+        if (order.status === 'confirmed' || order.status === 'awaiting_payment') {
+          for (const seatId of seats) {
+            if (mine.has(seatId)) doubleBooked += 1;
+            mine.add(seatId);
+            known.add(seatId);
+          }
+          return;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    buyers,
+    seats: 300,
+    decisions: latencies.length,
+    seconds: Number(seconds.toFixed(2)),
+    decisionsPerSecond: Math.round(latencies.length / seconds),
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
+    seatsSold: mine.size,
+    doubleSales: doubleBooked,
+    showingId: showing.id,
+  };
+}
+
+const db = await prepareDatabase();
+log('baseline: pgbench, one transaction per order (insert order + 2 tickets + update), 16 clients, 10 s');
+const baselineTps = measureBaseline(10);
+log(`baseline ${Math.round(baselineTps)} orders/s`);
+
+const processes = [await startRole('catalog,tickets', apiPort), await startRole('workers', apiPort + 1)];
+const client = jsonClient(`http://127.0.0.1:${apiPort}`);
+try {
+  const targets = await loadTargets(client, 1000);
+  log(`${targets.length} showings on sale, ${targets.reduce((sum, target) => sum + target.seatIds.length, 0)} seats`);
+  const steps = [];
+  for (const rate of rates) {
+    const step = await rateStep(client, targets, rate);
+    steps.push(step);
+    log(`rate ${rate}/s: ${JSON.stringify(step)}`);
+    if (step.p99 > 3000) break;
+  }
+  const held = steps.filter((step) => step.p99 < 500 && step.errors === 0).map((step) => step.ordersPerSecond);
+  const bestRate = held.length > 0 ? Math.max(...held) : 0;
+  const hot = hotBuyers > 0 ? await hotShowing(client, hotBuyers) : null;
+  if (hot) log(`hot showing: ${JSON.stringify(hot)}`);
+
+  const integrity = await db.raw(`
+    SELECT
+      (SELECT count(*) FROM (SELECT 1 FROM tickets WHERE status IN ('held','sold') GROUP BY showing_id, seat_id HAVING count(*) > 1) d) AS "doubleSold",
+      (SELECT count(*) FROM orders o WHERE status IN ('confirmed','awaiting_payment')
+         AND cardinality(seat_ids) <> (SELECT count(*) FROM tickets t WHERE t.order_id = o.id AND t.status IN ('held','sold'))) AS "partialOrders",
+      (SELECT count(*) FROM orders WHERE status = 'queued') AS "stillQueued"`);
+  const result = {
+    measuredAt: new Date().toISOString(),
+    machine: '2 cores; load generator, API process, worker process and PostgreSQL on the same machine',
+    baselineOrdersPerSecond: Math.round(baselineTps),
+    steps,
+    bestRateAtP99Under500ms: bestRate,
+    ratioToBaseline: Number((bestRate / baselineTps).toFixed(2)),
+    hotShowing: hot,
+    integrity: integrity.rows[0],
+  };
+  mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
+  writeFileSync(`${root}/docs/benchmarks/orders-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  client.close();
+  for (const child of processes) child.kill('SIGTERM');
+  await db.destroy();
+}

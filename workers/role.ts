@@ -1,0 +1,47 @@
+import { Worker } from 'bullmq';
+import type { Deps } from '../domain/context.js';
+import { every } from '../domain/every.js';
+import { allocateSeats } from '../domain/orders/allocate.js';
+import { expireHolds, requeueStaleOrders } from '../domain/orders/sweeps.js';
+import { allocationQueueName, bullPrefix, type AllocationJob } from '../domain/queues.js';
+
+/**
+ * The workers role: one BullMQ worker per allocation partition (each partition runs one job at a
+ * time across all processes), and the sweeps that expire holds and re-wake forgotten partitions.
+ */
+export async function startWorkers(deps: Deps): Promise<() => Promise<void>> {
+  const { config, log } = deps;
+  await deps.queues.enforceSerialPartitions();
+  const workers = deps.queues.allocation.map(
+    (_queue, partition) =>
+      new Worker<AllocationJob>(allocationQueueName(partition), (job) => allocateSeats(deps, job.data.partition), {
+        connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
+        prefix: bullPrefix(config),
+        concurrency: 1,
+        // Re-running a drain is a no-op, so a crashed worker's job may be taken over quickly.
+        lockDuration: config.ALLOCATION_LOCK_MS,
+        stalledInterval: config.ALLOCATION_STALLED_CHECK_MS,
+        maxStalledCount: 100,
+      }),
+  );
+  for (const worker of workers) {
+    worker.on('failed', (job, error) => log.error({ err: error, queue: worker.name, attempts: job?.attemptsMade }, 'allocation job failed'));
+    worker.on('error', (error) => log.error({ err: error, queue: worker.name }, 'allocation worker error'));
+  }
+  const sweeps = every(
+    config.SWEEP_INTERVAL_MS,
+    async () => {
+      await requeueStaleOrders(deps);
+      await expireHolds(deps);
+    },
+    log,
+    'order sweeps',
+  );
+  log.info({ partitions: workers.length }, 'allocation workers started');
+
+  return async () => {
+    await sweeps.stop();
+    // close() lets the job in hand finish: its transaction commits or never started.
+    await Promise.all(workers.map((worker) => worker.close()));
+  };
+}
