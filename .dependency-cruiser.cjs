@@ -53,6 +53,7 @@ module.exports = {
     },
   ],
   options: {
+    includeOnly: '^(api|workers|realtime|db|domain|scripts|node_modules)/',
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
