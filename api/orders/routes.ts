@@ -31,10 +31,13 @@ const submitHeaders = z.object({
   'idempotency-key': z.string().min(1).max(255).optional().describe('Required. A replay with the same body returns the same order'),
   prefer: z
     .string()
-    .regex(/^wait=\d{1,3}$/, 'use wait=<seconds>')
+    .max(200)
     .optional()
-    .describe('wait=N: hold the response up to N seconds for the decision (200), else 202 as usual'),
+    .describe('RFC 7240 preferences; wait=N holds the response up to N seconds for the decision (200), else 202 as usual'),
 });
+
+/** The `wait` preference in seconds (RFC 7240: `Prefer: respond-async, wait=5`), 0 when absent. */
+const preferredWaitSeconds = (prefer: string | undefined) => Number(prefer?.match(/(?:^|[,;\s])wait=(\d{1,4})\b/i)?.[1] ?? 0);
 
 const bearer = z.object({ authorization: z.string().optional().describe('Bearer <accessToken of the order>') });
 
@@ -59,7 +62,7 @@ export const orderRoutes: Route[] = [
       'TOO_MANY_SEATS',
     ],
     handler: async ({ body, headers }, deps) => {
-      const waitSeconds = Math.min(Number(headers.prefer?.slice('wait='.length) ?? 0), deps.config.MAX_DECISION_WAIT_SECONDS);
+      const waitSeconds = Math.min(preferredWaitSeconds(headers.prefer), deps.config.MAX_DECISION_WAIT_SECONDS);
       const placed = await placeOrder(deps, body, { idempotencyKey: headers['idempotency-key'], waitMs: waitSeconds * 1000 });
       return new Reply(placed.decided ? 200 : 202, { ...placed.order, accessToken: placed.accessToken });
     },

@@ -77,34 +77,44 @@ const orderColumns = [
 const seatInfoQuery = (db: Db) =>
   db({ s: 'seats' }).join({ r: 'hall_rows' }, 'r.id', 's.row_id').select('s.id', 's.hall_id as hallId', 's.category', 'r.label as row', 's.number');
 
+/** Advisory lock class of "orders arriving in partition N" (the object id is the partition). */
+const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
+
 export const ACTIVE_TICKET_STATUSES = ['held', 'sold'];
 
 export const ordersRepository = {
   /**
-   * One multi-row INSERT for every order given; an order whose Idempotency-Key exists already is
-   * skipped (also the second of two with one key in the same batch). Returns the ids inserted. Rows get their arrival sequence in list order.
+   * One multi-row INSERT for orders of one allocation partition; an order whose Idempotency-Key
+   * exists already is skipped (also the second of two with one key in the same batch). Returns the
+   * ids inserted. Rows get their arrival sequence in list order.
+   *
+   * The shared arrival lock of the partition is held until commit: an allocation takes it
+   * exclusively before reading the queue, so it never sees a later order while an earlier-numbered
+   * one is still uncommitted, and arrival order (seq) is exactly the order of decision.
    */
-  insertQueued: async (db: Db, orders: NewOrder[]): Promise<Set<string>> => {
-    const rows: { id: string }[] = await db('orders')
-      .insert(
-        orders.map((order) => ({
-          id: order.id,
-          showing_id: order.showingId,
-          status: 'queued',
-          seat_ids: order.seatIds,
-          customer_email: order.customerEmail,
-          customer_name: order.customerName,
-          currency: order.currency,
-          idempotency_key: order.idempotencyKey,
-          request_hash: order.requestHash,
-          created_at: order.createdAt,
-        })),
-      )
-      .onConflict('idempotency_key')
-      .ignore()
-      .returning('id');
-    return new Set(rows.map((row) => row.id));
-  },
+  insertQueued: (db: Db, partition: number, orders: NewOrder[]): Promise<Set<string>> =>
+    db.transaction(async (trx) => {
+      await trx.raw('SELECT pg_advisory_xact_lock_shared(?, ?)', [ARRIVAL_LOCK, partition]);
+      const rows: { id: string }[] = await trx('orders')
+        .insert(
+          orders.map((order) => ({
+            id: order.id,
+            showing_id: order.showingId,
+            status: 'queued',
+            seat_ids: order.seatIds,
+            customer_email: order.customerEmail,
+            customer_name: order.customerName,
+            currency: order.currency,
+            idempotency_key: order.idempotencyKey,
+            request_hash: order.requestHash,
+            created_at: order.createdAt,
+          })),
+        )
+        .onConflict('idempotency_key')
+        .ignore()
+        .returning('id');
+      return new Set(rows.map((row) => row.id));
+    }),
 
   byIdempotencyKey: (db: Db, key: string): Promise<{ id: string; requestHash: string } | undefined> =>
     db('orders').where({ idempotency_key: key }).first('id', 'request_hash as requestHash'),
@@ -139,14 +149,17 @@ export const ordersRepository = {
    * The partition's oldest queued orders, locked. FOR UPDATE (not SKIP LOCKED): if a second drainer
    * ever runs on the partition it waits here instead of deciding later orders first.
    */
-  lockQueuedBatch: (trx: Db, { partitions, partition, limit }: { partitions: number; partition: number; limit: number }): Promise<QueuedOrder[]> =>
-    trx('orders')
+  lockQueuedBatch: async (trx: Db, { partitions, partition, limit }: { partitions: number; partition: number; limit: number }): Promise<QueuedOrder[]> => {
+    // Waits for the partition's inserts under way and holds off new ones until this transaction ends.
+    await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [ARRIVAL_LOCK, partition]);
+    return trx('orders')
       .select('id', 'seq', 'showing_id as showingId', 'seat_ids as seatIds', 'currency', 'created_at as createdAt')
       .where('status', 'queued')
       .whereRaw('showing_id % ? = ?', [partitions, partition])
       .orderBy('seq')
       .limit(limit)
-      .forUpdate(),
+      .forUpdate();
+  },
 
   showingsForAllocation: (db: Db, ids: number[]): Promise<AllocationShowing[]> =>
     db('showings')

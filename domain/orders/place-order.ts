@@ -61,7 +61,8 @@ export async function placeOrder(
   const createdAt = new Date();
   const hash = requestHash(request);
   const waiting = waitMs > 0 ? await orderUpdates.waitFor(id, waitMs) : undefined;
-  const inserted = await orderIntake.insert({
+  const inserted = await orderIntake
+    .insert({
     id,
     showingId: request.showingId,
     seatIds: request.seatIds,
@@ -71,11 +72,15 @@ export async function placeOrder(
     idempotencyKey,
     requestHash: hash,
     createdAt,
-  });
+    })
+    .catch((error: unknown) => {
+      waiting?.cancel();
+      throw error;
+    });
 
   if (!inserted) {
     waiting?.cancel();
-    return replay(deps, idempotencyKey, hash);
+    return replay(deps, idempotencyKey, hash, waitMs);
   }
 
   const decided = waiting ? await waiting.decided : null;
@@ -99,12 +104,19 @@ export async function placeOrder(
   return { order, accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET), decided: decided !== null };
 }
 
-/** The key was used before: the same request gets its order back, a different one is refused. */
-async function replay(deps: Deps, idempotencyKey: string, hash: string): Promise<PlacedOrder> {
+/**
+ * The key was used before: the same request gets its order back (waiting for its decision like
+ * the first request would have), a different one is refused.
+ */
+async function replay(deps: Deps, idempotencyKey: string, hash: string, waitMs: number): Promise<PlacedOrder> {
   const existing = await ordersRepository.byIdempotencyKey(deps.db, idempotencyKey);
   if (!existing || existing.requestHash !== hash) {
     throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
   }
-  const order = await getOrderView(deps, existing.id);
+  // Listen before reading, so a decision published in between is not missed.
+  const waiting = waitMs > 0 ? await deps.orderUpdates.waitFor(existing.id, waitMs) : undefined;
+  const current = await getOrderView(deps, existing.id);
+  const order = current.status === 'queued' && waiting ? ((await waiting.decided) ?? current) : current;
+  waiting?.cancel();
   return { order, accessToken: accessTokenFor(existing.id, deps.config.ORDER_TOKEN_SECRET), decided: order.status !== 'queued' };
 }

@@ -9,14 +9,14 @@ export type OrderUpdates = ReturnType<typeof createOrderUpdates>;
 
 export function createOrderUpdates(redis: Redis, prefix: string) {
   const channel = `${prefix}:orders:updated`;
-  const waiters = new Map<string, (order: OrderView | null) => void>();
+  const waiters = new Map<string, Set<(order: OrderView | null) => void>>();
   const listeners = new Set<(orders: OrderView[]) => void>();
   let subscriber: Redis | undefined;
   let subscribed: Promise<unknown> | undefined;
 
   const deliver = (message: string) => {
     const orders = JSON.parse(message) as OrderView[];
-    for (const order of orders) waiters.get(order.id)?.(order);
+    for (const order of orders) for (const finish of [...(waiters.get(order.id) ?? [])]) finish(order);
     for (const listener of listeners) listener(orders);
   };
 
@@ -45,10 +45,12 @@ export function createOrderUpdates(redis: Redis, prefix: string) {
         const timer = setTimeout(() => finish(null), timeoutMs);
         const finish = (order: OrderView | null) => {
           clearTimeout(timer);
-          waiters.delete(orderId);
+          const forOrder = waiters.get(orderId);
+          forOrder?.delete(finish);
+          if (forOrder?.size === 0) waiters.delete(orderId);
           resolve(order);
         };
-        waiters.set(orderId, finish);
+        waiters.set(orderId, (waiters.get(orderId) ?? new Set()).add(finish));
         cancel = () => finish(null);
       });
       return { decided, cancel };
@@ -61,7 +63,7 @@ export function createOrderUpdates(redis: Redis, prefix: string) {
     },
 
     async close() {
-      for (const finish of [...waiters.values()]) finish(null);
+      for (const finish of [...waiters.values()].flatMap((forOrder) => [...forOrder])) finish(null);
       waiters.clear();
       listeners.clear();
       if (subscriber) await subscriber.quit().catch(() => subscriber?.disconnect());

@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
+import { countRows, freshShowing, getOrder, orderBody, submit, workerControl, type ErrorBody } from './support.js';
+
+const ordersWithKey = (key: string) => countRows('orders', { idempotency_key: key });
+const ordersOfShowing = (showingId: number) => countRows('orders', { showing_id: showingId });
+
+describe('orders: idempotency', () => {
+  const workers = workerControl();
+  afterEach(() => workers.stop());
+
+  it('when a request is replayed with the same key and body, should return the same order and access token and store one order', async () => {
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const body = orderBody(showing.id, [seats[0]!.id, seats[1]!.id], 'replay@example.com', 'Ann');
+    const first = await submit(body, { key });
+    const second = await submit(body, { key });
+    expect(first.status).to.equal(202);
+    expect(second.status).to.equal(202);
+    expect(second.body.id).to.equal(first.body.id);
+    expect(second.body.accessToken).to.equal(first.body.accessToken);
+    expect(second.body.status).to.equal('queued');
+    expect(await ordersWithKey(key)).to.equal(1);
+    expect(await ordersOfShowing(showing.id)).to.equal(1);
+  });
+
+  it('when the replay lists the seats in another order and the e-mail in other letter case, should treat it as the same request', async () => {
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const first = await submit(orderBody(showing.id, [seats[0]!.id, seats[1]!.id], 'Same@Example.com'), { key });
+    const second = await submit(orderBody(showing.id, [seats[1]!.id, seats[0]!.id], 'same@example.com'), { key });
+    expect(first.status).to.equal(202);
+    expect(second.status, JSON.stringify(second.body)).to.equal(202);
+    expect(second.body.id).to.equal(first.body.id);
+    expect(await ordersOfShowing(showing.id)).to.equal(1);
+  });
+
+  it('when a request is replayed after its order was decided, should answer 200 with the decided order', async () => {
+    await workers.start();
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const body = orderBody(showing.id, [seats[3]!.id]);
+    const first = await submit(body, { key, wait: 5 });
+    expect(first.status).to.equal(200);
+    expect(first.body.status).to.equal('confirmed');
+    const replay = await submit(body, { key });
+    expect(replay.status).to.equal(200);
+    expect(replay.body).to.deep.equal(first.body);
+    const read = await getOrder(first.body.id, replay.body.accessToken);
+    expect(read.status).to.equal(200);
+    expect(read.body.status).to.equal('confirmed');
+    expect(await ordersWithKey(key)).to.equal(1);
+  });
+
+  it('when a replay of a still-queued order asks to wait (RFC 7240 list form), should answer 200 once the order is decided', async () => {
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const body = orderBody(showing.id, [seats[2]!.id]);
+    const first = await submit(body, { key });
+    expect(first.status).to.equal(202);
+    setTimeout(() => void workers.start(), 300);
+    const replay = await submit(body, { key, headers: { prefer: 'respond-async, wait=5' } });
+    expect(replay.status, JSON.stringify(replay.body)).to.equal(200);
+    expect(replay.body.id).to.equal(first.body.id);
+    expect(replay.body.status).to.equal('confirmed');
+  });
+
+  it('when a key is reused with a different body, should refuse with 422 IDEMPOTENCY_KEY_REUSED and leave the first order alone', async () => {
+    const { showing, seats } = await freshShowing();
+    const other = await freshShowing();
+    const key = randomUUID();
+    const body = orderBody(showing.id, [seats[0]!.id], 'first@example.com');
+    const first = await submit(body, { key });
+    expect(first.status).to.equal(202);
+    const variants = {
+      'other seats': orderBody(showing.id, [seats[1]!.id], 'first@example.com'),
+      'one more seat': orderBody(showing.id, [seats[0]!.id, seats[1]!.id], 'first@example.com'),
+      'other showing': orderBody(other.showing.id, [other.seats[0]!.id], 'first@example.com'),
+      'other e-mail': orderBody(showing.id, [seats[0]!.id], 'second@example.com'),
+      'a name added': orderBody(showing.id, [seats[0]!.id], 'first@example.com', 'Bob'),
+    };
+    for (const [what, variant] of Object.entries(variants)) {
+      const reused = await submit<ErrorBody>(variant, { key });
+      expect(reused.status, what).to.equal(422);
+      expect(reused.body.error.code, what).to.equal('IDEMPOTENCY_KEY_REUSED');
+      expect(JSON.stringify(reused.body), `${what}: the first order is not disclosed`).to.not.include(first.body.id);
+    }
+    expect(await ordersWithKey(key)).to.equal(1);
+    expect(await ordersOfShowing(other.showing.id)).to.equal(0);
+    const read = await getOrder(first.body.id, first.body.accessToken);
+    expect(read.body.seats.map((seat) => seat.seatId)).to.deep.equal([seats[0]!.id]);
+  });
+
+  it('when the Idempotency-Key header is missing, should refuse with 400 IDEMPOTENCY_KEY_REQUIRED and store nothing', async () => {
+    const { showing, seats } = await freshShowing();
+    const response = await submit<ErrorBody>(orderBody(showing.id, [seats[0]!.id]), { key: null });
+    expect(response.status).to.equal(400);
+    expect(response.body.error.code).to.equal('IDEMPOTENCY_KEY_REQUIRED');
+    expect(await ordersOfShowing(showing.id)).to.equal(0);
+  });
+
+  it('when many requests with the same key arrive at once, should create one order and give each of them its id and token', async () => {
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const body = orderBody(showing.id, [seats[2]!.id]);
+    const responses = await Promise.all(Array.from({ length: 30 }, () => submit(body, { key })));
+    for (const response of responses) expect(response.status, JSON.stringify(response.body)).to.equal(202);
+    expect(new Set(responses.map((response) => response.body.id)).size).to.equal(1);
+    expect(new Set(responses.map((response) => response.body.accessToken)).size).to.equal(1);
+    expect(await ordersWithKey(key)).to.equal(1);
+    expect(await ordersOfShowing(showing.id)).to.equal(1);
+  });
+
+  it('when requests with the same key but different bodies arrive at once, should create one order and refuse the others with 422', async () => {
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const responses = await Promise.all(seats.slice(0, 6).map((seat) => submit<ErrorBody & { id: string }>(orderBody(showing.id, [seat.id]), { key })));
+    const accepted = responses.filter((response) => response.status === 202);
+    const refused = responses.filter((response) => response.status === 422);
+    expect(accepted, JSON.stringify(responses.map((response) => response.body))).to.have.length(1);
+    expect(refused).to.have.length(5);
+    for (const response of refused) expect(response.body.error.code).to.equal('IDEMPOTENCY_KEY_REUSED');
+    expect(await ordersWithKey(key)).to.equal(1);
+  });
+});

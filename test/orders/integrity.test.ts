@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { allocateSeats } from '../../domain/orders/allocate.js';
+import { testSystem } from '../system.js';
+import {
+  decided,
+  doubleBookedSeats,
+  eventually,
+  freshShowing,
+  partitionOfShowing,
+  place,
+  someoneWaitsOnLock,
+  ticketsOfShowing,
+  workerControl,
+} from './support.js';
+
+type Target = { showing: { id: number; hallId: number; currency?: string } };
+
+/** A ticket written straight into the database, with an order row of its own, as a script that ignores the queue would. */
+async function directTicket(db: Knex, { showing }: Target, seatId: number, status: 'held' | 'sold' = 'sold') {
+  const [order] = await db('orders')
+    .insert({ showing_id: showing.id, status: 'confirmed', seat_ids: [seatId], customer_email: 'script@example.com', currency: 'RUB', total: 0 })
+    .returning('id');
+  await db('tickets').insert({ order_id: order.id, showing_id: showing.id, hall_id: showing.hallId, seat_id: seatId, price: 0, status });
+  return order.id as string;
+}
+
+async function refusal(promise: Promise<unknown>): Promise<{ code?: string; constraint?: string }> {
+  try {
+    await promise;
+  } catch (error) {
+    return error as { code?: string; constraint?: string };
+  }
+  expect.fail('expected the database to refuse the write');
+}
+
+describe('orders: one active ticket per seat, whoever writes', () => {
+  const workers = workerControl();
+  let open: Knex.Transaction | undefined;
+
+  afterEach(async () => {
+    await open?.rollback().catch(() => {});
+    open = undefined;
+    await workers.stop();
+  });
+
+  it('when a ticket for a sold seat is inserted directly, bypassing the queue, should be refused by tickets_one_active_per_seat', async () => {
+    const { deps } = await testSystem();
+    await workers.start();
+    const target = await freshShowing();
+    const seat = target.seats[0]!;
+    const sold = await place(target.showing.id, [seat.id], { wait: 5 });
+    expect(sold.status).to.equal('confirmed');
+
+    for (const status of ['held', 'sold'] as const) {
+      const error = await refusal(deps.db.transaction((trx) => directTicket(trx, target, seat.id, status)));
+      expect(error.code, status).to.equal('23505');
+      expect(error.constraint, status).to.equal('tickets_one_active_per_seat');
+    }
+    const tickets = await ticketsOfShowing(target.showing.id);
+    expect(tickets.map((ticket) => [ticket.orderId, ticket.status])).to.deep.equal([[sold.id, 'sold']]);
+  });
+
+  it('when the only ticket of a seat was released, should let a new active ticket be written for it', async () => {
+    const { deps } = await testSystem();
+    const target = await freshShowing();
+    const seat = target.seats[1]!;
+    const first = await directTicket(deps.db, target, seat.id, 'held');
+    await deps.db('tickets').where({ order_id: first }).update({ status: 'released' });
+    await directTicket(deps.db, target, seat.id, 'sold');
+    const tickets = await ticketsOfShowing(target.showing.id);
+    expect(tickets.map((ticket) => ticket.status)).to.deep.equal(['released', 'sold']);
+  });
+
+  it('when a direct insert takes a seat while orders for it are queued, should reject those orders with SEAT_TAKEN and allocate the rest', async () => {
+    const { deps } = await testSystem();
+    const target = await freshShowing();
+    const [s1, s2, s3] = target.seats;
+    const wantsTaken = await place(target.showing.id, [s2!.id, s1!.id]);
+    const wantsFree = await place(target.showing.id, [s3!.id]);
+    const script = await directTicket(deps.db, target, s1!.id);
+
+    await workers.start();
+    const rows = await decided([wantsTaken.id, wantsFree.id]);
+    expect(rows.map((row) => [row.status, row.failureReason, row.rejectedSeatIds])).to.deep.equal([
+      ['rejected', 'SEAT_TAKEN', [s1!.id]],
+      ['confirmed', null, null],
+    ]);
+    const tickets = await ticketsOfShowing(target.showing.id);
+    expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([
+      [script, s1!.id, 'sold'],
+      [wantsFree.id, s3!.id, 'sold'],
+    ]);
+  });
+
+  it('when a direct insert takes a seat in the middle of an allocation, should decide the batch again and reject the order that wanted it', async () => {
+    const { deps } = await testSystem();
+    const target = await freshShowing();
+    const [s1, s2] = target.seats;
+    const wantsTaken = await place(target.showing.id, [s1!.id]);
+    const wantsFree = await place(target.showing.id, [s2!.id]);
+
+    // The seat is taken by a transaction the allocation cannot see yet: it reads the seat as free,
+    // then its insert waits on the unique index until this transaction commits.
+    open = await deps.db.transaction();
+    const script = await directTicket(open, target, s1!.id);
+    const allocation = allocateSeats(deps, await partitionOfShowing(target.showing.id));
+    allocation.catch(() => {});
+    await eventually('the allocation to wait on the seat', () => someoneWaitsOnLock('%INSERT INTO tickets%'));
+    await open.commit();
+    open = undefined;
+
+    expect(await allocation).to.be.at.least(2);
+    const rows = await decided([wantsTaken.id, wantsFree.id], 1);
+    expect(rows.map((row) => [row.status, row.failureReason, row.rejectedSeatIds])).to.deep.equal([
+      ['rejected', 'SEAT_TAKEN', [s1!.id]],
+      ['confirmed', null, null],
+    ]);
+    const tickets = await ticketsOfShowing(target.showing.id);
+    expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([
+      [script, s1!.id, 'sold'],
+      [wantsFree.id, s2!.id, 'sold'],
+    ]);
+    expect(await doubleBookedSeats()).to.deep.equal([]);
+  });
+});
