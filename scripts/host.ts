@@ -20,7 +20,9 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
   const routes = config.ROLES.flatMap((role) => (role === 'catalog' || role === 'tickets' ? routesByRole[role] : []));
   const server = createServer(createApp(deps, routes));
   server.keepAliveTimeout = 65_000;
-  server.listen(config.PORT);
+  // A deep accept queue: a burst of new connections must wait to be accepted, not be dropped and
+  // retried by TCP a second or more later.
+  server.listen({ port: config.PORT, backlog: 4096 });
   await once(server, 'listening');
   log.info({ port: (server.address() as { port: number }).port }, 'listening');
 

@@ -32,9 +32,21 @@ export type OrderRow = {
 
 export type OrderSeatRow = { seatId: number; row: string; number: number; price: number | null };
 
-export type QueuedOrder = { id: string; seq: number; showingId: number; seatIds: number[]; currency: string; createdAt: Date };
+/** A queued order with what allocation needs of its showing, read in the same locked statement. */
+export type QueuedOrder = {
+  id: string;
+  seq: number;
+  showingId: number;
+  seatIds: number[];
+  currency: string;
+  createdAt: Date;
+  hallId: number;
+  startsAt: Date;
+  showingCancelledAt: Date | null;
+  prices: Record<string, number>;
+};
 
-export type AllocationShowing = {
+export type SaleShowing = {
   id: number;
   hallId: number;
   startsAt: Date;
@@ -74,9 +86,6 @@ const orderColumns = [
   'updated_at as updatedAt',
 ];
 
-const seatInfoQuery = (db: Db) =>
-  db({ s: 'seats' }).join({ r: 'hall_rows' }, 'r.id', 's.row_id').select('s.id', 's.hall_id as hallId', 's.category', 'r.label as row', 's.number');
-
 /** Advisory lock class of "orders arriving in partition N" (the object id is the partition). */
 const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
 
@@ -84,23 +93,37 @@ export const ACTIVE_TICKET_STATUSES = ['held', 'sold'];
 
 export const ordersRepository = {
   /**
-   * One multi-row INSERT for orders of one allocation partition; an order whose Idempotency-Key
-   * exists already is skipped (also the second of two with one key in the same batch). Returns the
-   * ids inserted. Rows get their arrival sequence in list order.
+   * One statement for every order given: an order whose Idempotency-Key exists already is skipped
+   * (also the second of two with one key in the same batch). Returns the ids inserted. Rows get
+   * their arrival sequence in list order.
    *
-   * The shared arrival lock of the partition is held until commit: an allocation takes it
-   * exclusively before reading the queue, so it never sees a later order while an earlier-numbered
-   * one is still uncommitted, and arrival order (seq) is exactly the order of decision.
+   * Before any sequence number is drawn, the statement takes the shared arrival lock of each
+   * partition it writes to, held until it commits. An allocation takes that lock exclusively before
+   * reading the queue, so it never sees a later order while an earlier-numbered one is still
+   * uncommitted: arrival order (seq) is exactly the order of decision.
    */
-  insertQueued: (db: Db, partition: number, orders: NewOrder[]): Promise<Set<string>> =>
-    db.transaction(async (trx) => {
-      await trx.raw('SELECT pg_advisory_xact_lock_shared(?, ?)', [ARRIVAL_LOCK, partition]);
-      const rows: { id: string }[] = await trx('orders')
-        .insert(
+  insertQueued: async (db: Db, orders: (NewOrder & { partition: number })[]): Promise<Set<string>> => {
+    const partitions = [...new Set(orders.map((order) => order.partition))];
+    const { rows } = await db.raw(
+      `WITH arrival AS (
+         SELECT pg_advisory_xact_lock_shared(?, partition) FROM unnest(?::int[]) AS partition ORDER BY partition
+       )
+       INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash, created_at)
+       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash, o.created_at
+       FROM ROWS FROM (jsonb_to_recordset(?::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
+              customer_name text, currency text, idempotency_key text, request_hash text, created_at timestamptz))
+            WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash, created_at, position)
+       WHERE (SELECT count(*) FROM arrival) = ?
+       ORDER BY o.position
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING id`,
+      [
+        ARRIVAL_LOCK,
+        partitions,
+        JSON.stringify(
           orders.map((order) => ({
             id: order.id,
             showing_id: order.showingId,
-            status: 'queued',
             seat_ids: order.seatIds,
             customer_email: order.customerEmail,
             customer_name: order.customerName,
@@ -109,12 +132,12 @@ export const ordersRepository = {
             request_hash: order.requestHash,
             created_at: order.createdAt,
           })),
-        )
-        .onConflict('idempotency_key')
-        .ignore()
-        .returning('id');
-      return new Set(rows.map((row) => row.id));
-    }),
+        ),
+        partitions.length,
+      ],
+    );
+    return new Set((rows as { id: string }[]).map((row) => row.id));
+  },
 
   byIdempotencyKey: (db: Db, key: string): Promise<{ id: string; requestHash: string } | undefined> =>
     db('orders').where({ idempotency_key: key }).first('id', 'request_hash as requestHash'),
@@ -152,23 +175,37 @@ export const ordersRepository = {
   lockQueuedBatch: async (trx: Db, { partitions, partition, limit }: { partitions: number; partition: number; limit: number }): Promise<QueuedOrder[]> => {
     // Waits for the partition's inserts under way and holds off new ones until this transaction ends.
     await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [ARRIVAL_LOCK, partition]);
-    return trx('orders')
-      .select('id', 'seq', 'showing_id as showingId', 'seat_ids as seatIds', 'currency', 'created_at as createdAt')
-      .where('status', 'queued')
-      .whereRaw('showing_id % ? = ?', [partitions, partition])
-      .orderBy('seq')
+    return trx({ o: 'orders' })
+      .join({ s: 'showings' }, 's.id', 'o.showing_id')
+      .select(
+        'o.id',
+        'o.seq',
+        'o.showing_id as showingId',
+        'o.seat_ids as seatIds',
+        'o.currency',
+        'o.created_at as createdAt',
+        's.hall_id as hallId',
+        's.starts_at as startsAt',
+        's.cancelled_at as showingCancelledAt',
+        's.prices',
+      )
+      .where('o.status', 'queued')
+      .whereRaw('o.showing_id % ? = ?', [partitions, partition])
+      .orderBy('o.seq')
       .limit(limit)
-      .forUpdate();
+      .forUpdate('o');
   },
 
-  showingsForAllocation: (db: Db, ids: number[]): Promise<AllocationShowing[]> =>
+  showingsForSale: (db: Db, ids: number[]): Promise<SaleShowing[]> =>
     db('showings')
       .select('id', 'hall_id as hallId', 'starts_at as startsAt', 'cancelled_at as cancelledAt', 'prices', 'currency')
       .whereIn('id', ids),
 
-  seatInfo: (db: Db, seatIds: number[]): Promise<SeatInfo[]> => seatInfoQuery(db).whereIn('s.id', seatIds),
-
-  hallSeats: (db: Db, hallId: number): Promise<SeatInfo[]> => seatInfoQuery(db).where('s.hall_id', hallId),
+  hallSeats: (db: Db, hallId: number): Promise<SeatInfo[]> =>
+    db({ s: 'seats' })
+      .join({ r: 'hall_rows' }, 'r.id', 's.row_id')
+      .select('s.id', 's.hall_id as hallId', 's.category', 'r.label as row', 's.number')
+      .where('s.hall_id', hallId),
 
   /** Which of these (showing, seat) pairs have an active ticket right now. */
   takenSeats: async (db: Db, pairs: { showingId: number; seatId: number }[]): Promise<{ showingId: number; seatId: number }[]> => {
@@ -182,12 +219,25 @@ export const ordersRepository = {
       ]);
   },
 
-  insertTickets: async (trx: Db, tickets: NewTicket[]): Promise<void> => {
-    if (tickets.length === 0) return;
-    await trx.raw(
-      `INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
-       SELECT order_id, showing_id, hall_id, seat_id, price, status
-       FROM jsonb_to_recordset(?::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)`,
+  /**
+   * Writes a batch's outcome in one statement: the new tickets and every order's decision. Only
+   * orders still queued change, so a replay is a no-op. Returns the stored decision times.
+   */
+  recordDecisions: async (trx: Db, decisions: Decision[], tickets: NewTicket[]): Promise<Map<string, { decidedAt: Date; updatedAt: Date }>> => {
+    if (decisions.length === 0) return new Map();
+    const { rows } = await trx.raw(
+      `WITH new_tickets AS (
+         INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
+         SELECT order_id, showing_id, hall_id, seat_id, price, status
+         FROM jsonb_to_recordset(?::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
+       )
+       UPDATE orders o
+       SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at,
+           rejected_seat_ids = d.rejected_seat_ids, failure_reason = d.failure_reason, decided_at = now()
+       FROM jsonb_to_recordset(?::jsonb)
+         AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text)
+       WHERE o.id = d.id AND o.status = 'queued'
+       RETURNING o.id, o.decided_at AS "decidedAt", o.updated_at AS "updatedAt"`,
       [
         JSON.stringify(
           tickets.map((ticket) => ({
@@ -199,21 +249,6 @@ export const ordersRepository = {
             status: ticket.status,
           })),
         ),
-      ],
-    );
-  },
-
-  /** Applies many decisions in one UPDATE; only orders still queued change, so a replay is a no-op. */
-  recordDecisions: async (trx: Db, decisions: Decision[]): Promise<void> => {
-    if (decisions.length === 0) return;
-    await trx.raw(
-      `UPDATE orders o
-       SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at,
-           rejected_seat_ids = d.rejected_seat_ids, failure_reason = d.failure_reason, decided_at = now()
-       FROM jsonb_to_recordset(?::jsonb)
-         AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text)
-       WHERE o.id = d.id AND o.status = 'queued'`,
-      [
         JSON.stringify(
           decisions.map((decision) => ({
             id: decision.id,
@@ -226,6 +261,7 @@ export const ordersRepository = {
         ),
       ],
     );
+    return new Map((rows as { id: string; decidedAt: Date; updatedAt: Date }[]).map((row) => [row.id, row]));
   },
 
   /**

@@ -1,14 +1,8 @@
+import { ordersRepository, type Decision, type NewTicket, type QueuedOrder, type SeatInfo } from '../../db/repositories/orders.js';
 import { constraintViolation } from '../../db/violations.js';
-import {
-  ordersRepository,
-  type AllocationShowing,
-  type Decision,
-  type NewTicket,
-  type QueuedOrder,
-  type SeatInfo,
-} from '../../db/repositories/orders.js';
 import type { Deps } from '../context.js';
-import { orderViews } from './get-order.js';
+import type { OrderStatus } from './status.js';
+import type { OrderView } from './view.js';
 
 export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPayment: boolean };
 
@@ -21,7 +15,7 @@ const seatKey = (showingId: number, seatId: number) => `${showingId}:${seatId}`;
  */
 export function decideOrders(
   orders: QueuedOrder[],
-  context: { showings: Map<number, AllocationShowing>; seats: Map<number, SeatInfo>; taken: Set<string> },
+  context: { seatsOfHall: Map<number, Map<number, SeatInfo>>; taken: Set<string> },
   rules: AllocationRules,
 ): { decisions: Decision[]; tickets: NewTicket[] } {
   const decisions: Decision[] = [];
@@ -30,12 +24,12 @@ export function decideOrders(
     decisions.push({ id: order.id, status: 'rejected', total: null, holdExpiresAt: null, rejectedSeatIds, failureReason: reason });
 
   for (const order of orders) {
-    const showing = context.showings.get(order.showingId);
-    if (!showing || showing.cancelledAt || showing.startsAt <= rules.now) {
+    const hallSeats = context.seatsOfHall.get(order.hallId);
+    if (order.showingCancelledAt || order.startsAt <= rules.now) {
       reject(order, 'SHOWING_NOT_ON_SALE');
       continue;
     }
-    const foreign = order.seatIds.filter((seatId) => context.seats.get(seatId)?.hallId !== showing.hallId);
+    const foreign = order.seatIds.filter((seatId) => !hallSeats?.has(seatId));
     if (foreign.length > 0) {
       reject(order, 'SEAT_NOT_IN_HALL', foreign);
       continue;
@@ -45,7 +39,7 @@ export function decideOrders(
       reject(order, 'SEAT_TAKEN', taken);
       continue;
     }
-    const prices = order.seatIds.map((seatId) => showing.prices[context.seats.get(seatId)!.category]);
+    const prices = order.seatIds.map((seatId) => order.prices[hallSeats!.get(seatId)!.category]);
     if (prices.some((price) => price === undefined)) {
       reject(order, 'PRICE_MISSING');
       continue;
@@ -53,7 +47,7 @@ export function decideOrders(
     const status = rules.confirmWithoutPayment ? 'sold' : 'held';
     order.seatIds.forEach((seatId, index) => {
       context.taken.add(seatKey(order.showingId, seatId));
-      tickets.push({ orderId: order.id, showingId: order.showingId, hallId: showing.hallId, seatId, price: prices[index]!, status });
+      tickets.push({ orderId: order.id, showingId: order.showingId, hallId: order.hallId, seatId, price: prices[index]!, status });
     });
     decisions.push({
       id: order.id,
@@ -67,11 +61,43 @@ export function decideOrders(
   return { decisions, tickets };
 }
 
+/** The decided order as GET /orders/:id shows it, built from what the batch already holds. */
+function decidedView(
+  order: QueuedOrder,
+  decision: Decision,
+  stored: { decidedAt: Date; updatedAt: Date },
+  hallSeats: Map<number, SeatInfo> | undefined,
+  /** Price of each new ticket, by `${orderId}:${seatId}`. */
+  ticketPrices: Map<string, number>,
+): OrderView {
+  return {
+    id: order.id,
+    status: decision.status as OrderStatus,
+    showingId: order.showingId,
+    seats: order.seatIds.map((seatId) => {
+      const seat = hallSeats?.get(seatId);
+      return { seatId, row: seat?.row ?? '', number: seat?.number ?? 0, price: ticketPrices.get(`${order.id}:${seatId}`) ?? null };
+    }),
+    total: decision.total,
+    currency: order.currency,
+    holdExpiresAt: decision.holdExpiresAt?.toISOString() ?? null,
+    rejectedSeatIds: decision.rejectedSeatIds ?? [],
+    reason: decision.failureReason,
+    createdAt: order.createdAt.toISOString(),
+    decidedAt: stored.decidedAt.toISOString(),
+    updatedAt: stored.updatedAt.toISOString(),
+  };
+}
+
 const unique = <T>(values: T[]) => [...new Set(values)];
 const MAX_CONFLICT_RETRIES = 5;
 
-/** One transaction: lock the partition's oldest queued orders, decide them, write tickets and outcomes. */
-async function decideNextBatch(deps: Deps, partition: number): Promise<string[]> {
+/**
+ * One transaction of four statements: take the partition's arrival lock, lock its oldest queued
+ * orders (with their showing), read which of their seats are taken, write tickets and outcomes.
+ * Returns the decided orders as buyers see them.
+ */
+async function decideNextBatch(deps: Deps, partition: number): Promise<OrderView[]> {
   const { config } = deps;
   return deps.db.transaction(async (trx) => {
     const orders = await ordersRepository.lockQueuedBatch(trx, {
@@ -80,26 +106,25 @@ async function decideNextBatch(deps: Deps, partition: number): Promise<string[]>
       limit: config.ALLOCATION_BATCH_SIZE,
     });
     if (orders.length === 0) return [];
-    const seatIds = unique(orders.flatMap((order) => order.seatIds));
-    // One connection in a transaction: these run one after the other.
-    const showings = await ordersRepository.showingsForAllocation(trx, unique(orders.map((order) => order.showingId)));
-    const seats = await ordersRepository.seatInfo(trx, seatIds);
+    // A hall's seats cannot change while it has showings: the process-wide cache is safe here.
+    const seatsOfHall = new Map<number, Map<number, SeatInfo>>();
+    for (const hallId of unique(orders.map((order) => order.hallId))) seatsOfHall.set(hallId, await deps.orderIntake.hallSeats(hallId));
     const taken = await ordersRepository.takenSeats(
       trx,
       orders.flatMap((order) => order.seatIds.map((seatId) => ({ showingId: order.showingId, seatId }))),
     );
     const { decisions, tickets } = decideOrders(
       orders,
-      {
-        showings: new Map(showings.map((showing) => [showing.id, showing])),
-        seats: new Map(seats.map((seat) => [seat.id, seat])),
-        taken: new Set(taken.map((pair) => seatKey(pair.showingId, pair.seatId))),
-      },
+      { seatsOfHall, taken: new Set(taken.map((pair) => seatKey(pair.showingId, pair.seatId))) },
       { now: new Date(), holdTtlMs: config.HOLD_TTL_SECONDS * 1000, confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT },
     );
-    await ordersRepository.insertTickets(trx, tickets);
-    await ordersRepository.recordDecisions(trx, decisions);
-    return decisions.map((decision) => decision.id);
+    const stored = await ordersRepository.recordDecisions(trx, decisions, tickets);
+    const orderById = new Map(orders.map((order) => [order.id, order]));
+    const ticketPrices = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket.price]));
+    return decisions.map((decision) => {
+      const order = orderById.get(decision.id)!;
+      return decidedView(order, decision, stored.get(decision.id)!, seatsOfHall.get(order.hallId), ticketPrices);
+    });
   });
 }
 
@@ -112,7 +137,7 @@ async function decideNextBatch(deps: Deps, partition: number): Promise<string[]>
 export async function allocateSeats(deps: Deps, partition: number): Promise<number> {
   let decidedTotal = 0;
   for (;;) {
-    let decided: string[] | undefined;
+    let decided: OrderView[] | undefined;
     for (let attempt = 1; !decided; attempt += 1) {
       try {
         decided = await decideNextBatch(deps, partition);
@@ -124,7 +149,7 @@ export async function allocateSeats(deps: Deps, partition: number): Promise<numb
     }
     if (decided.length === 0) return decidedTotal;
     decidedTotal += decided.length;
-    await deps.orderUpdates.publish(await orderViews(deps, decided));
+    await deps.orderUpdates.publish(decided);
     if (decided.length < deps.config.ALLOCATION_BATCH_SIZE) return decidedTotal;
   }
 }

@@ -144,11 +144,11 @@ async function buy(client: ReturnType<typeof jsonClient>, showingId: number, sea
   return { latencyMs: performance.now() - started, order };
 }
 
-async function rateStep(client: ReturnType<typeof jsonClient>, targets: Target[], rate: number) {
+async function rateStep(client: ReturnType<typeof jsonClient>, targets: Target[], rate: number, seconds = stepSeconds) {
   const latencies: number[] = [];
   let errors = 0;
   let confirmed = 0;
-  const run = await openLoop(rate, stepSeconds, async () => {
+  const run = await openLoop(rate, seconds, async () => {
     const target = targets[Math.floor(Math.random() * targets.length)]!;
     const first = Math.floor(Math.random() * (target.seatIds.length - 1));
     const seats = target.seatIds.slice(first, first + 1 + Math.floor(Math.random() * 2));
@@ -242,10 +242,16 @@ const baselineTps = measureBaseline(10);
 log(`baseline ${Math.round(baselineTps)} orders/s`);
 
 const processes = [await startRole('catalog,tickets', apiPort), await startRole('workers', apiPort + 1)];
-const client = jsonClient(`http://127.0.0.1:${apiPort}`);
+const CONNECTIONS = 256;
+const client = jsonClient(`http://127.0.0.1:${apiPort}`, CONNECTIONS);
 try {
   const targets = await loadTargets(client, 1000);
   log(`${targets.length} showings on sale, ${targets.reduce((sum, target) => sum + target.seatIds.length, 0)} seats`);
+  // Warm-up, not reported: open the connection pool (as nginx keeps upstream connections alive),
+  // fill the API's showing and hall caches, let the JIT compile the hot paths.
+  await Promise.all(Array.from({ length: CONNECTIONS }, () => client.request('GET', '/healthz')));
+  await rateStep(client, targets, 200, 5);
+  log('warmed up (5 s at 200 orders/s)');
   const steps = [];
   for (const rate of rates) {
     const step = await rateStep(client, targets, rate);

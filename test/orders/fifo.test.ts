@@ -114,7 +114,7 @@ describe('orders: first come, first served', () => {
     const slowBatch = await deps.db.transaction();
     const early = randomUUID();
     try {
-      await ordersRepository.insertQueued(slowBatch, await partitionOfShowing(showing.id), [
+      await ordersRepository.insertQueued(slowBatch, [
         {
           id: early,
           showingId: showing.id,
@@ -125,6 +125,7 @@ describe('orders: first come, first served', () => {
           idempotencyKey: randomUUID(),
           requestHash: 'early',
           createdAt: new Date(),
+          partition: await partitionOfShowing(showing.id),
         },
       ]);
       const late = await place(showing.id, [seats[0]!.id], { wait: 2 });
