@@ -14,6 +14,8 @@ export function createApp(deps: Deps, routes: Route[]): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // No ETags: API answers change with every sale, and hashing each body costs CPU on the hot path.
+  app.set('etag', false);
   app.use(express.json({ limit: '1mb' }));
 
   app.get('/healthz', (_req, res) => {

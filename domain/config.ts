@@ -10,7 +10,7 @@ const booleanFlag = z
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/cinema'),
-  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(8),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('cinema'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
@@ -31,7 +31,7 @@ const configSchema = z.object({
   ALLOCATION_LOCK_MS: z.coerce.number().int().min(500).default(10_000),
   ALLOCATION_STALLED_CHECK_MS: z.coerce.number().int().min(200).default(5_000),
   /** Inserts of orders arriving within this window share one multi-row INSERT. */
-  ORDER_INSERT_WINDOW_MS: z.coerce.number().min(0).max(50).default(2),
+  ORDER_INSERT_WINDOW_MS: z.coerce.number().min(0).max(50).default(5),
   HOLD_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   /** Until the payment saga exists, a held order may be confirmed straight away. */
   CONFIRM_WITHOUT_PAYMENT: booleanFlag.default(true),
