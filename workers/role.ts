@@ -1,7 +1,7 @@
 import { Worker } from 'bullmq';
 import type { Deps } from '../domain/context.js';
 import { every } from '../domain/every.js';
-import { allocateSeats } from '../domain/orders/allocate.js';
+import { allocateSeats, type DrainMarks } from '../domain/orders/allocate.js';
 import { expireHolds, requeueStaleOrders } from '../domain/orders/sweeps.js';
 import { allocationQueueName, bullPrefix, type AllocationJob } from '../domain/queues.js';
 
@@ -12,9 +12,10 @@ import { allocationQueueName, bullPrefix, type AllocationJob } from '../domain/q
 export async function startWorkers(deps: Deps): Promise<() => Promise<void>> {
   const { config, log } = deps;
   await deps.queues.enforceSerialPartitions();
+  const marks: DrainMarks = new Map();
   const workers = deps.queues.allocation.map(
     (_queue, partition) =>
-      new Worker<AllocationJob>(allocationQueueName(partition), (job) => allocateSeats(deps, job.data.partition), {
+      new Worker<AllocationJob>(allocationQueueName(partition), (job) => allocateSeats(deps, job.data.partition, marks), {
         connection: { url: config.REDIS_URL, maxRetriesPerRequest: null },
         prefix: bullPrefix(config),
         concurrency: 1,
@@ -31,7 +32,9 @@ export async function startWorkers(deps: Deps): Promise<() => Promise<void>> {
   const sweeps = every(
     config.SWEEP_INTERVAL_MS,
     async () => {
-      await requeueStaleOrders(deps);
+      // Orders queued too long are unusual (a lost wake-up, a writer bypassing the intake): drain
+      // their partitions from the start again rather than trust this process's marks.
+      for (const partition of await requeueStaleOrders(deps)) marks.delete(partition);
       await expireHolds(deps);
     },
     log,

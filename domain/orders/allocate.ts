@@ -97,15 +97,16 @@ const MAX_CONFLICT_RETRIES = 5;
  * orders (with their showing), read which of their seats are taken, write tickets and outcomes.
  * Returns the decided orders as buyers see them.
  */
-async function decideNextBatch(deps: Deps, partition: number): Promise<OrderView[]> {
+async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<{ views: OrderView[]; lastSeq: number }> {
   const { config } = deps;
   return deps.db.transaction(async (trx) => {
     const orders = await ordersRepository.lockQueuedBatch(trx, {
       partitions: config.ALLOCATION_PARTITIONS,
       partition,
+      afterSeq,
       limit: config.ALLOCATION_BATCH_SIZE,
     });
-    if (orders.length === 0) return [];
+    if (orders.length === 0) return { views: [], lastSeq: afterSeq };
     // A hall's seats cannot change while it has showings: the process-wide cache is safe here.
     const seatsOfHall = new Map<number, Map<number, SeatInfo>>();
     for (const hallId of unique(orders.map((order) => order.hallId))) seatsOfHall.set(hallId, await deps.orderIntake.hallSeats(hallId));
@@ -121,12 +122,21 @@ async function decideNextBatch(deps: Deps, partition: number): Promise<OrderView
     const stored = await ordersRepository.recordDecisions(trx, decisions, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
     const ticketPrices = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket.price]));
-    return decisions.map((decision) => {
+    const views = decisions.map((decision) => {
       const order = orderById.get(decision.id)!;
       return decidedView(order, decision, stored.get(decision.id)!, seatsOfHall.get(order.hallId), ticketPrices);
     });
+    return { views, lastSeq: orders.at(-1)!.seq };
   });
 }
+
+/**
+ * Per partition, the highest arrival number this process has seen decided. Every order of the
+ * partition numbered below it is decided too: batches take the oldest queued orders, and the arrival
+ * lock keeps a lower number from committing late. A stale (lower) mark is only slower, never wrong.
+ * Valid for one ALLOCATION_PARTITIONS value, like the partitioning itself.
+ */
+export type DrainMarks = Map<number, number>;
 
 /**
  * Drains a partition: batch after batch of queued orders in arrival order until none is left, then
@@ -134,19 +144,21 @@ async function decideNextBatch(deps: Deps, partition: number): Promise<OrderView
  * no longer queued. Should a writer outside the queue take a seat between our read and our insert,
  * the unique index refuses the batch, and the batch is decided again from fresh data.
  */
-export async function allocateSeats(deps: Deps, partition: number): Promise<number> {
+export async function allocateSeats(deps: Deps, partition: number, marks: DrainMarks = new Map()): Promise<number> {
   let decidedTotal = 0;
   for (;;) {
-    let decided: OrderView[] | undefined;
-    for (let attempt = 1; !decided; attempt += 1) {
+    let batch: { views: OrderView[]; lastSeq: number } | undefined;
+    for (let attempt = 1; !batch; attempt += 1) {
       try {
-        decided = await decideNextBatch(deps, partition);
+        batch = await decideNextBatch(deps, partition, marks.get(partition) ?? 0);
       } catch (error) {
         const violation = constraintViolation(error);
         if (violation?.constraint !== 'tickets_one_active_per_seat' || attempt >= MAX_CONFLICT_RETRIES) throw error;
         deps.log.warn({ partition, attempt }, 'a seat was taken outside the queue during allocation; deciding the batch again');
       }
     }
+    const decided = batch.views;
+    marks.set(partition, batch.lastSeq);
     if (decided.length === 0) return decidedTotal;
     decidedTotal += decided.length;
     await deps.orderUpdates.publish(decided);

@@ -38,6 +38,28 @@ async function countUpdates() {
 
 describe('orders: recovery and repeated work', () => {
   const workers = workerControl();
+
+  it('when a queued order written around the intake (no arrival lock) commits after later orders were decided, should still be decided by the requeue sweep', async () => {
+    const { deps } = await testSystem();
+    await workers.start();
+    const { showing, seats } = await freshShowing();
+    const direct = await deps.db.transaction();
+    let directId: string;
+    try {
+      [{ id: directId }] = await direct('orders')
+        .insert({ showing_id: showing.id, status: 'queued', seat_ids: [seats[0]!.id], customer_email: 'direct@example.com', currency: 'RUB' })
+        .returning('id');
+      // A later order of the same partition is decided: the worker's drain mark moves past the direct one.
+      const later = await place(showing.id, [seats[1]!.id], { wait: 5 });
+      expect(later.status).to.equal('confirmed');
+      await direct.commit();
+    } catch (error) {
+      await direct.rollback();
+      throw error;
+    }
+    const [row] = await decided([directId], 8_000);
+    expect(row!.status).to.equal('confirmed');
+  });
   let child: ChildProcess | undefined;
   let lock: Knex.Transaction | undefined;
 
