@@ -1,17 +1,9 @@
 import { expect } from 'chai';
 import { makeCinema, makeHall } from '../factories.js';
 import { api, testSystem } from '../system.js';
+import { databaseRefusal } from '../assertions.js';
 
 type Problem = { path: unknown; message: string };
-
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; constraint?: string };
-  }
-  expect.fail('expected the database to refuse the write');
-}
 
 describe('hall layouts', () => {
   let cinemaId: number;
@@ -220,7 +212,7 @@ describe('hall layouts', () => {
 
       it('when a seat overlapping another is inserted directly, should be refused by seats_no_overlap', async () => {
         const { deps } = await testSystem();
-        const error = await rejection(
+        const error = await databaseRefusal(
           deps.db('seats').insert({ hall_id: hall.id, row_id: rowOf('C').id, number: 9, x: 3, width: 1, category: 'standard' }),
         );
         expect(error.code).to.equal('23P01');
@@ -238,7 +230,7 @@ describe('hall layouts', () => {
 
       it('when a seat number is repeated in a row directly, should be refused by seats_number_key', async () => {
         const { deps } = await testSystem();
-        const error = await rejection(
+        const error = await databaseRefusal(
           deps.db('seats').insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 1, x: 50, width: 1, category: 'standard' }),
         );
         expect(error.code).to.equal('23505');
@@ -247,15 +239,15 @@ describe('hall layouts', () => {
 
       it('when a row label or y is repeated in a hall directly, should be refused by the unique constraints', async () => {
         const { deps } = await testSystem();
-        const label = await rejection(deps.db('hall_rows').insert({ hall_id: hall.id, label: 'B', y: 99 }));
+        const label = await databaseRefusal(deps.db('hall_rows').insert({ hall_id: hall.id, label: 'B', y: 99 }));
         expect([label.code, label.constraint]).to.deep.equal(['23505', 'hall_rows_label_key']);
-        const y = await rejection(deps.db('hall_rows').insert({ hall_id: hall.id, label: 'Z', y: 2 }));
+        const y = await databaseRefusal(deps.db('hall_rows').insert({ hall_id: hall.id, label: 'Z', y: 2 }));
         expect([y.code, y.constraint]).to.deep.equal(['23505', 'hall_rows_y_key']);
       });
 
       it('when a seat of width 3 is inserted directly, should be refused by the width check', async () => {
         const { deps } = await testSystem();
-        const error = await rejection(
+        const error = await databaseRefusal(
           deps.db('seats').insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 20, x: 60, width: 3, category: 'standard' }),
         );
         expect(error.code).to.equal('23514');

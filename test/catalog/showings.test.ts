@@ -1,22 +1,13 @@
 import { expect } from 'chai';
 import { makeCinema, makeFilm, makeHall, makeShowing, type Showing } from '../factories.js';
 import { api, testSystem } from '../system.js';
+import { databaseRefusal } from '../assertions.js';
 
 const MINUTE = 60_000;
 const DAY = 86_400_000;
 /** Whole minutes, so that instants survive the round trip through the API exactly. */
 const futureInstant = (daysAhead: number) => Math.ceil((Date.now() + daysAhead * DAY) / MINUTE) * MINUTE;
 const iso = (instant: number) => new Date(instant).toISOString();
-
-/** The error a promise rejects with; fails the test when it resolves. */
-async function rejection(promise: Promise<unknown>): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; constraint?: string };
-  }
-  expect.fail('expected the database to refuse the write');
-}
 
 describe('showings', () => {
   let gap: number;
@@ -162,7 +153,7 @@ describe('showings', () => {
     it('when an overlapping showing is inserted directly into the database, should be refused by the showings_no_overlap constraint', async () => {
       const { deps } = await testSystem();
       const startsAt = new Date(end + 5 * MINUTE);
-      const error = await rejection(
+      const error = await databaseRefusal(
         deps.db.raw(
           `INSERT INTO showings (hall_id, film_id, starts_at, ends_at, blocked_until, prices, currency)
            VALUES (?, ?, ?, ?, ?, '{"standard": 1, "vip": 1}', 'RUB')`,

@@ -13,6 +13,7 @@ import {
   ticketsOfShowing,
   workerControl,
 } from './support.js';
+import { databaseRefusal } from '../assertions.js';
 
 type Target = { showing: { id: number; hallId: number; currency?: string } };
 
@@ -23,15 +24,6 @@ async function directTicket(db: Knex, { showing }: Target, seatId: number, statu
     .returning('id');
   await db('tickets').insert({ order_id: order.id, showing_id: showing.id, hall_id: showing.hallId, seat_id: seatId, price: 0, status });
   return order.id as string;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<{ code?: string; constraint?: string }> {
-  try {
-    await promise;
-  } catch (error) {
-    return error as { code?: string; constraint?: string };
-  }
-  expect.fail('expected the database to refuse the write');
 }
 
 describe('orders: one active ticket per seat, whoever writes', () => {
@@ -53,7 +45,7 @@ describe('orders: one active ticket per seat, whoever writes', () => {
     expect(sold.status).to.equal('confirmed');
 
     for (const status of ['held', 'sold'] as const) {
-      const error = await refusal(deps.db.transaction((trx) => directTicket(trx, target, seat.id, status)));
+      const error = await databaseRefusal(deps.db.transaction((trx) => directTicket(trx, target, seat.id, status)));
       expect(error.code, status).to.equal('23505');
       expect(error.constraint, status).to.equal('tickets_one_active_per_seat');
     }

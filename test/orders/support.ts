@@ -6,23 +6,11 @@ import type { Config } from '../../domain/config.js';
 import { partitionOf } from '../../domain/queues.js';
 import { makeHall, makeShowing, smallLayout, type Hall, type Showing } from '../factories.js';
 import { api, startTestWorkers, testSystem, type ApiResponse } from '../system.js';
+import type { OrderView } from '../../domain/orders/view.js';
 
 export type Seat = { id: number; row: string; number: number; category: string };
 
-export type OrderView = {
-  id: string;
-  status: string;
-  showingId: number;
-  seats: { seatId: number; row: string; number: number; price: number | null }[];
-  total: number | null;
-  currency: string;
-  holdExpiresAt: string | null;
-  rejectedSeatIds: number[];
-  reason: string | null;
-  createdAt: string;
-  decidedAt: string | null;
-  updatedAt: string;
-};
+export type { OrderView };
 
 export type PlacedView = OrderView & { accessToken: string };
 
