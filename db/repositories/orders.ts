@@ -1,4 +1,5 @@
 import type { Db } from '../connection.js';
+import { runPrepared } from '../prepared.js';
 
 export type NewOrder = {
   id: string;
@@ -104,16 +105,18 @@ export const ordersRepository = {
    */
   insertQueued: async (db: Db, orders: (NewOrder & { partition: number })[]): Promise<Set<string>> => {
     const partitions = [...new Set(orders.map((order) => order.partition))];
-    const { rows } = await db.raw(
+    const rows = await runPrepared<{ id: string }>(
+      db,
+      'orders-insert-queued',
       `WITH arrival AS (
-         SELECT pg_advisory_xact_lock_shared(?, partition) FROM unnest(?::int[]) AS partition ORDER BY partition
+         SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
        )
        INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash, created_at)
        SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash, o.created_at
-       FROM ROWS FROM (jsonb_to_recordset(?::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
+       FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
               customer_name text, currency text, idempotency_key text, request_hash text, created_at timestamptz))
             WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash, created_at, position)
-       WHERE (SELECT count(*) FROM arrival) = ?
+       WHERE (SELECT count(*) FROM arrival) = $4
        ORDER BY o.position
        ON CONFLICT (idempotency_key) DO NOTHING
        RETURNING id`,
@@ -136,7 +139,7 @@ export const ordersRepository = {
         partitions.length,
       ],
     );
-    return new Set((rows as { id: string }[]).map((row) => row.id));
+    return new Set(rows.map((row) => row.id));
   },
 
   byIdempotencyKey: (db: Db, key: string): Promise<{ id: string; requestHash: string } | undefined> =>
@@ -178,27 +181,18 @@ export const ordersRepository = {
     { partitions, partition, afterSeq, limit }: { partitions: number; partition: number; afterSeq: number; limit: number },
   ): Promise<QueuedOrder[]> => {
     // Waits for the partition's inserts under way and holds off new ones until this transaction ends.
-    await trx.raw('SELECT pg_advisory_xact_lock(?, ?)', [ARRIVAL_LOCK, partition]);
-    return trx({ o: 'orders' })
-      .join({ s: 'showings' }, 's.id', 'o.showing_id')
-      .select(
-        'o.id',
-        'o.seq',
-        'o.showing_id as showingId',
-        'o.seat_ids as seatIds',
-        'o.currency',
-        'o.created_at as createdAt',
-        's.hall_id as hallId',
-        's.starts_at as startsAt',
-        's.cancelled_at as showingCancelledAt',
-        's.prices',
-      )
-      .where('o.status', 'queued')
-      .where('o.seq', '>', afterSeq)
-      .whereRaw('o.showing_id % ? = ?', [partitions, partition])
-      .orderBy('o.seq')
-      .limit(limit)
-      .forUpdate('o');
+    await runPrepared(trx, 'orders-arrival-lock', 'SELECT pg_advisory_xact_lock($1, $2)', [ARRIVAL_LOCK, partition]);
+    return runPrepared<QueuedOrder>(
+      trx,
+      'orders-lock-queued-batch',
+      `SELECT o.id, o.seq, o.showing_id AS "showingId", o.seat_ids AS "seatIds", o.currency, o.created_at AS "createdAt",
+              s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices
+       FROM orders o JOIN showings s ON s.id = o.showing_id
+       WHERE o.status = 'queued' AND o.seq > $1 AND o.showing_id % $2 = $3
+       ORDER BY o.seq LIMIT $4
+       FOR UPDATE OF o`,
+      [afterSeq, partitions, partition, limit],
+    );
   },
 
   showingsForSale: (db: Db, ids: number[]): Promise<SaleShowing[]> =>
@@ -215,13 +209,13 @@ export const ordersRepository = {
   /** Which of these (showing, seat) pairs have an active ticket right now. */
   takenSeats: async (db: Db, pairs: { showingId: number; seatId: number }[]): Promise<{ showingId: number; seatId: number }[]> => {
     if (pairs.length === 0) return [];
-    return db('tickets')
-      .select('showing_id as showingId', 'seat_id as seatId')
-      .whereIn('status', ACTIVE_TICKET_STATUSES)
-      .whereRaw('(showing_id, seat_id) IN (SELECT * FROM unnest(?::bigint[], ?::bigint[]))', [
-        pairs.map((pair) => pair.showingId),
-        pairs.map((pair) => pair.seatId),
-      ]);
+    return runPrepared(
+      db,
+      'tickets-taken-seats',
+      `SELECT showing_id AS "showingId", seat_id AS "seatId" FROM tickets
+       WHERE status IN ('held', 'sold') AND (showing_id, seat_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
+      [pairs.map((pair) => pair.showingId), pairs.map((pair) => pair.seatId)],
+    );
   },
 
   /**
@@ -230,16 +224,18 @@ export const ordersRepository = {
    */
   recordDecisions: async (trx: Db, decisions: Decision[], tickets: NewTicket[]): Promise<Map<string, { decidedAt: Date; updatedAt: Date }>> => {
     if (decisions.length === 0) return new Map();
-    const { rows } = await trx.raw(
+    const rows = await runPrepared<{ id: string; decidedAt: Date; updatedAt: Date }>(
+      trx,
+      'orders-record-decisions',
       `WITH new_tickets AS (
          INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
          SELECT order_id, showing_id, hall_id, seat_id, price, status
-         FROM jsonb_to_recordset(?::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
+         FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
        )
        UPDATE orders o
        SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at,
            rejected_seat_ids = d.rejected_seat_ids, failure_reason = d.failure_reason, decided_at = now()
-       FROM jsonb_to_recordset(?::jsonb)
+       FROM jsonb_to_recordset($2::jsonb)
          AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text)
        WHERE o.id = d.id AND o.status = 'queued'
        RETURNING o.id, o.decided_at AS "decidedAt", o.updated_at AS "updatedAt"`,
@@ -266,7 +262,7 @@ export const ordersRepository = {
         ),
       ],
     );
-    return new Map((rows as { id: string; decidedAt: Date; updatedAt: Date }[]).map((row) => [row.id, row]));
+    return new Map(rows.map((row) => [row.id, row]));
   },
 
   /**

@@ -114,8 +114,10 @@ type Target = { showingId: number; seatIds: number[] };
 async function loadTargets(client: ReturnType<typeof jsonClient>, count: number): Promise<Target[]> {
   const showings: { id: number; hallId: number }[] = [];
   let cursor: string | undefined;
+  // Showings that stay on sale for the whole run (an hour ahead), or their orders get SHOWING_NOT_ON_SALE.
+  const from = new Date(Date.now() + 3_600_000).toISOString();
   while (showings.length < count) {
-    const page = await client.request('GET', `/api/v1/showings?limit=200${cursor ? `&cursor=${cursor}` : ''}`);
+    const page = await client.request('GET', `/api/v1/showings?limit=200&from=${from}${cursor ? `&cursor=${cursor}` : ''}`);
     showings.push(...page.body.data);
     cursor = page.body.nextCursor;
     if (!cursor) break;
