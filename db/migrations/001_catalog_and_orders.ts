@@ -127,6 +127,8 @@ export async function up(db: Knex): Promise<void> {
     );
     CREATE INDEX orders_queued_idx ON orders (seq) INCLUDE (showing_id) WHERE status = 'queued';
     CREATE INDEX orders_showing_idx ON orders (showing_id, created_at);
+    -- The hold-expiry sweep reads only orders waiting for payment, oldest hold first.
+    CREATE INDEX orders_hold_expiry_idx ON orders (hold_expires_at) WHERE status = 'awaiting_payment';
 
     -- A ticket's seat must belong to its showing's hall: both composite keys carry hall_id.
     CREATE TABLE tickets (
