@@ -15,6 +15,6 @@ export function ttlCache<K, V>(ttlMs: number, load: (key: K) => Promise<V>, maxE
       value.catch(() => entries.delete(key));
       return value;
     },
-    clear: () => entries.clear(),
+    forget: (key: K) => entries.delete(key),
   };
 }

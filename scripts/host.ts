@@ -29,8 +29,17 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
   const stopWorkers = config.ROLES.includes('workers') ? await startWorkers(deps) : async () => {};
 
   const stop = async () => {
+    // Keep-alive sockets busy at close time stay open after their response: close them as they go
+    // idle, and cut whatever is left halfway to the hard deadline so the stores still close cleanly.
+    const closeIdle = setInterval(() => server.closeIdleConnections(), 200);
+    const cutOff = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS / 2);
     server.closeIdleConnections();
-    await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), stopWorkers()]);
+    try {
+      await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), stopWorkers()]);
+    } finally {
+      clearInterval(closeIdle);
+      clearTimeout(cutOff);
+    }
     await closeDeps(deps);
   };
   return { server, deps, stop };

@@ -200,6 +200,16 @@ export const ordersRepository = {
       .select('id', 'hall_id as hallId', 'starts_at as startsAt', 'cancelled_at as cancelledAt', 'prices', 'currency')
       .whereIn('id', ids),
 
+  /** The requested seats, read inside the allocation transaction (never from another connection). */
+  seatInfo: (trx: Db, seatIds: number[]): Promise<SeatInfo[]> =>
+    runPrepared(
+      trx,
+      'seats-info',
+      `SELECT s.id, s.hall_id AS "hallId", s.category, r.label AS row, s.number
+       FROM seats s JOIN hall_rows r ON r.id = s.row_id WHERE s.id = ANY($1::bigint[])`,
+      [seatIds],
+    ),
+
   hallSeats: (db: Db, hallId: number): Promise<SeatInfo[]> =>
     db({ s: 'seats' })
       .join({ r: 'hall_rows' }, 'r.id', 's.row_id')

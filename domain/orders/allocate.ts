@@ -93,8 +93,9 @@ const unique = <T>(values: T[]) => [...new Set(values)];
 const MAX_CONFLICT_RETRIES = 5;
 
 /**
- * One transaction of four statements: take the partition's arrival lock, lock its oldest queued
- * orders (with their showing), read which of their seats are taken, write tickets and outcomes.
+ * One transaction of five statements: take the partition's arrival lock, lock its oldest queued
+ * orders (with their showing), read their seats and which of them are taken, write tickets and
+ * outcomes.
  * Returns the decided orders as buyers see them.
  */
 async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<{ views: OrderView[]; lastSeq: number }> {
@@ -107,9 +108,13 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       limit: config.ALLOCATION_BATCH_SIZE,
     });
     if (orders.length === 0) return { views: [], lastSeq: afterSeq };
-    // A hall's seats cannot change while it has showings: the process-wide cache is safe here.
+    // Read through this transaction only: another pool connection, awaited while the arrival lock is
+    // held, could wait behind inserts that wait on this lock.
     const seatsOfHall = new Map<number, Map<number, SeatInfo>>();
-    for (const hallId of unique(orders.map((order) => order.hallId))) seatsOfHall.set(hallId, await deps.orderIntake.hallSeats(hallId));
+    for (const seat of await ordersRepository.seatInfo(trx, unique(orders.flatMap((order) => order.seatIds)))) {
+      const hall = seatsOfHall.get(seat.hallId) ?? new Map<number, SeatInfo>();
+      seatsOfHall.set(seat.hallId, hall.set(seat.id, seat));
+    }
     const taken = await ordersRepository.takenSeats(
       trx,
       orders.flatMap((order) => order.seatIds.map((seatId) => ({ showingId: order.showingId, seatId }))),

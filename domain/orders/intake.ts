@@ -38,26 +38,38 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
    * of the statement: then that showing's orders are left out, the others inserted without them, and
    * the left-out ones answered SHOWING_NOT_FOUND.
    */
+  /**
+   * Two batches holding the same two Idempotency-Keys in opposite order wait on each other's
+   * uncommitted key; PostgreSQL breaks the tie by failing one, which is then simply run again.
+   */
+  const insertRetryingDeadlock = async (orders: Parameters<typeof ordersRepository.insertQueued>[1]) => {
+    try {
+      return await ordersRepository.insertQueued(db, orders);
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01') throw error;
+      return ordersRepository.insertQueued(db, orders);
+    }
+  };
+
   const insertBatch = async (orders: NewOrder[]): Promise<InsertOutcome[]> => {
     const withPartition = orders.map((order) => ({ ...order, partition: partitionOf(order.showingId, config.ALLOCATION_PARTITIONS) }));
     let kept = withPartition;
     let inserted: Set<string>;
     try {
-      inserted = await ordersRepository.insertQueued(db, withPartition);
+      inserted = await insertRetryingDeadlock(withPartition);
     } catch (error) {
       if (constraintViolation(error)?.constraint !== 'orders_showing_id_fkey') throw error;
       const existing = await ordersRepository.showingsForSale(db, [...new Set(orders.map((order) => order.showingId))]);
       const exists = new Set(existing.map((showing) => showing.id));
       kept = withPartition.filter((order) => exists.has(order.showingId));
-      inserted = kept.length > 0 ? await ordersRepository.insertQueued(db, kept) : new Set();
+      inserted = kept.length > 0 ? await insertRetryingDeadlock(kept) : new Set();
     }
-    // The orders are durable now; a lost wake-up only delays them until the requeue sweep.
+    // The orders are durable now. The wake-up is not awaited: while Redis is away it would wait for
+    // Redis to come back; a lost wake-up only delays the orders until the requeue sweep.
     const partitions = new Set(kept.filter((order) => inserted.has(order.id)).map((order) => order.partition));
-    await Promise.all(
-      [...partitions].map((partition) =>
-        queues.wakePartition(partition).catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry')),
-      ),
-    );
+    for (const partition of partitions) {
+      queues.wakePartition(partition).catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry'));
+    }
     const keptIds = new Set(kept.map((order) => order.id));
     return orders.map((order) => (keptIds.has(order.id) ? inserted.has(order.id) : 'showing-gone'));
   };
@@ -65,7 +77,12 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
   const inserts = createBatcher<NewOrder, InsertOutcome>(insertBatch, { windowMs: config.ORDER_INSERT_WINDOW_MS, maxSize: 500 });
 
   return {
-    showing: (id: number) => showings.get(id),
+    showing: async (id: number) => {
+      const showing = await showings.get(id);
+      // A showing created a moment ago must not stay "not found" for the cache's lifetime.
+      if (!showing) showings.forget(id);
+      return showing;
+    },
     hallSeats: (hallId: number) => hallSeats.get(hallId),
     /** Resolves once the order is committed and its partition woken: true if inserted, false if its key existed. */
     insert: async (order: NewOrder) => {

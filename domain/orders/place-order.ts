@@ -115,8 +115,12 @@ async function replay(deps: Deps, idempotencyKey: string, hash: string, waitMs: 
   }
   // Listen before reading, so a decision published in between is not missed.
   const waiting = waitMs > 0 ? await deps.orderUpdates.waitFor(existing.id, waitMs) : undefined;
-  const current = await getOrderView(deps, existing.id);
-  const order = current.status === 'queued' && waiting ? ((await waiting.decided) ?? current) : current;
-  waiting?.cancel();
+  let order: OrderView;
+  try {
+    const current = await getOrderView(deps, existing.id);
+    order = current.status === 'queued' && waiting ? ((await waiting.decided) ?? current) : current;
+  } finally {
+    waiting?.cancel();
+  }
   return { order, accessToken: accessTokenFor(existing.id, deps.config.ORDER_TOKEN_SECRET), decided: order.status !== 'queued' };
 }

@@ -22,9 +22,17 @@ export function createOrderUpdates(redis: Redis, prefix: string) {
 
   const subscribe = () => {
     subscribed ??= (async () => {
-      subscriber = redis.duplicate();
-      subscriber.on('message', (_channel: string, message: string) => deliver(message));
-      await subscriber.subscribe(channel);
+      const connection = redis.duplicate();
+      connection.on('message', (_channel: string, message: string) => deliver(message));
+      try {
+        await connection.subscribe(channel);
+        subscriber = connection;
+      } catch (error) {
+        // Redis was away: let the next caller try again instead of failing forever.
+        subscribed = undefined;
+        connection.disconnect();
+        throw error;
+      }
     })();
     return subscribed;
   };
