@@ -5,7 +5,7 @@ import { routesByRole } from '../api/roles.js';
 import type { Config } from '../domain/config.js';
 import type { Deps } from '../domain/context.js';
 import { closeDeps, createDeps } from '../domain/deps.js';
-import { createLogger } from '../domain/logger.js';
+import { createLogger, type Logger } from '../domain/logger.js';
 import { startWorkers } from '../workers/role.js';
 
 export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<void> };
@@ -46,24 +46,29 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
   return { server, deps, stop };
 }
 
-/** SIGTERM/SIGINT: stop taking work, finish what is in flight, then exit; a hard deadline backs it up. */
-export function stopOnSignals(running: RunningProcess, timeoutMs: number): void {
+/**
+ * SIGTERM/SIGINT: stop taking work, finish what is in flight, then exit; a hard deadline backs it up.
+ * Installed before the roles start, so a signal during start-up waits for it and then stops cleanly.
+ */
+export function stopOnSignals(starting: Promise<RunningProcess>, timeoutMs: number, log: Logger): void {
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    running.deps.log.info({ signal }, 'shutting down');
+    log.info({ signal }, 'shutting down');
     setTimeout(() => {
-      running.deps.log.error('shutdown timed out; exiting');
+      log.error('shutdown timed out; exiting');
       process.exit(1);
     }, timeoutMs).unref();
-    running.stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        running.deps.log.error({ err: error }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    starting
+      .then((running) => running.stop())
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', onSignal);
   process.on('SIGINT', onSignal);

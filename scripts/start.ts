@@ -17,4 +17,6 @@ if (applied.length > 0) log.info({ applied }, 'migrated');
 if (config.SEED_WHEN_EMPTY) await seedWhenEmpty(db, config.CLEANING_GAP_MINUTES, log);
 await db.destroy();
 
-stopOnSignals(await runRoles(config), config.SHUTDOWN_TIMEOUT_MS);
+const running = runRoles(config);
+stopOnSignals(running, config.SHUTDOWN_TIMEOUT_MS, log);
+await running;
