@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-export const ROLES = ['catalog', 'tickets', 'workers', 'realtime'] as const;
+// The realtime role (Socket.IO) joins this list with its issue; payments with the payment service.
+export const ROLES = ['catalog', 'tickets', 'workers'] as const;
 export type Role = (typeof ROLES)[number];
 
 const booleanFlag = z
