@@ -6,6 +6,7 @@ import { createApp } from '../api/app.js';
 import { routesByRole } from '../api/roles.js';
 import { dropDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
+import { connectRedis } from '../db/redis.js';
 import { parseConfig, type Config } from '../domain/config.js';
 import type { Deps } from '../domain/context.js';
 import { closeDeps, createDeps } from '../domain/deps.js';
@@ -119,9 +120,12 @@ export async function closeTestSystem(): Promise<void> {
   const { deps, server, config } = await system;
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
-  const keys = await deps.redis.keys(`${config.REDIS_PREFIX}*`);
-  if (keys.length > 0) await deps.redis.del(...keys);
   await closeDeps(deps);
+  // After every connection of the run is closed, so no late write (a wake-up) outlives the clean-up.
+  const redis = connectRedis(config.REDIS_URL);
+  const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
+  if (keys.length > 0) await redis.del(...keys);
+  await redis.quit();
   await dropDatabase(config.DATABASE_URL);
   system = undefined;
 }
