@@ -1,8 +1,7 @@
 import { ordersRepository, type Decision, type NewTicket, type QueuedOrder, type SeatInfo } from '../../db/repositories/orders.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
-import type { OrderStatus } from './status.js';
-import type { OrderView } from './view.js';
+import { toOrderView, type OrderView } from './view.js';
 
 export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPayment: boolean };
 
@@ -70,23 +69,11 @@ function decidedView(
   /** Price of each new ticket, by `${orderId}:${seatId}`. */
   ticketPrices: Map<string, number>,
 ): OrderView {
-  return {
-    id: order.id,
-    status: decision.status as OrderStatus,
-    showingId: order.showingId,
-    seats: order.seatIds.map((seatId) => {
-      const seat = hallSeats?.get(seatId);
-      return { seatId, row: seat?.row ?? '', number: seat?.number ?? 0, price: ticketPrices.get(`${order.id}:${seatId}`) ?? null };
-    }),
-    total: decision.total,
-    currency: order.currency,
-    holdExpiresAt: decision.holdExpiresAt?.toISOString() ?? null,
-    rejectedSeatIds: decision.rejectedSeatIds ?? [],
-    reason: decision.failureReason,
-    createdAt: order.createdAt.toISOString(),
-    decidedAt: stored.decidedAt.toISOString(),
-    updatedAt: stored.updatedAt.toISOString(),
-  };
+  const seats = order.seatIds.map((seatId) => {
+    const seat = hallSeats?.get(seatId);
+    return { seatId, row: seat?.row ?? '', number: seat?.number ?? 0, price: ticketPrices.get(`${order.id}:${seatId}`) ?? null };
+  });
+  return toOrderView({ ...order, ...decision, ...stored }, seats);
 }
 
 const unique = <T>(values: T[]) => [...new Set(values)];

@@ -4,7 +4,7 @@ import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { accessTokenFor } from './access-token.js';
 import { getOrderView } from './get-order.js';
-import type { OrderView } from './view.js';
+import { toOrderView, type OrderView } from './view.js';
 
 export type OrderRequest = {
   showingId: number;
@@ -84,23 +84,27 @@ export async function placeOrder(
   }
 
   const decided = waiting ? await waiting.decided : null;
-  const order = decided ?? {
-    id,
-    status: 'queued' as const,
-    showingId: request.showingId,
-    seats: request.seatIds.map((seatId) => {
-      const seat = hallSeats.get(seatId)!;
-      return { seatId, row: seat.row, number: seat.number, price: null };
-    }),
-    total: null,
-    currency: showing.currency,
-    holdExpiresAt: null,
-    rejectedSeatIds: [],
-    reason: null,
-    createdAt: createdAt.toISOString(),
-    decidedAt: null,
-    updatedAt: createdAt.toISOString(),
-  };
+  const order =
+    decided ??
+    toOrderView(
+      {
+        id,
+        status: 'queued',
+        showingId: request.showingId,
+        total: null,
+        currency: showing.currency,
+        holdExpiresAt: null,
+        rejectedSeatIds: null,
+        failureReason: null,
+        createdAt,
+        decidedAt: null,
+        updatedAt: createdAt,
+      },
+      request.seatIds.map((seatId) => {
+        const seat = hallSeats.get(seatId)!;
+        return { seatId, row: seat.row, number: seat.number, price: null };
+      }),
+    );
   return { order, accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET), decided: decided !== null };
 }
 

@@ -1,13 +1,15 @@
 import { seatMapRepository } from '../../db/repositories/seat-map.js';
 import type { Deps } from '../context.js';
 import { getShowing } from '../catalog/showings.js';
+import { showingsRepository } from '../../db/repositories/showings.js';
+import { foundOr } from '../errors.js';
 import { paginate, type PageRequest } from '../pagination.js';
 
 export type SeatStatus = 'free' | 'held' | 'sold';
 
 /** The hall drawn for one showing: every seat with its price and whether it can still be bought. */
 export async function getSeatMap(deps: Deps, showingId: number) {
-  const showing = await getShowing(deps, showingId);
+  const showing = foundOr(await showingsRepository.get(deps.db, showingId), 'SHOWING_NOT_FOUND', 'Showing', showingId);
   const seats = await seatMapRepository.seatStates(deps.db, showingId);
   const rows = new Map<number, { label: string; y: number; seats: unknown[] }>();
   for (const seat of seats) {
@@ -27,7 +29,7 @@ export async function getSeatMap(deps: Deps, showingId: number) {
     showingId: showing.id,
     hallId: showing.hallId,
     currency: showing.currency,
-    freeSeats: showing.freeSeats,
+    freeSeats: seats.filter((seat) => seat.status === null).length,
     rows: [...rows.values()],
   };
 }

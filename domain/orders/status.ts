@@ -29,5 +29,3 @@ export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   cancelled: [],
   refunded: [],
 };
-
-export const isFinal = (status: OrderStatus) => ORDER_TRANSITIONS[status].length === 0;

@@ -18,7 +18,13 @@ export type OrderView = {
   updatedAt: string;
 };
 
-export function toOrderView(order: OrderRow, seats: OrderSeatRow[]): OrderView {
+/** The order fields a view shows; a stored row, or what the intake or a batch already holds. */
+export type OrderViewSource = Pick<
+  OrderRow,
+  'id' | 'status' | 'showingId' | 'total' | 'currency' | 'holdExpiresAt' | 'rejectedSeatIds' | 'failureReason' | 'createdAt' | 'decidedAt' | 'updatedAt'
+>;
+
+export function toOrderView(order: OrderViewSource, seats: OrderSeatRow[]): OrderView {
   return {
     id: order.id,
     status: order.status as OrderStatus,
