@@ -40,6 +40,17 @@ export function jsonClient(baseUrl: string, maxSockets = 1024) {
   };
 }
 
+type JsonClient = ReturnType<typeof jsonClient>;
+
+/** Spreads requests over several clients in turn, as a load balancer's round-robin upstream does. */
+export function roundRobin(clients: JsonClient[]): JsonClient {
+  let next = 0;
+  return {
+    request: (...args) => clients[next++ % clients.length]!.request(...args),
+    close: () => clients.forEach((client) => client.close()),
+  };
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;

@@ -9,21 +9,23 @@ import { bulkRepository } from '../../db/repositories/bulk.js';
 import { connectRedis } from '../../db/redis.js';
 import { parseConfig } from '../../domain/config.js';
 import { seedDemoData } from '../demo-data.js';
-import { jsonClient, openLoop, percentile } from './load.js';
+import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
 
-// npm run bench:orders -- [--rates 250,500,1000,1500,2000] [--seconds 10] [--hot-buyers 500]
+// npm run bench:orders -- [--rates 250,500,1000,1500,2000] [--seconds 10] [--hot-buyers 500] [--api-instances 1]
 const { values: args } = parseArgs({
   options: {
     rates: { type: 'string', default: '250,500,1000,1500,2000,2500' },
     seconds: { type: 'string', default: '10' },
     'hot-buyers': { type: 'string', default: '500' },
     'api-port': { type: 'string', default: '3900' },
+    'api-instances': { type: 'string', default: '1' },
   },
 });
 const rates = args.rates.split(',').map(Number);
 const stepSeconds = Number(args.seconds);
 const hotBuyers = Number(args['hot-buyers']);
 const apiPort = Number(args['api-port']);
+const apiInstances = Number(args['api-instances']);
 const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/dist\/?$/, '');
 const log = (line: string) => console.error(`[bench] ${line}`);
 
@@ -77,7 +79,9 @@ function measureBaseline(seconds: number): number {
 }
 
 function startRole(roles: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [`${root}/dist/scripts/start.js`], {
+  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, `${root}/dist/scripts/start.js`], {
     env: {
       ...process.env,
       NODE_ENV: 'production',
@@ -252,9 +256,11 @@ log('baseline: pgbench, one transaction per order (insert order + 2 tickets + up
 const baselineTps = measureBaseline(10);
 log(`baseline ${Math.round(baselineTps)} orders/s`);
 
-const processes = [await startRole('catalog,tickets', apiPort), await startRole('workers', apiPort + 1)];
+// Several API instances stand for the nginx upstream of the deployment: requests go round-robin.
+const apiPorts = Array.from({ length: apiInstances }, (_, index) => apiPort + 1 + index);
+const processes = [await startRole('workers', apiPort), ...(await Promise.all(apiPorts.map((port) => startRole('catalog,tickets', port))))];
 const CONNECTIONS = 256;
-const client = jsonClient(`http://127.0.0.1:${apiPort}`, CONNECTIONS);
+const client = roundRobin(apiPorts.map((port) => jsonClient(`http://127.0.0.1:${port}`, Math.ceil(CONNECTIONS / apiInstances))));
 try {
   const targets = await loadTargets(client, 1000);
   log(`${targets.length} showings on sale, ${targets.reduce((sum, target) => sum + target.seatIds.length, 0)} seats`);
