@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
-// The realtime role (Socket.IO) joins this list with its issue; payments with the payment service.
-export const ROLES = ['catalog', 'tickets', 'workers'] as const;
+// The realtime role (Socket.IO) joins this list with its issue. `payments` is the payment service:
+// a stand-in for an external card processor, with that processor's faults (see PROVIDER_*).
+export const ROLES = ['catalog', 'tickets', 'workers', 'payments'] as const;
 export type Role = (typeof ROLES)[number];
+
+const rate = z.coerce.number().min(0).max(1);
 
 const booleanFlag = z
   .enum(['true', 'false', '1', '0'])
@@ -34,17 +37,54 @@ const configSchema = z.object({
   /** Inserts of orders arriving within this window share one multi-row INSERT. */
   ORDER_INSERT_WINDOW_MS: z.coerce.number().min(0).max(50).default(5),
   HOLD_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
-  /** Until the payment saga exists, a held order may be confirmed straight away. */
-  CONFIRM_WITHOUT_PAYMENT: booleanFlag.default(true),
+  /** Skips payment: held seats are sold at once. For measuring the allocation alone, never in service. */
+  CONFIRM_WITHOUT_PAYMENT: booleanFlag.default(false),
   /** Orders still queued after this long get their partition woken again (lost wake-up, Redis wiped). */
   REQUEUE_AFTER_MS: z.coerce.number().int().min(100).default(3_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
   MAX_SEATS_PER_ORDER: z.coerce.number().int().min(1).max(10).default(10),
   /** Longest `Prefer: wait=N` a client may ask for, in seconds. */
   MAX_DECISION_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+  /** Buyers cannot cancel within this many minutes of the start. */
+  CANCELLATION_CUTOFF_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
+
+  // The payment saga (workers) and its view of the payment service.
+  /** Defaults to this process's own port: `npm start` runs the payment service in the same process. */
+  PAYMENT_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The payment service accepts only requests bearing this key. */
+  PAYMENT_SERVICE_KEY: z.string().min(16, 'must be at least 16 characters').default('dev-payment-service-key-change-me'),
+  /** A charge not answered within this is an unknown outcome: looked up and retried, never assumed failed. */
+  PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5_000),
+  /** Charges and refunds in flight at once per worker process. */
+  PAYMENT_CONCURRENCY: z.coerce.number().int().min(1).max(1000).default(50),
+  PAYMENT_RETRY_BASE_MS: z.coerce.number().int().min(10).default(1_000),
+  PAYMENT_RETRY_MAX_MS: z.coerce.number().int().min(10).default(30_000),
+  /** The breaker opens when this share of calls in its window failed (declines are not failures)... */
+  PAYMENT_BREAKER_ERROR_PERCENT: z.coerce.number().int().min(1).max(100).default(50),
+  /** ...and at least this many calls were made; it tries again after PAYMENT_BREAKER_RESET_MS. */
+  PAYMENT_BREAKER_VOLUME: z.coerce.number().int().min(1).default(10),
+  PAYMENT_BREAKER_RESET_MS: z.coerce.number().int().min(50).default(10_000),
+  /**
+   * A hold whose payment is in flight or waiting for the provider does not expire at its TTL; past
+   * TTL + this window the order is settled with whatever the provider says (see README, holds).
+   */
+  PAYMENT_RECONCILE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
+
+  // The payment service's simulated provider behaviour (role `payments`); changeable at run time
+  // through PUT /api/v1/payment-behaviour.
+  PROVIDER_LATENCY_MEDIAN_MS: z.coerce.number().min(0).default(300),
+  PROVIDER_LATENCY_P99_MS: z.coerce.number().min(0).default(3_000),
+  PROVIDER_DECLINE_RATE: rate.default(0.05),
+  /** A 5xx answer; nothing was charged. */
+  PROVIDER_ERROR_RATE: rate.default(0.02),
+  /** No answer for PROVIDER_HANG_MS; nothing was charged. */
+  PROVIDER_TIMEOUT_RATE: rate.default(0.01),
+  /** The charge went through, but the answer comes only after PROVIDER_HANG_MS. */
+  PROVIDER_TIMEOUT_AFTER_CHARGE_RATE: rate.default(0.01),
+  PROVIDER_HANG_MS: z.coerce.number().int().min(0).default(30_000),
 });
 
-export type Config = z.output<typeof configSchema>;
+export type Config = Omit<z.output<typeof configSchema>, 'PAYMENT_SERVICE_URL'> & { PAYMENT_SERVICE_URL: string };
 
 export class ConfigError extends Error {}
 
@@ -55,11 +95,12 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  const missingSecrets = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET'].filter((name) => env[name] === undefined);
+  const missingSecrets = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET', 'PAYMENT_SERVICE_KEY'].filter((name) => env[name] === undefined);
   if (result.data.NODE_ENV === 'production' && missingSecrets.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${missingSecrets.map((name) => `  ${name}: required in production`).join('\n')}`);
   }
-  return result.data;
+  const paymentServiceUrl = result.data.PAYMENT_SERVICE_URL ?? `http://127.0.0.1:${result.data.PORT}/api/v1`;
+  return { ...result.data, PAYMENT_SERVICE_URL: paymentServiceUrl.replace(/\/$/, '') };
 }
 
 export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): Config {

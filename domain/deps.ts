@@ -5,6 +5,7 @@ import type { Deps } from './context.js';
 import type { Logger } from './logger.js';
 import { createOrderIntake } from './orders/intake.js';
 import { createOrderUpdates } from './orders/updates.js';
+import { createPaymentBehaviour } from './payment-service/behaviour.js';
 import { createQueues } from './queues.js';
 
 export function createDeps(config: Config, log: Logger, poolMax = config.DB_POOL_MAX): Deps {
@@ -19,6 +20,7 @@ export function createDeps(config: Config, log: Logger, poolMax = config.DB_POOL
     queues,
     orderUpdates: createOrderUpdates(redis, config.REDIS_PREFIX),
     orderIntake: createOrderIntake(db, queues, config, log),
+    paymentBehaviour: createPaymentBehaviour(config),
   };
 }
 

@@ -14,6 +14,15 @@ export type AllocationJob = { partition: number };
 
 export const allocationQueueName = (partition: number) => `{alloc-${partition}}`;
 
+/**
+ * Payments: one queue, worked concurrently (charges do not compete for seats). A job names the
+ * order to charge or the refund to send; handling it twice is harmless because every call to the
+ * payment service carries the same idempotency key. The job id dedupes re-sends by the sweeps.
+ */
+export type PaymentJob = { kind: 'charge'; orderId: string } | { kind: 'refund'; paymentId: string };
+
+export const PAYMENTS_QUEUE = '{payments}';
+
 /** Showing ids are sequential, so the remainder spreads showings evenly over the partitions. */
 export const partitionOf = (showingId: number, partitions: number) => showingId % partitions;
 
@@ -38,8 +47,27 @@ export function createQueues(config: Config, connection: Redis) {
       }),
   );
 
+  const payments = new Queue<PaymentJob>(PAYMENTS_QUEUE, {
+    connection,
+    prefix: bullPrefix(config),
+    defaultJobOptions: {
+      // Retried until settled; the reconcile sweep settles orders whose payment stays unknown for too long.
+      attempts: 10_000,
+      backoff: { type: 'custom' },
+      removeOnComplete: true,
+      removeOnFail: true,
+    },
+  });
+
   return {
     allocation,
+    payments,
+    requestCharges: (orderIds: string[]) =>
+      payments.addBulk(orderIds.map((orderId) => ({ name: 'charge', data: { kind: 'charge' as const, orderId }, opts: { jobId: `charge-${orderId}` } }))),
+    requestRefunds: (paymentIds: string[]) =>
+      payments.addBulk(
+        paymentIds.map((paymentId) => ({ name: 'refund', data: { kind: 'refund' as const, paymentId }, opts: { jobId: `refund-${paymentId}` } })),
+      ),
     /**
      * At most one waiting wake-up per partition; one added while the partition's job runs is kept and
      * runs after it, so an order committed during a drain is never left without a wake-up.
@@ -49,7 +77,7 @@ export function createQueues(config: Config, connection: Redis) {
     /** Stored in Redis, so it is set again on every sweep: a Redis that lost its data gets it back. */
     enforceSerialPartitions: () => Promise.all(allocation.map((queue) => queue.setGlobalConcurrency(1))),
     close: async () => {
-      await Promise.all(allocation.map((queue) => queue.close()));
+      await Promise.all([...allocation, payments].map((queue) => queue.close()));
       await connection.quit();
     },
   };

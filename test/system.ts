@@ -19,7 +19,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
  * Each run gets its own database (created and migrated here, dropped at the end) and its own Redis
  * key prefix, so runs never see each other's data nor the demo data.
  */
-function testConfig(): Config {
+function testConfig(paymentServiceUrl: string): Config {
   const runId = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   base.pathname = `/cinema_test_${runId}`;
@@ -36,6 +36,23 @@ function testConfig(): Config {
     ALLOCATION_STALLED_CHECK_MS: '1000',
     SWEEP_INTERVAL_MS: '300',
     REQUEUE_AFTER_MS: '1000',
+    // The allocation tests look at seats alone; the payment tests switch this off.
+    CONFIRM_WITHOUT_PAYMENT: 'true',
+    // The payment service answers at once and never fails unless a test asks it to (special card
+    // tokens, or PUT /payment-behaviour); the saga gives up on it quickly.
+    PAYMENT_SERVICE_URL: paymentServiceUrl,
+    PROVIDER_LATENCY_MEDIAN_MS: '0',
+    PROVIDER_LATENCY_P99_MS: '0',
+    PROVIDER_DECLINE_RATE: '0',
+    PROVIDER_ERROR_RATE: '0',
+    PROVIDER_TIMEOUT_RATE: '0',
+    PROVIDER_TIMEOUT_AFTER_CHARGE_RATE: '0',
+    PROVIDER_HANG_MS: '1500',
+    PAYMENT_TIMEOUT_MS: '500',
+    PAYMENT_RETRY_BASE_MS: '100',
+    PAYMENT_RETRY_MAX_MS: '500',
+    PAYMENT_BREAKER_RESET_MS: '1000',
+    PAYMENT_BREAKER_VOLUME: '5',
   });
 }
 
@@ -58,6 +75,11 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
     SWEEP_INTERVAL_MS: String(config.SWEEP_INTERVAL_MS),
     REQUEUE_AFTER_MS: String(config.REQUEUE_AFTER_MS),
     CONFIRM_WITHOUT_PAYMENT: String(config.CONFIRM_WITHOUT_PAYMENT),
+    ...Object.fromEntries(
+      Object.entries(config)
+        .filter(([name]) => name.startsWith('PAYMENT_') || name.startsWith('PROVIDER_'))
+        .map(([name, value]) => [name, String(value)]),
+    ),
     ...overrides,
   };
 }
@@ -98,15 +120,17 @@ export type TestSystem = { config: Config; deps: Deps; server: Server; baseUrl: 
 let system: Promise<TestSystem> | undefined;
 
 async function start(): Promise<TestSystem> {
-  const config = testConfig();
+  // Listening first: the port is part of the config (the payment service is served here too).
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const config = testConfig(`${baseUrl}/api/v1`);
   await ensureDatabase(config.DATABASE_URL);
   const deps = createDeps(config, createLogger(config), 10);
   await migrateToLatest(deps.db);
-  const server = createServer(createApp(deps, [...routesByRole.catalog, ...routesByRole.tickets]));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  return { config, deps, server, baseUrl: `http://127.0.0.1:${port}` };
+  server.on('request', createApp(deps, Object.values(routesByRole).flat()));
+  return { config, deps, server, baseUrl };
 }
 
 /** The in-process system every test talks to; started on first use. */

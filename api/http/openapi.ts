@@ -22,6 +22,8 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 
   }));
 }
 
+const securitySchemeOf = (route: Route) => (route.admin ? 'adminToken' : route.serviceKey ? 'paymentServiceKey' : undefined);
+
 const errorResponse = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 
 /** OpenAPI 3.1 built from the very schemas that validate requests, so the two cannot drift apart. */
@@ -30,13 +32,14 @@ export function buildOpenApi(routes: Route[], basePath: string) {
   for (const route of routes) {
     const path = basePath + route.path.replace(/:(\w+)/g, '{$1}');
     const status = route.status ?? 200;
-    const errorStatuses = new Set([400, ...(route.admin ? [401, 403] : []), ...(route.errors ?? []).map(statusOf)]);
+    const security = securitySchemeOf(route);
+    const errorStatuses = new Set([400, ...(security ? [401, 403] : []), ...(route.errors ?? []).map(statusOf)]);
     paths[path] ??= {};
     paths[path][route.method] = {
       operationId: `${route.method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       summary: route.summary,
       tags: [route.tag],
-      ...(route.admin ? { security: [{ adminToken: [] }] } : {}),
+      ...(security ? { security: [{ [security]: [] }] } : {}),
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query'), ...parameters(route.headers, 'header')],
       ...(route.body
         ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
@@ -66,7 +69,10 @@ export function buildOpenApi(routes: Route[], basePath: string) {
     paths,
     components: {
       schemas: { Error: jsonSchema(errorBody, 'output') },
-      securitySchemes: { adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment' } },
+      securitySchemes: {
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment' },
+        paymentServiceKey: { type: 'http', scheme: 'bearer', description: 'PAYMENT_SERVICE_KEY of the deployment (payment service)' },
+      },
     },
   };
 }

@@ -33,6 +33,8 @@ export type Route<
   tag: string;
   /** Writes need the admin bearer token. */
   admin?: boolean;
+  /** The payment service's routes need its key (PAYMENT_SERVICE_KEY) as bearer token. */
+  serviceKey?: boolean;
   params?: P;
   query?: Q;
   body?: B;

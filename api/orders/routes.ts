@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { cancelOrder, cancelShowing } from '../../domain/orders/cancel.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.js';
 import { placeOrder } from '../../domain/orders/place-order.js';
@@ -10,18 +11,35 @@ const orderBody = z.strictObject({
   showingId: refId,
   seatIds: z.array(refId).min(1).max(10).describe('1 to 10 seat ids of the showing’s hall; all or nothing'),
   customer: z.strictObject({ email: z.email().max(254), name: text(1, 200).optional() }),
+  payment: z
+    .strictObject({ token: text(1, 200).describe('Card token from the payment form (tok_...)') })
+    .optional()
+    .describe('With a token the order is charged as soon as its seats are held; without one the hold simply expires'),
 });
 
 const order = z.object({
   id: z.uuid(),
   status: z.enum(ORDER_STATUSES),
   showingId: z.number(),
-  seats: z.array(z.object({ seatId: z.number(), row: z.string(), number: z.number(), price: z.number().nullable() })),
+  seats: z.array(
+    z.object({
+      seatId: z.number(),
+      row: z.string(),
+      number: z.number(),
+      price: z.number().nullable(),
+      ticketId: z.number().nullable().describe('Once the seat is held for this order'),
+      ticketStatus: z.enum(['held', 'sold', 'released', 'cancelled']).nullable(),
+    }),
+  ),
   total: z.number().nullable(),
   currency: z.string(),
   holdExpiresAt: isoTimestamp.nullable(),
   rejectedSeatIds: z.array(z.number()).describe('For a rejected order: the requested seats that were taken'),
-  reason: z.string().nullable().describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, ...'),
+  reason: z.string().nullable().describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...'),
+  paymentStatus: z
+    .enum(['processing', 'retrying', 'provider_unavailable', 'paid', 'declined', 'unresolved', 'refund_pending', 'refunded', 'partially_refunded'])
+    .nullable(),
+  refundedTotal: z.number(),
   createdAt: isoTimestamp,
   decidedAt: isoTimestamp.nullable(),
   updatedAt: isoTimestamp,
@@ -40,6 +58,9 @@ const submitHeaders = z.object({
 const preferredWaitSeconds = (prefer: string | undefined) => Number(prefer?.match(/(?:^|[,;\s])wait=(\d{1,4})\b/i)?.[1] ?? 0);
 
 const bearer = z.object({ authorization: z.string().optional().describe('Bearer <accessToken of the order>') });
+const orderToken = z.strictObject({ token: z.string().max(200).optional() });
+const tokenOf = (query: { token?: string }, headers: { authorization?: string }) =>
+  query.token ?? headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
 
 export const orderRoutes: Route[] = [
   defineRoute({
@@ -73,12 +94,26 @@ export const orderRoutes: Route[] = [
     tag: 'Orders',
     summary: 'Read an order with its access token (Authorization: Bearer <token> or ?token=)',
     params: z.strictObject({ id: z.uuid() }),
-    query: z.strictObject({ token: z.string().max(200).optional() }),
+    query: orderToken,
     headers: bearer,
     response: order,
     errors: ['ORDER_NOT_FOUND'],
-    handler: ({ params, query, headers }, deps) =>
-      getOrder(deps, params.id, query.token ?? headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1]),
+    handler: ({ params, query, headers }, deps) => getOrder(deps, params.id, tokenOf(query, headers)),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/orders/:id/cancel',
+    tag: 'Orders',
+    summary: 'Cancel the order, or some tickets of a paid order, with its access token; paid tickets are refunded',
+    params: z.strictObject({ id: z.uuid() }),
+    query: orderToken,
+    headers: bearer,
+    body: z
+      .strictObject({ ticketIds: z.array(refId).min(1).max(10).optional().describe('Cancel only these tickets (a paid order)') })
+      .optional(),
+    response: order,
+    errors: ['ORDER_NOT_FOUND', 'ORDER_NOT_CANCELLABLE', 'CANCELLATION_CLOSED', 'TICKET_NOT_IN_ORDER'],
+    handler: ({ params, query, headers, body }, deps) => cancelOrder(deps, params.id, tokenOf(query, headers), body?.ticketIds),
   }),
 ];
 
@@ -140,5 +175,16 @@ export const showingSalesRoutes: Route[] = [
     ),
     errors: ['SHOWING_NOT_FOUND', 'INVALID_CURSOR'],
     handler: ({ params, query }, deps) => listTicketsOfShowing(deps, params.id, query),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/showings/:id/cancel',
+    tag: 'Showings',
+    summary: 'Cancel a showing (admin): it leaves sale; every order holding or owning its seats is cancelled and refunded',
+    admin: true,
+    params: idParams,
+    response: z.object({ showingId: z.number(), cancelledOrders: z.number(), refundsRequested: z.number() }),
+    errors: ['SHOWING_NOT_FOUND', 'SHOWING_ALREADY_CANCELLED'],
+    handler: ({ params }, deps) => cancelShowing(deps, params.id),
   }),
 ];

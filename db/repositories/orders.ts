@@ -10,6 +10,7 @@ export type NewOrder = {
   currency: string;
   idempotencyKey: string;
   requestHash: string;
+  paymentToken: string | null;
   createdAt: Date;
 };
 
@@ -26,12 +27,15 @@ export type OrderRow = {
   holdExpiresAt: Date | null;
   rejectedSeatIds: number[] | null;
   failureReason: string | null;
+  paymentStatus: string | null;
+  refundedTotal: number;
   decidedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
 };
 
-export type OrderSeatRow = { seatId: number; row: string; number: number; price: number | null };
+/** A requested seat; the ticket exists once the order was decided in its favour. */
+export type OrderSeatRow = { seatId: number; row: string; number: number; price: number | null; ticketId: number | null; ticketStatus: string | null };
 
 /** A queued order with what allocation needs of its showing, read in the same locked statement. */
 export type QueuedOrder = {
@@ -45,6 +49,8 @@ export type QueuedOrder = {
   startsAt: Date;
   showingCancelledAt: Date | null;
   prices: Record<string, number>;
+  /** The buyer gave a card token: the charge starts as soon as the seats are held. */
+  paysByCard: boolean;
 };
 
 export type SaleShowing = {
@@ -67,7 +73,11 @@ export type Decision = {
   holdExpiresAt: Date | null;
   rejectedSeatIds: number[] | null;
   failureReason: string | null;
+  paymentStatus: string | null;
 };
+
+/** What a batch's commit returns per decided order: its stored times and the ids of its new tickets by seat. */
+export type StoredDecision = { decidedAt: Date; updatedAt: Date; ticketIds: Record<string, number> };
 
 const orderColumns = [
   'id',
@@ -82,6 +92,8 @@ const orderColumns = [
   'hold_expires_at as holdExpiresAt',
   'rejected_seat_ids as rejectedSeatIds',
   'failure_reason as failureReason',
+  'payment_status as paymentStatus',
+  'refunded_total as refundedTotal',
   'decided_at as decidedAt',
   'created_at as createdAt',
   'updated_at as updatedAt',
@@ -111,11 +123,14 @@ export const ordersRepository = {
       `WITH arrival AS (
          SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
        )
-       INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash, created_at)
-       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash, o.created_at
+       INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
+                           payment_token, created_at)
+       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash,
+              o.payment_token, o.created_at
        FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
-              customer_name text, currency text, idempotency_key text, request_hash text, created_at timestamptz))
-            WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash, created_at, position)
+              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, created_at timestamptz))
+            WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
+                                 payment_token, created_at, position)
        WHERE (SELECT count(*) FROM arrival) = $4
        ORDER BY o.position
        ON CONFLICT (idempotency_key) DO NOTHING
@@ -133,6 +148,7 @@ export const ordersRepository = {
             currency: order.currency,
             idempotency_key: order.idempotencyKey,
             request_hash: order.requestHash,
+            payment_token: order.paymentToken,
             created_at: order.createdAt,
           })),
         ),
@@ -151,7 +167,7 @@ export const ordersRepository = {
     const [orders, seats] = await Promise.all([
       db('orders').select(orderColumns).whereIn('id', ids) as Promise<OrderRow[]>,
       db
-        .select('o.id as orderId', 's.id as seatId', 'r.label as row', 's.number', 't.price')
+        .select('o.id as orderId', 's.id as seatId', 'r.label as row', 's.number', 't.price', 't.id as ticketId', 't.status as ticketStatus')
         .from({ o: 'orders' })
         .joinRaw('CROSS JOIN LATERAL unnest(o.seat_ids) WITH ORDINALITY AS wanted(seat_id, position)')
         .join({ s: 'seats' }, 's.id', 'wanted.seat_id')
@@ -186,7 +202,8 @@ export const ordersRepository = {
       trx,
       'orders-lock-queued-batch',
       `SELECT o.id, o.seq, o.showing_id AS "showingId", o.seat_ids AS "seatIds", o.currency, o.created_at AS "createdAt",
-              s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices
+              s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
+              o.payment_token IS NOT NULL AS "paysByCard"
        FROM orders o JOIN showings s ON s.id = o.showing_id
        WHERE o.status = 'queued' AND o.seq > $1 AND o.showing_id % $2 = $3
        ORDER BY o.seq LIMIT $4
@@ -230,25 +247,31 @@ export const ordersRepository = {
 
   /**
    * Writes a batch's outcome in one statement: the new tickets and every order's decision. Only
-   * orders still queued change, so a replay is a no-op. Returns the stored decision times.
+   * orders still queued change, so a replay is a no-op. Returns the stored decision times and ticket ids.
    */
-  recordDecisions: async (trx: Db, decisions: Decision[], tickets: NewTicket[]): Promise<Map<string, { decidedAt: Date; updatedAt: Date }>> => {
+  recordDecisions: async (trx: Db, decisions: Decision[], tickets: NewTicket[]): Promise<Map<string, StoredDecision>> => {
     if (decisions.length === 0) return new Map();
-    const rows = await runPrepared<{ id: string; decidedAt: Date; updatedAt: Date }>(
+    const rows = await runPrepared<StoredDecision & { id: string }>(
       trx,
       'orders-record-decisions',
       `WITH new_tickets AS (
          INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
          SELECT order_id, showing_id, hall_id, seat_id, price, status
          FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
+         RETURNING id, order_id, seat_id
+       ), decided AS (
+         UPDATE orders o
+         SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at, rejected_seat_ids = d.rejected_seat_ids,
+             failure_reason = d.failure_reason, payment_status = d.payment_status, decided_at = now()
+         FROM jsonb_to_recordset($2::jsonb)
+           AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text,
+                payment_status text)
+         WHERE o.id = d.id AND o.status = 'queued'
+         RETURNING o.id, o.decided_at, o.updated_at
        )
-       UPDATE orders o
-       SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at,
-           rejected_seat_ids = d.rejected_seat_ids, failure_reason = d.failure_reason, decided_at = now()
-       FROM jsonb_to_recordset($2::jsonb)
-         AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text)
-       WHERE o.id = d.id AND o.status = 'queued'
-       RETURNING o.id, o.decided_at AS "decidedAt", o.updated_at AS "updatedAt"`,
+       SELECT d.id, d.decided_at AS "decidedAt", d.updated_at AS "updatedAt",
+              coalesce((SELECT jsonb_object_agg(t.seat_id::text, t.id) FROM new_tickets t WHERE t.order_id = d.id), '{}') AS "ticketIds"
+       FROM decided d`,
       [
         JSON.stringify(
           tickets.map((ticket) => ({
@@ -268,6 +291,7 @@ export const ordersRepository = {
             hold_expires_at: decision.holdExpiresAt,
             rejected_seat_ids: decision.rejectedSeatIds,
             failure_reason: decision.failureReason,
+            payment_status: decision.paymentStatus,
           })),
         ),
       ],
@@ -277,13 +301,14 @@ export const ordersRepository = {
 
   /**
    * Releases the seats of orders whose hold ran out, a bounded batch at a time; rows another
-   * transaction is busy with are skipped and picked up on the next sweep.
+   * transaction is busy with are skipped and picked up on the next sweep. A hold whose payment is
+   * under way is not expired here: the payment reconcile settles it (see reconcilePayments).
    */
   expireHolds: async (db: Db, limit: number): Promise<string[]> => {
     const { rows } = await db.raw(
       `WITH due AS (
          SELECT id FROM orders
-         WHERE status = 'awaiting_payment' AND hold_expires_at < now()
+         WHERE status = 'awaiting_payment' AND hold_expires_at < now() AND payment_status IS NULL
          ORDER BY hold_expires_at LIMIT ? FOR UPDATE SKIP LOCKED
        ), expired AS (
          UPDATE orders o SET status = 'expired', failure_reason = 'HOLD_EXPIRED'

@@ -1,4 +1,11 @@
-import { ordersRepository, type Decision, type NewTicket, type QueuedOrder, type SeatInfo } from '../../db/repositories/orders.js';
+import {
+  ordersRepository,
+  type Decision,
+  type NewTicket,
+  type QueuedOrder,
+  type SeatInfo,
+  type StoredDecision,
+} from '../../db/repositories/orders.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
 import { toOrderView, type OrderView } from './view.js';
@@ -20,7 +27,7 @@ export function decideOrders(
   const decisions: Decision[] = [];
   const tickets: NewTicket[] = [];
   const reject = (order: QueuedOrder, reason: string, rejectedSeatIds: number[] = []) =>
-    decisions.push({ id: order.id, status: 'rejected', total: null, holdExpiresAt: null, rejectedSeatIds, failureReason: reason });
+    decisions.push({ id: order.id, status: 'rejected', total: null, holdExpiresAt: null, rejectedSeatIds, failureReason: reason, paymentStatus: null });
 
   for (const order of orders) {
     const hallSeats = context.seatsOfHall.get(order.hallId);
@@ -55,6 +62,7 @@ export function decideOrders(
       holdExpiresAt: rules.confirmWithoutPayment ? null : new Date(rules.now.getTime() + rules.holdTtlMs),
       rejectedSeatIds: null,
       failureReason: null,
+      paymentStatus: !rules.confirmWithoutPayment && order.paysByCard ? 'processing' : null,
     });
   }
   return { decisions, tickets };
@@ -64,16 +72,24 @@ export function decideOrders(
 function decidedView(
   order: QueuedOrder,
   decision: Decision,
-  stored: { decidedAt: Date; updatedAt: Date },
+  stored: StoredDecision,
   hallSeats: Map<number, SeatInfo> | undefined,
-  /** Price of each new ticket, by `${orderId}:${seatId}`. */
-  ticketPrices: Map<string, number>,
+  /** The new tickets, by `${orderId}:${seatId}`. */
+  newTickets: Map<string, NewTicket>,
 ): OrderView {
   const seats = order.seatIds.map((seatId) => {
     const seat = hallSeats?.get(seatId);
-    return { seatId, row: seat?.row ?? '', number: seat?.number ?? 0, price: ticketPrices.get(`${order.id}:${seatId}`) ?? null };
+    const ticket = newTickets.get(`${order.id}:${seatId}`);
+    return {
+      seatId,
+      row: seat?.row ?? '',
+      number: seat?.number ?? 0,
+      price: ticket?.price ?? null,
+      ticketId: stored.ticketIds[seatId] ?? null,
+      ticketStatus: ticket?.status ?? null,
+    };
   });
-  return toOrderView({ ...order, ...decision, ...stored }, seats);
+  return toOrderView({ ...order, ...decision, ...stored, refundedTotal: 0 }, seats);
 }
 
 const unique = <T>(values: T[]) => [...new Set(values)];
@@ -113,10 +129,10 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
     );
     const stored = await ordersRepository.recordDecisions(trx, decisions, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
-    const ticketPrices = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket.price]));
+    const newTickets = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket]));
     const views = decisions.map((decision) => {
       const order = orderById.get(decision.id)!;
-      return decidedView(order, decision, stored.get(decision.id)!, seatsOfHall.get(order.hallId), ticketPrices);
+      return decidedView(order, decision, stored.get(decision.id)!, seatsOfHall.get(order.hallId), newTickets);
     });
     return { views, lastSeq: orders.at(-1)!.seq };
   });
@@ -153,6 +169,11 @@ export async function allocateSeats(deps: Deps, partition: number, marks: DrainM
     marks.set(partition, batch.lastSeq);
     if (decided.length === 0) return decidedTotal;
     decidedTotal += decided.length;
+    const toCharge = decided.filter((order) => order.paymentStatus === 'processing').map((order) => order.id);
+    // Not awaited: the partition goes on deciding; a charge request lost with Redis is re-sent by the reconcile sweep.
+    if (toCharge.length > 0) {
+      deps.queues.requestCharges(toCharge).catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
+    }
     await deps.orderUpdates.publish(decided);
     if (decided.length < deps.config.ALLOCATION_BATCH_SIZE) return decidedTotal;
   }

@@ -22,3 +22,8 @@ export async function orderViews(deps: Deps, ids: string[]): Promise<OrderView[]
   const found = await ordersRepository.withSeats(deps.db, ids);
   return found.map(({ order, seats }) => toOrderView(order, seats));
 }
+
+/** Tells everyone listening (waiting POSTs, pollers' caches, realtime) the orders' current state. */
+export async function publishOrderUpdates(deps: Deps, ids: string[]): Promise<void> {
+  if (ids.length > 0) await deps.orderUpdates.publish(await orderViews(deps, ids));
+}

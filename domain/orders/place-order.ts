@@ -10,6 +10,8 @@ export type OrderRequest = {
   showingId: number;
   seatIds: number[];
   customer: { email: string; name?: string };
+  /** The buyer's card token; without it the seats are held until the hold expires. */
+  payment?: { token: string };
 };
 
 export type PlacedOrder = { order: OrderView; accessToken: string; decided: boolean };
@@ -21,6 +23,7 @@ function requestHash(request: OrderRequest): string {
     [...request.seatIds].sort((a, b) => a - b),
     request.customer.email.toLowerCase(),
     request.customer.name ?? null,
+    request.payment?.token ?? null,
   ]);
   return createHash('sha256').update(canonical).digest('base64url');
 }
@@ -71,6 +74,7 @@ export async function placeOrder(
     currency: showing.currency,
     idempotencyKey,
     requestHash: hash,
+    paymentToken: request.payment?.token ?? null,
     createdAt,
     })
     .catch((error: unknown) => {
@@ -96,13 +100,15 @@ export async function placeOrder(
         holdExpiresAt: null,
         rejectedSeatIds: null,
         failureReason: null,
+        paymentStatus: null,
+        refundedTotal: 0,
         createdAt,
         decidedAt: null,
         updatedAt: createdAt,
       },
       request.seatIds.map((seatId) => {
         const seat = hallSeats.get(seatId)!;
-        return { seatId, row: seat.row, number: seat.number, price: null };
+        return { seatId, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null };
       }),
     );
   return { order, accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET), decided: decided !== null };

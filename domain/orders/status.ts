@@ -1,11 +1,16 @@
 /**
- * The order state machine. Every status change goes through one of these edges; the final
- * statuses never change again.
+ * The order state machine. Every status change goes through one of these edges.
  *
- *   queued ──► awaiting_payment ──► confirmed ──► cancelled | refunded
- *     │              │  └──► payment_failed | expired
- *     │              └──► (CONFIRM_WITHOUT_PAYMENT) confirmed
+ *   queued ──► awaiting_payment ──► confirmed ──► cancelled (all tickets; paid ones refunded)
+ *     │              ├──► payment_failed (declined; or unresolved past hold + reconcile window) ──► refunded
+ *     │              ├──► expired (no payment under way when the hold ran out) ──► refunded
+ *     │              └──► cancelled (by the buyer, or the showing was cancelled)
+ *     ├──► confirmed (CONFIRM_WITHOUT_PAYMENT)
  *     └──► rejected (a seat was taken, or the showing is no longer on sale)
+ *
+ * `→ refunded`: a charge that went through after the seats were released is paid back. A
+ * cancelled order stays cancelled; its refund shows in `paymentStatus`, as does a partial
+ * cancellation of a confirmed order.
  */
 export const ORDER_STATUSES = [
   'queued',
@@ -22,10 +27,10 @@ export type OrderStatus = (typeof ORDER_STATUSES)[number];
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   queued: ['awaiting_payment', 'confirmed', 'rejected'],
   awaiting_payment: ['confirmed', 'payment_failed', 'expired', 'cancelled'],
-  confirmed: ['cancelled', 'refunded'],
+  confirmed: ['cancelled'],
   rejected: [],
-  expired: [],
-  payment_failed: [],
+  expired: ['refunded'],
+  payment_failed: ['refunded'],
   cancelled: [],
   refunded: [],
 };

@@ -1,7 +1,7 @@
 import { ordersRepository } from '../../db/repositories/orders.js';
 import type { Deps } from '../context.js';
 import { partitionOf } from '../queues.js';
-import { orderViews } from './get-order.js';
+import { publishOrderUpdates } from './get-order.js';
 
 const EXPIRY_BATCH = 500;
 
@@ -11,7 +11,7 @@ export async function expireHolds(deps: Deps): Promise<number> {
   for (;;) {
     const orderIds = await ordersRepository.expireHolds(deps.db, EXPIRY_BATCH);
     expired += orderIds.length;
-    if (orderIds.length > 0) await deps.orderUpdates.publish(await orderViews(deps, orderIds));
+    await publishOrderUpdates(deps, orderIds);
     if (orderIds.length < EXPIRY_BATCH) return expired;
   }
 }

@@ -13,6 +13,9 @@ export type OrderView = {
   rejectedSeatIds: number[];
   /** Machine-readable reason for rejected, expired and failed orders (SEAT_TAKEN, HOLD_EXPIRED, ...). */
   reason: string | null;
+  /** Where the payment stands: processing, retrying, provider_unavailable, paid, declined, unresolved, refund_pending, refunded, partially_refunded; null before it starts. */
+  paymentStatus: string | null;
+  refundedTotal: number;
   createdAt: string;
   decidedAt: string | null;
   updatedAt: string;
@@ -21,7 +24,19 @@ export type OrderView = {
 /** The order fields a view shows; a stored row, or what the intake or a batch already holds. */
 export type OrderViewSource = Pick<
   OrderRow,
-  'id' | 'status' | 'showingId' | 'total' | 'currency' | 'holdExpiresAt' | 'rejectedSeatIds' | 'failureReason' | 'createdAt' | 'decidedAt' | 'updatedAt'
+  | 'id'
+  | 'status'
+  | 'showingId'
+  | 'total'
+  | 'currency'
+  | 'holdExpiresAt'
+  | 'rejectedSeatIds'
+  | 'failureReason'
+  | 'paymentStatus'
+  | 'refundedTotal'
+  | 'createdAt'
+  | 'decidedAt'
+  | 'updatedAt'
 >;
 
 export function toOrderView(order: OrderViewSource, seats: OrderSeatRow[]): OrderView {
@@ -35,6 +50,8 @@ export function toOrderView(order: OrderViewSource, seats: OrderSeatRow[]): Orde
     holdExpiresAt: order.holdExpiresAt?.toISOString() ?? null,
     rejectedSeatIds: order.rejectedSeatIds ?? [],
     reason: order.failureReason,
+    paymentStatus: order.paymentStatus,
+    refundedTotal: order.refundedTotal,
     createdAt: order.createdAt.toISOString(),
     decidedAt: order.decidedAt?.toISOString() ?? null,
     updatedAt: order.updatedAt.toISOString(),

@@ -8,7 +8,7 @@ import { api } from '../system.js';
 
 type Operation = {
   operationId: string;
-  security?: { adminToken: string[] }[];
+  security?: Record<string, string[]>[];
   parameters: { name: string; in: string; required: boolean }[];
   requestBody?: unknown;
   responses: Record<string, { content?: unknown }>;
@@ -19,7 +19,7 @@ type Document = {
   components: { securitySchemes: Record<string, { type: string; scheme: string }> };
 };
 
-const allRoutes: Route[] = [...routesByRole.catalog, ...routesByRole.tickets];
+const allRoutes: Route[] = Object.values(routesByRole).flat();
 const documentedPath = (route: Route) => API_BASE + route.path.replace(/:(\w+)/g, '{$1}');
 const key = (method: string, path: string) => `${method.toUpperCase()} ${path}`;
 
@@ -72,12 +72,14 @@ describe('OpenAPI document', () => {
     expect(documented).to.include(key('patch', `${API_BASE}/showings/{id}`));
   });
 
-  it('when a route needs the admin token, should say so with the bearer security scheme, and only then', () => {
+  it('when a route needs the admin token or the payment service key, should say so with its bearer security scheme, and only then', () => {
     expect(document.components.securitySchemes.adminToken).to.include({ type: 'http', scheme: 'bearer' });
+    expect(document.components.securitySchemes.paymentServiceKey).to.include({ type: 'http', scheme: 'bearer' });
     for (const route of allRoutes) {
       const operation = document.paths[documentedPath(route)]![route.method]!;
-      if (route.admin) {
-        expect(operation.security, key(route.method, route.path)).to.deep.equal([{ adminToken: [] }]);
+      const scheme = route.admin ? 'adminToken' : route.serviceKey ? 'paymentServiceKey' : undefined;
+      if (scheme) {
+        expect(operation.security, key(route.method, route.path)).to.deep.equal([{ [scheme]: [] }]);
         expect(operation.responses, key(route.method, route.path)).to.include.keys('401', '403');
       } else {
         expect(operation.security, key(route.method, route.path)).to.equal(undefined);

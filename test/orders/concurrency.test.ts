@@ -73,10 +73,11 @@ describe('orders: concurrent buyers', () => {
         }
         const price = showing.prices[seat.category]!;
         expect(winner.total).to.equal(price);
-        expect(winner.seats).to.deep.equal([{ seatId: seat.id, row: seat.row, number: seat.number, price }]);
-
         // And in the database: one active ticket for the seat, the winner's.
         const tickets = await ticketsOfShowing(showing.id);
+        expect(winner.seats).to.deep.equal([
+          { seatId: seat.id, row: seat.row, number: seat.number, price, ticketId: tickets[0]!.id, ticketStatus: hold ? 'held' : 'sold' },
+        ]);
         expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([[winner.id, seat.id, hold ? 'held' : 'sold']]);
       } finally {
         restoreConfirm();

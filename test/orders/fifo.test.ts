@@ -121,6 +121,7 @@ describe('orders: first come, first served', () => {
           seatIds: [seats[0]!.id],
           customerEmail: 'early@example.com',
           customerName: null,
+          paymentToken: null,
           currency: 'RUB',
           idempotencyKey: randomUUID(),
           requestHash: 'early',

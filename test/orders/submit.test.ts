@@ -21,6 +21,8 @@ const ORDER_FIELDS = [
   'status',
   'showingId',
   'seats',
+  'paymentStatus',
+  'refundedTotal',
   'total',
   'currency',
   'holdExpiresAt',
@@ -161,7 +163,7 @@ describe('orders: submitting', () => {
       expect(order).to.deep.include({
         status: 'queued',
         showingId: showing.id,
-        seats: [{ seatId: seat.id, row: seat.row, number: seat.number, price: null }],
+        seats: [{ seatId: seat.id, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null }],
         total: null,
         holdExpiresAt: null,
         rejectedSeatIds: [],
@@ -186,9 +188,13 @@ describe('orders: submitting', () => {
       expect(response.status).to.equal(200);
       const { accessToken, ...order } = response.body;
       const prices = wanted.map((seat) => showing.prices[seat.category]!);
-      expect(order).to.deep.include({
+      const { seats: decidedSeats, ...decidedOrder } = order;
+      expect(decidedSeats.every((seat) => typeof seat.ticketId === 'number')).to.equal(true);
+      expect(decidedSeats.map(({ ticketId: _ticketId, ...seat }) => seat)).to.deep.equal(
+        wanted.map((seat, index) => ({ seatId: seat.id, row: seat.row, number: seat.number, price: prices[index], ticketStatus: 'sold' })),
+      );
+      expect(decidedOrder).to.deep.include({
         status: 'confirmed',
-        seats: wanted.map((seat, index) => ({ seatId: seat.id, row: seat.row, number: seat.number, price: prices[index] })),
         total: prices[0]! + prices[1]!,
         rejectedSeatIds: [],
         reason: null,

@@ -1,0 +1,29 @@
+import type { Db } from '../connection.js';
+
+export type ActiveTicket = { id: number; orderId: string; price: number };
+
+export type CancellableOrder = { id: string; status: string; total: number | null; refundedTotal: number; currency: string };
+
+/** Soft deletes: a cancelled ticket keeps its row and gets `cancelled_at`, leaving the active set. */
+export const cancellationsRepository = {
+  activeTickets: (trx: Db, orderIds: string[]): Promise<ActiveTicket[]> =>
+    trx('tickets').select('id', 'order_id as orderId', 'price').whereIn('order_id', orderIds).whereIn('status', ['held', 'sold']).orderBy('id'),
+
+  cancelTickets: (trx: Db, ticketIds: number[]) =>
+    trx('tickets').whereIn('id', ticketIds).whereIn('status', ['held', 'sold']).update({ status: 'cancelled', cancelled_at: trx.fn.now() }),
+
+  /** The showing, locked so that no order is settled against it while it is being cancelled. */
+  lockShowing: (trx: Db, showingId: number): Promise<{ id: number; cancelledAt: Date | null } | undefined> =>
+    trx('showings').first('id', 'cancelled_at as cancelledAt').where('id', showingId).forUpdate(),
+
+  markShowingCancelled: (trx: Db, showingId: number) => trx('showings').where('id', showingId).update({ cancelled_at: trx.fn.now() }),
+
+  /** The showing's orders that hold or own seats, locked against the payment saga. */
+  lockActiveOrdersOfShowing: (trx: Db, showingId: number): Promise<CancellableOrder[]> =>
+    trx('orders')
+      .select('id', 'status', 'total', 'refunded_total as refundedTotal', 'currency')
+      .where('showing_id', showingId)
+      .whereIn('status', ['awaiting_payment', 'confirmed'])
+      .orderBy('id')
+      .forUpdate(),
+};

@@ -1,0 +1,210 @@
+import type { Db } from '../connection.js';
+
+/** An order as the payment saga reads it, locked or not. */
+export type PayableOrder = {
+  id: string;
+  status: string;
+  total: number | null;
+  refundedTotal: number;
+  currency: string;
+  paymentToken: string | null;
+  paymentStatus: string | null;
+  startsAt: Date;
+};
+
+export type PaymentRow = {
+  id: string;
+  orderId: string;
+  kind: 'charge' | 'refund';
+  idempotencyKey: string;
+  amount: number;
+  currency: string;
+  status: 'pending' | 'succeeded' | 'failed' | 'unknown';
+  providerReference: string | null;
+};
+
+export type OrderChange = {
+  status?: string;
+  failureReason?: string;
+  /** null: no payment stands (an unpaid order cancelled; a charge landing later is refunded). */
+  paymentStatus?: string | null;
+  /** The hold ends with the payment's outcome: sold, released or cancelled. */
+  endHold?: true;
+};
+
+const payableColumns = [
+  'o.id',
+  'o.status',
+  'o.total',
+  'o.refunded_total as refundedTotal',
+  'o.currency',
+  'o.payment_token as paymentToken',
+  'o.payment_status as paymentStatus',
+  's.starts_at as startsAt',
+];
+
+const paymentColumns = [
+  'id',
+  'order_id as orderId',
+  'kind',
+  'idempotency_key as idempotencyKey',
+  'amount',
+  'currency',
+  'status',
+  'provider_reference as providerReference',
+];
+
+const ago = (ms: number) => ['now() - make_interval(secs => ?)', [ms / 1000]] as const;
+
+export const paymentsRepository = {
+  payableOrder: (db: Db, orderId: string, { lock = false } = {}): Promise<PayableOrder | undefined> => {
+    const query = db({ o: 'orders' }).join({ s: 'showings' }, 's.id', 'o.showing_id').first(payableColumns).where('o.id', orderId);
+    return lock ? query.forUpdate('o') : query;
+  },
+
+  /** The charge row is written before the call, so a charge that may have happened is never unrecorded. */
+  recordCharge: (db: Db, charge: { orderId: string; idempotencyKey: string; amount: number; currency: string }) =>
+    db('payments')
+      .insert({
+        order_id: charge.orderId,
+        kind: 'charge',
+        idempotency_key: charge.idempotencyKey,
+        amount: charge.amount,
+        currency: charge.currency,
+        status: 'pending',
+      })
+      .onConflict('idempotency_key')
+      .ignore(),
+
+  /** Sets a payment's outcome; returns its status before, so a replayed outcome can be told apart. */
+  settlePayment: async (
+    db: Db,
+    idempotencyKey: string,
+    outcome: { status: PaymentRow['status']; providerReference?: string; failureReason?: string },
+  ): Promise<PaymentRow['status'] | undefined> => {
+    const { rows } = await db.raw(
+      `UPDATE payments p SET status = ?, provider_reference = coalesce(?, p.provider_reference), failure_reason = ?
+       FROM (SELECT id, status FROM payments WHERE idempotency_key = ? FOR UPDATE) before
+       WHERE p.id = before.id RETURNING before.status`,
+      [outcome.status, outcome.providerReference ?? null, outcome.failureReason ?? null, idempotencyKey],
+    );
+    return (rows as { status: PaymentRow['status'] }[])[0]?.status;
+  },
+
+  /** Moves an order's held tickets on (sold, released) and applies the change to the order. */
+  settleOrder: async (trx: Db, orderId: string, tickets: 'sold' | 'released' | null, change: OrderChange) => {
+    if (tickets) await trx('tickets').where({ order_id: orderId, status: 'held' }).update({ status: tickets });
+    await paymentsRepository.updateOrder(trx, orderId, change);
+  },
+
+  updateOrder: (db: Db, orderId: string, change: OrderChange) =>
+    db('orders')
+      .where('id', orderId)
+      .update({
+        ...(change.status ? { status: change.status } : {}),
+        ...(change.failureReason ? { failure_reason: change.failureReason } : {}),
+        ...(change.paymentStatus !== undefined ? { payment_status: change.paymentStatus } : {}),
+        ...(change.endHold ? { hold_expires_at: null } : {}),
+      }),
+
+  /** For an order still waiting for its payment; true when the status changed (worth telling the buyer). */
+  setPaymentInFlightStatus: async (db: Db, orderId: string, paymentStatus: string): Promise<boolean> =>
+    (await db('orders')
+      .where({ id: orderId, status: 'awaiting_payment' })
+      .whereRaw('payment_status IS DISTINCT FROM ?', [paymentStatus])
+      .update({ payment_status: paymentStatus })) > 0,
+
+  /** A refund to send; its key makes the same refund requested twice one refund. Returns its id. */
+  recordRefund: async (
+    trx: Db,
+    refund: { orderId: string; idempotencyKey: string; amount: number; currency: string; ticketIds: number[] | null },
+  ): Promise<string> => {
+    const [inserted] = await trx('payments')
+      .insert({
+        order_id: refund.orderId,
+        kind: 'refund',
+        idempotency_key: refund.idempotencyKey,
+        amount: refund.amount,
+        currency: refund.currency,
+        status: 'pending',
+        ticket_ids: refund.ticketIds,
+      })
+      .onConflict('idempotency_key')
+      .ignore()
+      .returning('id');
+    if (inserted) return inserted.id;
+    const existing = await trx('payments').first('id').where('idempotency_key', refund.idempotencyKey);
+    return existing.id;
+  },
+
+  payment: (db: Db, id: string): Promise<PaymentRow | undefined> => db('payments').first(paymentColumns).where('id', id),
+
+  /** The order's successful charge: what a refund pays back from. */
+  succeededCharge: (db: Db, orderId: string): Promise<PaymentRow | undefined> =>
+    db('payments').first(paymentColumns).where({ order_id: orderId, kind: 'charge', status: 'succeeded' }),
+
+  /** Counts a refund on its order, once: only the call that moved it to succeeded adds its amount. */
+  completeRefund: async (trx: Db, paymentId: string, providerReference: string): Promise<void> => {
+    await trx.raw(
+      `WITH done AS (
+         UPDATE payments SET status = 'succeeded', provider_reference = ?
+         WHERE id = ? AND status <> 'succeeded' RETURNING order_id, amount
+       )
+       UPDATE orders o SET refunded_total = o.refunded_total + done.amount,
+         payment_status = CASE WHEN o.refunded_total + done.amount >= o.total THEN 'refunded' ELSE 'partially_refunded' END
+       FROM done WHERE o.id = done.order_id`,
+      [providerReference, paymentId],
+    );
+  },
+
+  markPayment: (db: Db, paymentId: string, status: PaymentRow['status'], failureReason: string | null) =>
+    db('payments').where('id', paymentId).update({ status, failure_reason: failureReason }),
+
+  // What the reconcile sweep looks for.
+
+  /** Orders whose payment is still unsettled past their hold and the reconcile window. */
+  overduePayments: async (db: Db, windowSeconds: number, limit: number): Promise<string[]> =>
+    (
+      await db('orders')
+        .select('id')
+        .where('status', 'awaiting_payment')
+        .whereNotNull('payment_status')
+        .whereRaw('hold_expires_at < now() - make_interval(secs => ?)', [windowSeconds])
+        .orderBy('hold_expires_at')
+        .limit(limit)
+    ).map((row: { id: string }) => row.id),
+
+  /** Charges of orders that no longer wait for them, whose outcome we never learned. */
+  unsettledChargesOfClosedOrders: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
+    (
+      await db({ p: 'payments' })
+        .join({ o: 'orders' }, 'o.id', 'p.order_id')
+        .select('p.order_id')
+        .where('p.kind', 'charge')
+        .whereIn('p.status', ['pending', 'unknown'])
+        .whereNot('o.status', 'awaiting_payment')
+        .whereRaw(`p.updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+        .limit(limit)
+    ).map((row: { order_id: string }) => row.order_id),
+
+  /** Orders waiting for a charge that nobody has touched for a while: their job may be lost. */
+  stalledPaymentOrders: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
+    (
+      await db('orders')
+        .select('id')
+        .where('status', 'awaiting_payment')
+        .whereIn('payment_status', ['processing', 'retrying', 'provider_unavailable'])
+        .whereRaw(`updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+        .limit(limit)
+    ).map((row: { id: string }) => row.id),
+
+  unsettledRefunds: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
+    (
+      await db('payments')
+        .select('id')
+        .where('kind', 'refund')
+        .whereIn('status', ['pending', 'unknown'])
+        .whereRaw(`updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+        .limit(limit)
+    ).map((row: { id: string }) => row.id),
+};

@@ -1,0 +1,117 @@
+import { cancellationsRepository } from '../../db/repositories/cancellations.js';
+import { paymentsRepository } from '../../db/repositories/payments.js';
+import type { Db } from '../../db/connection.js';
+import type { Deps } from '../context.js';
+import { DomainError } from '../errors.js';
+import { requestRefunds } from '../payments/saga.js';
+import { isAccessTokenValid } from './access-token.js';
+import { getOrderView, publishOrderUpdates } from './get-order.js';
+import type { OrderView } from './view.js';
+
+const CANCELLABLE = ['awaiting_payment', 'confirmed'];
+
+const notFound = (id: string) => new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
+
+/** Pays back what the cancelled tickets of a paid order cost; returns the refund's id. */
+function refundTickets(trx: Db, order: { id: string; currency: string }, tickets: { id: number; price: number }[]) {
+  const ticketIds = tickets.map((ticket) => ticket.id).sort((a, b) => a - b);
+  return paymentsRepository.recordRefund(trx, {
+    orderId: order.id,
+    // A ticket is cancelled once, so its ids name the refund: a retried cancellation finds it again.
+    idempotencyKey: `refund:${order.id}:${ticketIds.join(',')}`,
+    amount: tickets.reduce((sum, ticket) => sum + ticket.price, 0),
+    currency: order.currency,
+    ticketIds,
+  });
+}
+
+/**
+ * The buyer cancels the whole order or some of its tickets (soft delete: the seats are free for the
+ * next buyer at once). A paid order gets the cancelled tickets' price back through the same
+ * idempotent refund path; an unpaid one is cancelled whole, and a charge still under way for it is
+ * refunded when it lands. Closed CANCELLATION_CUTOFF_MINUTES before the showing starts.
+ */
+export async function cancelOrder(deps: Deps, orderId: string, token: string | undefined, ticketIds?: number[]): Promise<OrderView> {
+  if (!isAccessTokenValid(orderId, token, deps.config.ORDER_TOKEN_SECRET)) throw notFound(orderId);
+  const refundIds = await deps.db.transaction(async (trx) => {
+    const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
+    if (!order) throw notFound(orderId);
+    if (!CANCELLABLE.includes(order.status)) {
+      throw new DomainError('ORDER_NOT_CANCELLABLE', `An order that is ${order.status} cannot be cancelled`, { status: order.status });
+    }
+    const cutoff = new Date(order.startsAt.getTime() - deps.config.CANCELLATION_CUTOFF_MINUTES * 60_000);
+    if (Date.now() >= cutoff.getTime()) {
+      throw new DomainError('CANCELLATION_CLOSED', `Cancellation closed at ${cutoff.toISOString()}`, { closedAt: cutoff.toISOString() });
+    }
+    const active = await cancellationsRepository.activeTickets(trx, [orderId]);
+    const chosen = ticketIds ? active.filter((ticket) => ticketIds.includes(ticket.id)) : active;
+    const foreign = (ticketIds ?? []).filter((id) => !active.some((ticket) => ticket.id === id));
+    if (foreign.length > 0) {
+      throw new DomainError('TICKET_NOT_IN_ORDER', 'Some tickets are not active tickets of this order', { ticketIds: foreign });
+    }
+    const whole = chosen.length === active.length;
+    if (!whole && order.status !== 'confirmed') {
+      throw new DomainError('ORDER_NOT_CANCELLABLE', 'An order not paid yet is cancelled whole', { status: order.status });
+    }
+    await cancellationsRepository.cancelTickets(
+      trx,
+      chosen.map((ticket) => ticket.id),
+    );
+    const paid = order.status === 'confirmed';
+    const refunds = paid ? [await refundTickets(trx, order, chosen)] : [];
+    await paymentsRepository.updateOrder(trx, orderId, {
+      ...(whole ? { status: 'cancelled', failureReason: 'CANCELLED_BY_BUYER', endHold: true as const } : {}),
+      paymentStatus: paid ? 'refund_pending' : null,
+    });
+    return refunds;
+  });
+  await publishOrderUpdates(deps, [orderId]);
+  await requestRefunds(deps, refundIds);
+  return getOrderView(deps, orderId);
+}
+
+export type CancelledShowing = { showingId: number; cancelledOrders: number; refundsRequested: number };
+
+/** The cinema cancels a showing: it leaves sale, and every order holding or owning seats is cancelled and refunded. */
+export async function cancelShowing(deps: Deps, showingId: number): Promise<CancelledShowing> {
+  const { orderIds, refundIds } = await deps.db.transaction(async (trx) => {
+    const showing = await cancellationsRepository.lockShowing(trx, showingId);
+    if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
+    if (showing.cancelledAt) throw new DomainError('SHOWING_ALREADY_CANCELLED', `Showing ${showingId} was cancelled at ${showing.cancelledAt.toISOString()}`);
+    await cancellationsRepository.markShowingCancelled(trx, showingId);
+    const orders = await cancellationsRepository.lockActiveOrdersOfShowing(trx, showingId);
+    const tickets = await cancellationsRepository.activeTickets(
+      trx,
+      orders.map((order) => order.id),
+    );
+    await cancellationsRepository.cancelTickets(
+      trx,
+      tickets.map((ticket) => ticket.id),
+    );
+    const refunds: string[] = [];
+    for (const order of orders) {
+      const paid = order.status === 'confirmed' && (order.total ?? 0) > order.refundedTotal;
+      if (paid) {
+        refunds.push(
+          await paymentsRepository.recordRefund(trx, {
+            orderId: order.id,
+            idempotencyKey: `refund:${order.id}:showing-cancelled`,
+            amount: order.total! - order.refundedTotal,
+            currency: order.currency,
+            ticketIds: null,
+          }),
+        );
+      }
+      await paymentsRepository.updateOrder(trx, order.id, {
+        status: 'cancelled',
+        failureReason: 'SHOWING_CANCELLED',
+        endHold: true,
+        paymentStatus: paid ? 'refund_pending' : order.status === 'awaiting_payment' ? null : undefined,
+      });
+    }
+    return { orderIds: orders.map((order) => order.id), refundIds: refunds };
+  });
+  await publishOrderUpdates(deps, orderIds);
+  await requestRefunds(deps, refundIds);
+  return { showingId, cancelledOrders: orderIds.length, refundsRequested: refundIds.length };
+}

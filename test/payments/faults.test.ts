@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import { api, testSystem } from '../system.js';
+import { eventually, freshShowing, overrideConfig, random, workerControl } from '../orders/support.js';
+import { FINAL_STATUSES, placePaying, providerCharges, switchBehaviour, untilOrder } from './support.js';
+
+const cancel = (order: { id: string; accessToken: string }) => api('POST', `/api/v1/orders/${order.id}/cancel`, { token: order.accessToken });
+
+describe('payments: a flaky payment service', () => {
+  const workers = workerControl();
+  const restores: (() => void)[] = [];
+
+  before(async () => {
+    restores.push(await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false }));
+  });
+  afterEach(() => workers.stop());
+  after(() => restores.reverse().forEach((restore) => restore()));
+
+  it('when the service fails again and again, should open the breaker (orders wait), then close it once the service answers', async () => {
+    await workers.start();
+    const { config } = await testSystem();
+    const { showing, seats } = await freshShowing(6);
+    const failing = await Promise.all(seats.slice(0, config.PAYMENT_BREAKER_VOLUME + 1).map((seat) => placePaying(showing.id, [seat.id], 'tok_error')));
+    // Open: calls fail at once and the orders say why they wait.
+    const waiting = await untilOrder(failing[0]!, 'waiting for the provider', (view) => view.paymentStatus === 'provider_unavailable');
+    expect(waiting.status).to.equal('awaiting_payment');
+    const good = await placePaying(showing.id, [seats.at(-1)!.id], 'tok_ok');
+    await untilOrder(good, 'waiting for the provider', (view) => view.paymentStatus === 'provider_unavailable');
+    // The failing orders go away; the next trial call is the good one, and it closes the breaker.
+    for (const order of failing) expect((await cancel(order)).status).to.equal(200);
+    const confirmed = await untilOrder(good, 'confirmed', (view) => view.status === 'confirmed', 15_000);
+    expect(confirmed.paymentStatus).to.equal('paid');
+    const another = await placePaying(showing.id, [seats.at(-2)!.id], 'tok_ok');
+    await untilOrder(another, 'confirmed', (view) => view.status === 'confirmed');
+  });
+
+  it('when every fault mode is on, should charge each order at most once, confirm only paid orders, and refund paid orders that lost their seats', async () => {
+    const { deps } = await testSystem();
+    restores.push(await overrideConfig({ HOLD_TTL_SECONDS: 2, PAYMENT_RECONCILE_WINDOW_SECONDS: 2, PAYMENT_BREAKER_ERROR_PERCENT: 100 }));
+    const restoreBehaviour = await switchBehaviour({
+      latencyMedianMs: 20,
+      latencyP99Ms: 300,
+      declineRate: 0.15,
+      errorRate: 0.2,
+      timeoutRate: 0.1,
+      timeoutAfterChargeRate: 0.1,
+      hangMs: 700,
+    });
+    try {
+      await workers.start();
+      const next = random(20261125);
+      const { showing, seats } = await freshShowing(10);
+      const orders = await Promise.all(seats.slice(0, 36).map((seat) => placePaying(showing.id, [seat.id], 'tok_visa')));
+      // Some buyers change their mind while their payment is under way.
+      const cancelled = orders.filter(() => next() < 0.2);
+      await Promise.all(cancelled.map((order) => cancel(order)));
+
+      const finalViews = await Promise.all(
+        orders.map((order) =>
+          untilOrder(order, 'final with its payment settled', (view) => FINAL_STATUSES.includes(view.status) && view.paymentStatus !== 'refund_pending', 30_000),
+        ),
+      );
+      await eventually('every charge and refund settled', async () => {
+        const { rows } = await deps.db.raw(`SELECT count(*)::int AS n FROM payments WHERE status IN ('pending', 'unknown') AND order_id = ANY(?)`, [
+          orders.map((order) => order.id),
+        ]);
+        return rows[0].n === 0;
+      }, 30_000);
+
+      const outcomes: Record<string, number> = {};
+      for (const view of finalViews) {
+        const final = (await api('GET', `/api/v1/orders/${view.id}`, { token: orders.find((order) => order.id === view.id)!.accessToken })).body;
+        outcomes[`${final.status}/${final.paymentStatus}`] = (outcomes[`${final.status}/${final.paymentStatus}`] ?? 0) + 1;
+        const succeeded = (await providerCharges(view.id)).filter((charge) => charge.status === 'succeeded');
+        expect(succeeded.length, `order ${view.id}: successful charges`).to.be.at.most(1);
+        if (final.status === 'confirmed') {
+          expect(succeeded.map((charge) => charge.amount)).to.deep.equal([final.total]);
+          expect(succeeded[0]!.refundedAmount).to.equal(0);
+          expect(final.seats.every((seat: { ticketStatus: string }) => seat.ticketStatus === 'sold')).to.equal(true);
+        } else {
+          // Not confirmed: whatever was charged has been paid back in full.
+          for (const charge of succeeded) expect(charge.refundedAmount, `order ${view.id} (${final.status})`).to.equal(charge.amount);
+          expect(final.seats.some((seat: { ticketStatus: string }) => seat.ticketStatus === 'held' || seat.ticketStatus === 'sold')).to.equal(false);
+        }
+      }
+      // The run exercised the paths it claims to: some paid, some declined, some cancelled.
+      expect(outcomes['confirmed/paid'] ?? 0, JSON.stringify(outcomes)).to.be.greaterThan(0);
+      expect(outcomes['payment_failed/declined'] ?? 0, JSON.stringify(outcomes)).to.be.greaterThan(0);
+      expect(Object.keys(outcomes).some((key) => key.startsWith('cancelled/')), JSON.stringify(outcomes)).to.equal(true);
+    } finally {
+      await restoreBehaviour();
+      restores.pop()!();
+    }
+  });
+});

@@ -1,0 +1,187 @@
+import { expect } from 'chai';
+import { api } from '../system.js';
+import { makeShowing } from '../factories.js';
+import { freshShowing, getOrder, overrideConfig, place, ticketsOfShowing, workerControl, type ErrorBody } from '../orders/support.js';
+import { chargeDirectly, paymentRows, placePaying, providerCharges, untilOrder } from './support.js';
+
+describe('payments: the saga from held seats to a confirmed, failed or refunded order', () => {
+  const workers = workerControl();
+  const restores: (() => void)[] = [];
+
+  before(async () => {
+    restores.push(await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false }));
+    await workers.start();
+  });
+  after(async () => {
+    await workers.stop();
+    restores.reverse().forEach((restore) => restore());
+  });
+
+  it('when the card is good, should confirm the order, sell its tickets and charge exactly once', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id, seats[1]!.id], 'tok_ok');
+    const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    expect(confirmed.paymentStatus).to.equal('paid');
+    expect(confirmed.holdExpiresAt).to.equal(null);
+    expect(confirmed.seats.map((seat) => seat.ticketStatus)).to.deep.equal(['sold', 'sold']);
+    const charges = await providerCharges(order.id);
+    expect(charges.map((charge) => [charge.status, charge.amount])).to.deep.equal([['succeeded', confirmed.total]]);
+    expect(await paymentRows(order.id)).to.deep.equal([{ kind: 'charge', status: 'succeeded', amount: confirmed.total, idempotencyKey: `charge:${order.id}` }]);
+  });
+
+  it('when the card is declined, should fail the order with the decline code and free its seats for the next buyer', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id], 'tok_insufficient_funds');
+    const failed = await untilOrder(order, 'payment_failed', (view) => view.status === 'payment_failed');
+    expect(failed.reason).to.equal('INSUFFICIENT_FUNDS');
+    expect(failed.paymentStatus).to.equal('declined');
+    expect(failed.seats[0]!.ticketStatus).to.equal('released');
+    const next = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+    await untilOrder(next, 'confirmed', (view) => view.status === 'confirmed');
+  });
+
+  it('when the service times out after charging, should look the charge up and confirm without charging twice', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id], 'tok_timeout_after_charge');
+    await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    const charges = await providerCharges(order.id);
+    expect(charges.filter((charge) => charge.status === 'succeeded')).to.have.length(1);
+  });
+
+  it('when the service keeps failing, should keep the hold past its TTL, then release the seats after the reconcile window', async () => {
+    restores.push(await overrideConfig({ HOLD_TTL_SECONDS: 1, PAYMENT_RECONCILE_WINDOW_SECONDS: 2 }));
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id], 'tok_error');
+    const retrying = await untilOrder(order, 'retrying', (view) => view.paymentStatus === 'retrying' || view.paymentStatus === 'provider_unavailable');
+    expect(retrying.status).to.equal('awaiting_payment');
+    // Past the TTL the hold stands: the outage is not the buyer's doing.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect((await getOrder(order.id, order.accessToken)).body.status).to.equal('awaiting_payment');
+    const failed = await untilOrder(order, 'given up', (view) => view.status === 'payment_failed');
+    expect(failed.reason).to.equal('PAYMENT_UNRESOLVED');
+    expect(failed.paymentStatus).to.equal('unresolved');
+    expect((await ticketsOfShowing(showing.id)).map((ticket) => ticket.status)).to.deep.equal(['released']);
+    expect(await providerCharges(order.id)).to.deep.equal([]);
+    restores.pop()!();
+  });
+
+  it('when a charge lands after the seats went to someone else, should refund it in full and mark the order refunded', async () => {
+    restores.push(await overrideConfig({ HOLD_TTL_SECONDS: 1, PAYMENT_RECONCILE_WINDOW_SECONDS: 1 }));
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id], 'tok_error');
+    await untilOrder(order, 'given up', (view) => view.status === 'payment_failed');
+    restores.pop()!();
+    const next = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+    await untilOrder(next, 'confirmed', (view) => view.status === 'confirmed');
+    // An attempt of ours that the service processed late: the charge exists after all.
+    const total = (await api('GET', `/api/v1/showings/${showing.id}/seats`, { token: null })).body.rows[0].seats[0].price;
+    const late = await chargeDirectly(order.id, total, `charge:${order.id}`);
+    expect(late.status, JSON.stringify(late.body)).to.equal(201);
+
+    const refunded = await untilOrder(order, 'refunded', (view) => view.status === 'refunded' && view.paymentStatus === 'refunded');
+    expect(refunded.reason).to.equal('PAID_AFTER_SEATS_RELEASED');
+    expect(refunded.refundedTotal).to.equal(total);
+    const [charge] = await providerCharges(order.id);
+    expect(charge!.refundedAmount).to.equal(total);
+    // The seat stays with the buyer who has it.
+    expect((await getOrder(next.id, next.accessToken)).body.status).to.equal('confirmed');
+  });
+});
+
+describe('payments: cancellation', () => {
+  const workers = workerControl();
+  let restore: () => void = () => {};
+
+  before(async () => {
+    restore = await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false });
+    await workers.start();
+  });
+  after(async () => {
+    await workers.stop();
+    restore();
+  });
+
+  const cancel = (order: { id: string; accessToken: string }, body?: unknown, token: string | null = order.accessToken) =>
+    api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });
+
+  it('when a paid order is cancelled, should free its seats at once and refund the whole price', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id, seats[1]!.id], 'tok_ok');
+    const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    const response = await cancel(order);
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    expect(response.body.status).to.equal('cancelled');
+    const again = await placePaying(showing.id, [seats[0]!.id, seats[1]!.id], 'tok_ok');
+    await untilOrder(again, 'confirmed', (view) => view.status === 'confirmed');
+    const refunded = await untilOrder(order, 'refunded', (view) => view.paymentStatus === 'refunded');
+    expect(refunded.refundedTotal).to.equal(confirmed.total);
+    expect(refunded.seats.map((seat) => seat.ticketStatus)).to.deep.equal(['cancelled', 'cancelled']);
+    const [charge] = await providerCharges(order.id);
+    expect(charge!.refundedAmount).to.equal(confirmed.total);
+  });
+
+  it('when some tickets of a paid order are cancelled, should refund just those and keep the rest', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id, seats[1]!.id], 'tok_ok');
+    const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    const first = confirmed.seats[0]!;
+    const response = await cancel(order, { ticketIds: [first.ticketId] });
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    expect(response.body.status).to.equal('confirmed');
+    const partly = await untilOrder(order, 'partly refunded', (view) => view.paymentStatus === 'partially_refunded');
+    expect(partly.refundedTotal).to.equal(first.price);
+    expect(partly.seats.map((seat) => seat.ticketStatus)).to.deep.equal(['cancelled', 'sold']);
+    // The same cancellation again: the ticket is no longer active, nothing is refunded twice.
+    const repeated = await cancel(order, { ticketIds: [first.ticketId] });
+    expect(repeated.status).to.equal(422);
+    expect((repeated.body as ErrorBody).error.code).to.equal('TICKET_NOT_IN_ORDER');
+    expect((await paymentRows(order.id)).filter((row) => row.kind === 'refund')).to.have.length(1);
+  });
+
+  it('when the showing starts within the cutoff, should refuse with CANCELLATION_CLOSED and keep the order', async () => {
+    const { hall, seats } = await freshShowing();
+    const soon = await makeShowing({ hallId: hall.id, startsAt: new Date(Date.now() + 30 * 60_000).toISOString() });
+    const order = await placePaying(soon.id, [seats[0]!.id], 'tok_ok');
+    await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    const response = await cancel(order);
+    expect(response.status).to.equal(409);
+    expect((response.body as ErrorBody).error.code).to.equal('CANCELLATION_CLOSED');
+    expect((await getOrder(order.id, order.accessToken)).body.status).to.equal('confirmed');
+  });
+
+  it('when the token is wrong or the order is final, should answer 404 and 409 ORDER_NOT_CANCELLABLE', async () => {
+    const { showing, seats } = await freshShowing();
+    const winner = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+    const loser = await place(showing.id, [seats[0]!.id], { wait: 5 });
+    await untilOrder(winner, 'confirmed', (view) => view.status === 'confirmed');
+    const rejected = await untilOrder(loser, 'rejected', (view) => view.status === 'rejected');
+    expect(rejected.status).to.equal('rejected');
+    expect((await cancel(winner, undefined, 'wrong-token')).status).to.equal(404);
+    const refused = await cancel(loser);
+    expect(refused.status).to.equal(409);
+    expect((refused.body as ErrorBody).error.code).to.equal('ORDER_NOT_CANCELLABLE');
+  });
+
+  it('when a showing is cancelled by the cinema, should cancel and refund every order and take it off sale', async () => {
+    const { showing, seats } = await freshShowing();
+    const paid = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+    const confirmed = await untilOrder(paid, 'confirmed', (view) => view.status === 'confirmed');
+    const unpaid = await place(showing.id, [seats[1]!.id], { wait: 5 });
+    await untilOrder(unpaid, 'held', (view) => view.status === 'awaiting_payment');
+
+    expect((await api('POST', `/api/v1/showings/${showing.id}/cancel`, { token: null })).status).to.equal(401);
+    const response = await api('POST', `/api/v1/showings/${showing.id}/cancel`);
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    expect(response.body).to.deep.equal({ showingId: showing.id, cancelledOrders: 2, refundsRequested: 1 });
+    const again = await api('POST', `/api/v1/showings/${showing.id}/cancel`);
+    expect(again.status).to.equal(409);
+    expect((again.body as ErrorBody).error.code).to.equal('SHOWING_ALREADY_CANCELLED');
+
+    const refunded = await untilOrder(paid, 'refunded', (view) => view.paymentStatus === 'refunded');
+    expect([refunded.status, refunded.reason, refunded.refundedTotal]).to.deep.equal(['cancelled', 'SHOWING_CANCELLED', confirmed.total]);
+    expect((await getOrder(unpaid.id, unpaid.accessToken)).body.status).to.equal('cancelled');
+    expect((await ticketsOfShowing(showing.id)).every((ticket) => ticket.status === 'cancelled')).to.equal(true);
+    const showingNow = await api('GET', `/api/v1/showings/${showing.id}`, { token: null });
+    expect(showingNow.body.status).to.equal('cancelled');
+  });
+});
