@@ -1,6 +1,17 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { spawnProcess } from './system.js';
+import { createServer } from 'node:net';
+import { placePaying, untilOrder } from './payments/support.js';
+import { freshShowing } from './orders/support.js';
+import { spawnProcess, testSystem } from './system.js';
+
+async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
 
 describe('process lifecycle', () => {
   it('when a process running every role gets SIGTERM, should stop its workers, close its stores and exit 0', async () => {
@@ -22,5 +33,32 @@ describe('process lifecycle', () => {
     expect(failure?.message).to.include('exited (78)');
     expect(failure?.message).to.include('PORT');
     expect(failure?.message).to.include('ROLES');
+  });
+
+  it('when tickets, workers and the payment service run as separate processes, should take a paying order to confirmed', async () => {
+    const { config } = await testSystem();
+    const port = await freePort();
+    const paymentService = await spawnProcess('payments', 'listening', { PORT: String(port) });
+    const workers = await spawnProcess('workers', 'allocation workers started', {
+      PAYMENT_SERVICE_URL: `http://127.0.0.1:${port}/api/v1`,
+      CONFIRM_WITHOUT_PAYMENT: 'false',
+    });
+    try {
+      const { showing, seats } = await freshShowing();
+      const order = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+      const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+      const charges = await fetch(`http://127.0.0.1:${port}/api/v1/charges?reference=${order.id}`, {
+        headers: { authorization: `Bearer ${config.PAYMENT_SERVICE_KEY}` },
+      });
+      const { data } = (await charges.json()) as { data: { status: string; amount: number }[] };
+      expect(data.map((charge) => [charge.status, charge.amount])).to.deep.equal([['succeeded', confirmed.total]]);
+      expect(confirmed.paymentStatus).to.equal('paid');
+    } finally {
+      for (const child of [workers, paymentService]) {
+        const exited = once(child, 'exit');
+        child.kill('SIGTERM');
+        expect(((await exited) as [number | null])[0]).to.equal(0);
+      }
+    }
   });
 });

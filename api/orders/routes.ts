@@ -3,16 +3,19 @@ import { cancelOrder, cancelShowing } from '../../domain/orders/cancel.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.js';
 import { placeOrder } from '../../domain/orders/place-order.js';
+import { payOrder } from '../../domain/payments/saga.js';
 import { ORDER_STATUSES } from '../../domain/orders/status.js';
 import { defineRoute, Reply, type Route } from '../http/route.js';
 import { idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
+
+const cardToken = text(1, 200).describe('Card token from the payment form (tok_...)');
 
 const orderBody = z.strictObject({
   showingId: refId,
   seatIds: z.array(refId).min(1).max(10).describe('1 to 10 seat ids of the showing’s hall; all or nothing'),
   customer: z.strictObject({ email: z.email().max(254), name: text(1, 200).optional() }),
   payment: z
-    .strictObject({ token: text(1, 200).describe('Card token from the payment form (tok_...)') })
+    .strictObject({ token: cardToken })
     .optional()
     .describe('With a token the order is charged as soon as its seats are held; without one the hold simply expires'),
 });
@@ -99,6 +102,19 @@ export const orderRoutes: Route[] = [
     response: order,
     errors: ['ORDER_NOT_FOUND'],
     handler: ({ params, query, headers }, deps) => getOrder(deps, params.id, tokenOf(query, headers)),
+  }),
+  defineRoute({
+    method: 'post',
+    path: '/orders/:id/payment',
+    tag: 'Orders',
+    summary: 'Pay a held order that was placed without a card token (with its access token); the charge runs in the background',
+    params: z.strictObject({ id: z.uuid() }),
+    query: orderToken,
+    headers: bearer,
+    body: z.strictObject({ token: cardToken }),
+    response: order,
+    errors: ['ORDER_NOT_FOUND', 'ORDER_NOT_PAYABLE'],
+    handler: ({ params, query, headers, body }, deps) => payOrder(deps, params.id, tokenOf(query, headers), body.token),
   }),
   defineRoute({
     method: 'post',

@@ -107,6 +107,13 @@ export const paymentsRepository = {
         ...(change.endHold ? { hold_expires_at: null } : {}),
       }),
 
+  /** Starts the payment of a held order that has none under way; false when the order is not in that state. */
+  attachPaymentToken: async (db: Db, orderId: string, paymentToken: string): Promise<boolean> =>
+    (await db('orders')
+      .where({ id: orderId, status: 'awaiting_payment' })
+      .whereNull('payment_status')
+      .update({ payment_token: paymentToken, payment_status: 'processing' })) > 0,
+
   /** For an order still waiting for its payment; true when the status changed (worth telling the buyer). */
   setPaymentInFlightStatus: async (db: Db, orderId: string, paymentStatus: string): Promise<boolean> =>
     (await db('orders')

@@ -4,13 +4,10 @@ import type { Db } from '../../db/connection.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { requestRefunds } from '../payments/saga.js';
-import { isAccessTokenValid } from './access-token.js';
-import { getOrderView, publishOrderUpdates } from './get-order.js';
+import { checkOrderAccess, getOrderView, orderNotFound, publishOrderUpdates } from './get-order.js';
 import type { OrderView } from './view.js';
 
 const CANCELLABLE = ['awaiting_payment', 'confirmed'];
-
-const notFound = (id: string) => new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
 
 /** Pays back what the cancelled tickets of a paid order cost; returns the refund's id. */
 function refundTickets(trx: Db, order: { id: string; currency: string }, tickets: { id: number; price: number }[]) {
@@ -32,10 +29,10 @@ function refundTickets(trx: Db, order: { id: string; currency: string }, tickets
  * refunded when it lands. Closed CANCELLATION_CUTOFF_MINUTES before the showing starts.
  */
 export async function cancelOrder(deps: Deps, orderId: string, token: string | undefined, ticketIds?: number[]): Promise<OrderView> {
-  if (!isAccessTokenValid(orderId, token, deps.config.ORDER_TOKEN_SECRET)) throw notFound(orderId);
+  checkOrderAccess(deps, orderId, token);
   const refundIds = await deps.db.transaction(async (trx) => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    if (!order) throw notFound(orderId);
+    if (!order) throw orderNotFound(orderId);
     if (!CANCELLABLE.includes(order.status)) {
       throw new DomainError('ORDER_NOT_CANCELLABLE', `An order that is ${order.status} cannot be cancelled`, { status: order.status });
     }

@@ -4,17 +4,21 @@ import { DomainError } from '../errors.js';
 import { isAccessTokenValid } from './access-token.js';
 import { toOrderView, type OrderView } from './view.js';
 
-const notFound = (id: string) => new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
+export const orderNotFound = (id: string) => new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
+
+/** Without the order's access token an order does not exist, whoever asks. */
+export function checkOrderAccess(deps: Deps, id: string, token: string | undefined): void {
+  if (!isAccessTokenValid(id, token, deps.config.ORDER_TOKEN_SECRET)) throw orderNotFound(id);
+}
 
 export async function getOrderView(deps: Deps, id: string): Promise<OrderView> {
   const [found] = await ordersRepository.withSeats(deps.db, [id]);
-  if (!found) throw notFound(id);
+  if (!found) throw orderNotFound(id);
   return toOrderView(found.order, found.seats);
 }
 
-/** Without the order's access token an order does not exist, whoever asks. */
 export async function getOrder(deps: Deps, id: string, token: string | undefined): Promise<OrderView> {
-  if (!isAccessTokenValid(id, token, deps.config.ORDER_TOKEN_SECRET)) throw notFound(id);
+  checkOrderAccess(deps, id, token);
   return getOrderView(deps, id);
 }
 

@@ -1,6 +1,8 @@
 import { paymentsRepository } from '../../db/repositories/payments.js';
 import type { Deps } from '../context.js';
-import { publishOrderUpdates } from '../orders/get-order.js';
+import { DomainError } from '../errors.js';
+import { checkOrderAccess, getOrderView, orderNotFound, publishOrderUpdates } from '../orders/get-order.js';
+import type { OrderView } from '../orders/view.js';
 import type { ChargeOutcome, PaymentClient } from './client.js';
 
 /**
@@ -23,6 +25,26 @@ export async function requestRefunds(deps: Deps, paymentIds: string[]) {
   if (paymentIds.length === 0) return;
   // The refund row is committed: a lost job is re-sent by the reconcile sweep.
   await deps.queues.requestRefunds(paymentIds).catch((error: unknown) => deps.log.warn({ err: error }, 'refund job not sent; the sweep will'));
+}
+
+/**
+ * The buyer pays a held order (one placed without a card token). Sending the same token again while
+ * its payment is under way is answered with the order as it stands; another token is refused.
+ */
+export async function payOrder(deps: Deps, orderId: string, accessToken: string | undefined, paymentToken: string): Promise<OrderView> {
+  checkOrderAccess(deps, orderId, accessToken);
+  if (await paymentsRepository.attachPaymentToken(deps.db, orderId, paymentToken)) {
+    await deps.queues.requestCharges([orderId]);
+    await publishOrderUpdates(deps, [orderId]);
+    return getOrderView(deps, orderId);
+  }
+  const order = await paymentsRepository.payableOrder(deps.db, orderId);
+  if (!order) throw orderNotFound(orderId);
+  if (order.paymentToken === paymentToken) return getOrderView(deps, orderId);
+  throw new DomainError('ORDER_NOT_PAYABLE', order?.status === 'awaiting_payment' ? 'A payment for this order is under way' : `An order that is ${order.status} cannot be paid`, {
+    status: order.status,
+    paymentStatus: order.paymentStatus,
+  });
 }
 
 export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: string): Promise<void> {

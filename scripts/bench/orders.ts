@@ -1,15 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { connectDatabase, ensureDatabase } from '../../db/connection.js';
-import { migrateToLatest } from '../../db/migrate.js';
-import { bulkRepository } from '../../db/repositories/bulk.js';
-import { connectRedis } from '../../db/redis.js';
-import { parseConfig } from '../../domain/config.js';
-import { seedDemoData } from '../demo-data.js';
 import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
+import { ADMIN_TOKEN, config, loadTargets, log, prepareDatabase, root, startRole, type Target } from './system.js';
 
 // npm run bench:orders -- [--rates 250,500,1000,1500,2000] [--seconds 10] [--hot-buyers 500] [--api-instances 1]
 const { values: args } = parseArgs({
@@ -26,39 +20,6 @@ const stepSeconds = Number(args.seconds);
 const hotBuyers = Number(args['hot-buyers']);
 const apiPort = Number(args['api-port']);
 const apiInstances = Number(args['api-instances']);
-const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/dist\/?$/, '');
-const log = (line: string) => console.error(`[bench] ${line}`);
-
-const config = parseConfig({
-  DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cinema_bench',
-  REDIS_URL: process.env.REDIS_URL,
-  REDIS_PREFIX: 'bench',
-  LOG_LEVEL: 'warn',
-});
-const ADMIN_TOKEN = 'bench-admin-token-0123456789';
-
-async function prepareDatabase() {
-  await ensureDatabase(config.DATABASE_URL);
-  const db = connectDatabase(config.DATABASE_URL, 4);
-  await migrateToLatest(db);
-  await db.transaction(async (trx) => {
-    await bulkRepository.truncateAll(trx);
-    const counts = await seedDemoData(
-      trx,
-      { cities: 10, cinemas: 100, hallsPerCinema: 3, films: 40, days: 2, showingsPerHallPerDay: 5, cleaningGapMinutes: 15 },
-      (line) => log(`seed ${line}`),
-    );
-    log(`seeded ${JSON.stringify(counts)}`);
-  });
-  // Statistics for the new catalog, as a database in service has. Not for the emptied orders and
-  // tickets: stats saying "empty" would mislead the planner once the run fills them.
-  await db.raw('VACUUM ANALYZE cities, cinemas, halls, hall_rows, seats, films, showings');
-  const redis = connectRedis(config.REDIS_URL);
-  const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
-  for (let start = 0; start < keys.length; start += 1000) await redis.del(...keys.slice(start, start + 1000));
-  await redis.quit();
-  return db;
-}
 
 /** The reference: pgbench running the shared one-transaction-per-order script on this database. */
 function measureBaseline(seconds: number): number {
@@ -76,62 +37,6 @@ function measureBaseline(seconds: number): number {
   const tps = Number(output.match(/tps = ([\d.]+)/)?.[1]);
   execFileSync('psql', [...connection, '-q', '-d', database, '-c', 'DROP SCHEMA bench_baseline CASCADE'], { env });
   return tps;
-}
-
-function startRole(roles: string, port: number): Promise<ChildProcess> {
-  // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, `${root}/dist/scripts/start.js`], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: config.DATABASE_URL,
-      REDIS_URL: config.REDIS_URL,
-      REDIS_PREFIX: config.REDIS_PREFIX,
-      ADMIN_TOKEN,
-      ORDER_TOKEN_SECRET: 'bench-order-token-secret-0123',
-      ROLES: roles,
-      PORT: String(port),
-      SEED_WHEN_EMPTY: 'false',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
-  return new Promise((resolve, reject) => {
-    const deadline = Date.now() + 30_000;
-    const probe = async () => {
-      try {
-        const response = await fetch(`http://127.0.0.1:${port}/readyz`);
-        if (response.ok) return resolve(child);
-      } catch {
-        // not listening yet
-      }
-      if (Date.now() > deadline || child.exitCode !== null) return reject(new Error(`${roles} did not become ready`));
-      setTimeout(probe, 200);
-    };
-    void probe();
-  });
-}
-
-type Target = { showingId: number; seatIds: number[] };
-
-async function loadTargets(client: ReturnType<typeof jsonClient>, count: number): Promise<Target[]> {
-  const showings: { id: number; hallId: number }[] = [];
-  let cursor: string | undefined;
-  // Showings that stay on sale for the whole run (an hour ahead), or their orders get SHOWING_NOT_ON_SALE.
-  const from = new Date(Date.now() + 3_600_000).toISOString();
-  while (showings.length < count) {
-    const page = await client.request('GET', `/api/v1/showings?limit=200&from=${from}${cursor ? `&cursor=${cursor}` : ''}`);
-    showings.push(...page.body.data);
-    cursor = page.body.nextCursor;
-    if (!cursor) break;
-  }
-  const seatsByHall = new Map<number, number[]>();
-  for (const hallId of new Set(showings.map((showing) => showing.hallId))) {
-    const hall = await client.request('GET', `/api/v1/halls/${hallId}`);
-    seatsByHall.set(hallId, hall.body.layout.rows.flatMap((row: { seats: { id: number }[] }) => row.seats.map((seat) => seat.id)));
-  }
-  return showings.slice(0, count).map((showing) => ({ showingId: showing.id, seatIds: seatsByHall.get(showing.hallId)! }));
 }
 
 /** Submits with `Prefer: wait`, falls back to polling; resolves with submit → decision latency. */

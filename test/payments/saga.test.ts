@@ -88,6 +88,49 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
   });
 });
 
+describe('payments: paying a held order later', () => {
+  const workers = workerControl();
+  let restore: () => void = () => {};
+
+  before(async () => {
+    restore = await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false });
+    await workers.start();
+  });
+  after(async () => {
+    await workers.stop();
+    restore();
+  });
+
+  const pay = (order: { id: string; accessToken: string }, token: string, accessToken: string | null = order.accessToken) =>
+    api('POST', `/api/v1/orders/${order.id}/payment`, { body: { token }, token: accessToken });
+
+  it('when a held order is paid with its access token, should charge it and confirm; the same payment again changes nothing', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await place(showing.id, [seats[0]!.id], { wait: 5 });
+    expect([order.status, order.paymentStatus]).to.deep.equal(['awaiting_payment', null]);
+    expect((await pay(order, 'tok_ok', 'wrong-token')).status).to.equal(404);
+    const response = await pay(order, 'tok_ok');
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    expect(response.body.paymentStatus).to.be.oneOf(['processing', 'paid']);
+    await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    expect((await pay(order, 'tok_ok')).status).to.equal(200);
+    const other = await pay(order, 'tok_other');
+    expect(other.status).to.equal(409);
+    expect((other.body as ErrorBody).error.code).to.equal('ORDER_NOT_PAYABLE');
+    expect((await providerCharges(order.id)).filter((charge) => charge.status === 'succeeded')).to.have.length(1);
+  });
+
+  it('when the order is no longer held, should refuse the payment with ORDER_NOT_PAYABLE', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await place(showing.id, [seats[0]!.id], { wait: 5 });
+    expect((await api('POST', `/api/v1/orders/${order.id}/cancel`, { token: order.accessToken })).status).to.equal(200);
+    const response = await pay(order, 'tok_ok');
+    expect(response.status).to.equal(409);
+    expect((response.body as ErrorBody).error).to.deep.include({ code: 'ORDER_NOT_PAYABLE', details: { status: 'cancelled', paymentStatus: null } });
+    expect(await providerCharges(order.id)).to.deep.equal([]);
+  });
+});
+
 describe('payments: cancellation', () => {
   const workers = workerControl();
   let restore: () => void = () => {};
