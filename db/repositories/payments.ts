@@ -181,18 +181,23 @@ export const paymentsRepository = {
         .limit(limit)
     ).map((row: { id: string }) => row.id),
 
-  /** Charges of orders that no longer wait for them, whose outcome we never learned. */
-  unsettledChargesOfClosedOrders: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
-    (
-      await db({ p: 'payments' })
-        .join({ o: 'orders' }, 'o.id', 'p.order_id')
-        .select('p.order_id')
-        .where('p.kind', 'charge')
-        .whereIn('p.status', ['pending', 'unknown'])
-        .whereNot('o.status', 'awaiting_payment')
-        .whereRaw(`p.updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
-        .limit(limit)
-    ).map((row: { order_id: string }) => row.order_id),
+  /**
+   * Charges of orders that no longer wait for them, whose outcome we never learned, not looked at
+   * for `olderThanMs`; `givenUp` once the first attempt is older than `giveUpAfterSeconds`.
+   */
+  unsettledChargesOfClosedOrders: async (
+    db: Db,
+    { olderThanMs, giveUpAfterSeconds, limit }: { olderThanMs: number; giveUpAfterSeconds: number; limit: number },
+  ): Promise<{ orderId: string; givenUp: boolean }[]> =>
+    db({ p: 'payments' })
+      .join({ o: 'orders' }, 'o.id', 'p.order_id')
+      .select('p.order_id as orderId', db.raw('p.created_at < now() - make_interval(secs => ?) AS "givenUp"', [giveUpAfterSeconds]))
+      .where('p.kind', 'charge')
+      .whereIn('p.status', ['pending', 'unknown'])
+      .whereNot('o.status', 'awaiting_payment')
+      .whereRaw(`p.updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+      .orderBy('p.updated_at')
+      .limit(limit),
 
   /** Orders waiting for a charge that nobody has touched for a while: their job may be lost. */
   stalledPaymentOrders: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>

@@ -187,13 +187,19 @@ export async function reconcilePayments(deps: Deps, payments: PaymentClient): Pr
     if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
     else await giveUpPayment(deps, orderId);
   }
-  // Older than a call can take, so no attempt is still on its way.
-  const settledAfterMs = config.PAYMENT_TIMEOUT_MS * 2;
-  for (const orderId of await paymentsRepository.unsettledChargesOfClosedOrders(db, settledAfterMs, SWEEP_BATCH)) {
+  // Looked at again every two call timeouts; a charge the service has never heard of is taken as
+  // not made only after the reconcile window, since a request may reach the service late.
+  const closedCharges = await paymentsRepository.unsettledChargesOfClosedOrders(db, {
+    olderThanMs: config.PAYMENT_TIMEOUT_MS * 2,
+    giveUpAfterSeconds: config.PAYMENT_RECONCILE_WINDOW_SECONDS,
+    limit: SWEEP_BATCH,
+  });
+  for (const { orderId, givenUp } of closedCharges) {
     const outcome = await lookUpCharge(payments, orderId);
-    if (outcome === null) continue;
-    if (outcome.kind === 'unknown') await paymentsRepository.settlePayment(db, chargeKey(orderId), { status: 'failed', failureReason: 'NOT_CHARGED' });
-    else await settleCharge(deps, orderId, outcome);
+    const key = chargeKey(orderId);
+    if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
+    else if (outcome && givenUp) await paymentsRepository.settlePayment(db, key, { status: 'failed', failureReason: 'NOT_CHARGED' });
+    else await paymentsRepository.settlePayment(db, key, { status: 'unknown', failureReason: outcome ? 'NOT_FOUND_YET' : 'LOOKUP_FAILED' });
   }
   const stalledAfterMs = Math.max(config.PAYMENT_RETRY_MAX_MS, config.PAYMENT_TIMEOUT_MS) * 2;
   const stalled = await paymentsRepository.stalledPaymentOrders(db, stalledAfterMs, SWEEP_BATCH);

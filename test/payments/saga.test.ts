@@ -1,21 +1,13 @@
 import { expect } from 'chai';
 import { api } from '../system.js';
 import { makeShowing } from '../factories.js';
-import { freshShowing, getOrder, overrideConfig, place, ticketsOfShowing, workerControl, type ErrorBody } from '../orders/support.js';
-import { chargeDirectly, paymentRows, placePaying, providerCharges, untilOrder } from './support.js';
+import { freshShowing, getOrder, overrideConfig, place, ticketsOfShowing, type ErrorBody } from '../orders/support.js';
+import { chargeDirectly, paymentRows, placePaying, providerCharges, untilOrder, withPaymentWorkers } from './support.js';
 
 describe('payments: the saga from held seats to a confirmed, failed or refunded order', () => {
-  const workers = workerControl();
+  withPaymentWorkers();
   const restores: (() => void)[] = [];
-
-  before(async () => {
-    restores.push(await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false }));
-    await workers.start();
-  });
-  after(async () => {
-    await workers.stop();
-    restores.reverse().forEach((restore) => restore());
-  });
+  after(() => restores.reverse().forEach((restore) => restore()));
 
   it('when the card is good, should confirm the order, sell its tickets and charge exactly once', async () => {
     const { showing, seats } = await freshShowing();
@@ -89,17 +81,7 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
 });
 
 describe('payments: paying a held order later', () => {
-  const workers = workerControl();
-  let restore: () => void = () => {};
-
-  before(async () => {
-    restore = await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false });
-    await workers.start();
-  });
-  after(async () => {
-    await workers.stop();
-    restore();
-  });
+  withPaymentWorkers();
 
   const pay = (order: { id: string; accessToken: string }, token: string, accessToken: string | null = order.accessToken) =>
     api('POST', `/api/v1/orders/${order.id}/payment`, { body: { token }, token: accessToken });
@@ -132,17 +114,7 @@ describe('payments: paying a held order later', () => {
 });
 
 describe('payments: cancellation', () => {
-  const workers = workerControl();
-  let restore: () => void = () => {};
-
-  before(async () => {
-    restore = await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false });
-    await workers.start();
-  });
-  after(async () => {
-    await workers.stop();
-    restore();
-  });
+  withPaymentWorkers();
 
   const cancel = (order: { id: string; accessToken: string }, body?: unknown, token: string | null = order.accessToken) =>
     api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { PaymentBehaviour } from '../../domain/payment-service/behaviour.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
-import { eventually, getOrder, orderBody, submit, type OrderView, type PlacedView } from '../orders/support.js';
+import { eventually, getOrder, orderBody, overrideConfig, submit, workerControl, type OrderView, type PlacedView } from '../orders/support.js';
 
 export type ProviderCharge = { id: string; status: string; amount: number; reference: string; refundedAmount: number };
 
@@ -59,4 +59,18 @@ export async function switchBehaviour(change: Partial<PaymentBehaviour>): Promis
 export async function paymentRows(orderId: string): Promise<{ kind: string; status: string; amount: number; idempotencyKey: string }[]> {
   const { deps } = await testSystem();
   return deps.db('payments').select('kind', 'status', 'amount', 'idempotency_key as idempotencyKey').where('order_id', orderId).orderBy('created_at');
+}
+
+/** Mocha hooks for a suite of paying buyers: payment required, workers running for the whole suite. */
+export function withPaymentWorkers(): void {
+  const workers = workerControl();
+  let restore: () => void = () => {};
+  before(async () => {
+    restore = await overrideConfig({ CONFIRM_WITHOUT_PAYMENT: false });
+    await workers.start();
+  });
+  after(async () => {
+    await workers.stop();
+    restore();
+  });
 }
