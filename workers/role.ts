@@ -60,15 +60,16 @@ export async function startWorkers(deps: Deps): Promise<() => Promise<void>> {
       // their partitions from the start again rather than trust this process's marks.
       for (const partition of await requeueStaleOrders(deps)) marks.delete(partition);
       await expireHolds(deps);
-      await reconcilePayments(deps, paymentClient);
     },
     log,
     'order sweeps',
   );
+  // Apart from the order sweeps: its lookups may wait on a hanging payment service.
+  const reconcile = every(config.SWEEP_INTERVAL_MS, () => reconcilePayments(deps, paymentClient), log, 'payment reconcile');
   log.info({ partitions: workers.length }, 'allocation workers started');
 
   return async () => {
-    await sweeps.stop();
+    await Promise.all([sweeps.stop(), reconcile.stop()]);
     // close() lets the job in hand finish: its transaction commits or never started.
     await Promise.all([...workers, paymentWorker].map((worker) => worker.close()));
     paymentClient.close();

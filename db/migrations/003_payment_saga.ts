@@ -15,6 +15,9 @@ export async function up(db: Knex): Promise<void> {
 
     -- The tickets a refund pays back (null for a charge, or a refund of the whole order).
     ALTER TABLE payments ADD COLUMN ticket_ids bigint[];
+    -- When we last asked the payment service for this charge: a request may land late, so a charge
+    -- it has never heard of is taken as not made only a reconcile window after the last attempt.
+    ALTER TABLE payments ADD COLUMN last_attempt_at timestamptz;
     -- The reconcile sweep reads only what is not settled yet.
     CREATE INDEX payments_unsettled_idx ON payments (updated_at) WHERE status IN ('pending', 'unknown');
     -- Orders whose payment is under way, for the sweep that re-sends lost charge jobs.
@@ -27,7 +30,7 @@ export async function down(db: Knex): Promise<void> {
   await db.raw(`
     DROP INDEX IF EXISTS orders_payment_in_flight_idx;
     DROP INDEX IF EXISTS payments_unsettled_idx;
-    ALTER TABLE payments DROP COLUMN ticket_ids;
+    ALTER TABLE payments DROP COLUMN ticket_ids, DROP COLUMN last_attempt_at;
     ALTER TABLE orders DROP COLUMN payment_token, DROP COLUMN payment_status, DROP COLUMN refunded_total;
   `);
 }

@@ -2,7 +2,7 @@ import type { Db } from '../connection.js';
 
 export type ActiveTicket = { id: number; orderId: string; price: number };
 
-export type CancellableOrder = { id: string; status: string; total: number | null; refundedTotal: number; currency: string };
+export type CancellableOrder = { id: string; status: string; currency: string };
 
 /** Soft deletes: a cancelled ticket keeps its row and gets `cancelled_at`, leaving the active set. */
 export const cancellationsRepository = {
@@ -21,7 +21,7 @@ export const cancellationsRepository = {
   /** The showing's orders that hold or own seats, locked against the payment saga. */
   lockActiveOrdersOfShowing: (trx: Db, showingId: number): Promise<CancellableOrder[]> =>
     trx('orders')
-      .select('id', 'status', 'total', 'refunded_total as refundedTotal', 'currency')
+      .select('id', 'status', 'currency')
       .where('showing_id', showingId)
       .whereIn('status', ['awaiting_payment', 'confirmed'])
       .orderBy('id')

@@ -188,6 +188,14 @@ export const ordersRepository = {
   // Allocation: the only writer of held tickets, one partition at a time.
 
   /**
+   * Waits for the partition's inserts and allocation under way and holds off new ones until this
+   * transaction ends: what the transaction then reads of the partition's queue stays true.
+   */
+  lockArrivals: async (trx: Db, partition: number): Promise<void> => {
+    await runPrepared(trx, 'orders-arrival-lock', 'SELECT pg_advisory_xact_lock($1, $2)', [ARRIVAL_LOCK, partition]);
+  },
+
+  /**
    * The partition's oldest queued orders after `afterSeq`, locked. The bound lets the scan start past
    * the index entries of orders decided since the last vacuum, instead of walking them every time. FOR UPDATE (not SKIP LOCKED): if a second drainer
    * ever runs on the partition it waits here instead of deciding later orders first.
@@ -196,8 +204,7 @@ export const ordersRepository = {
     trx: Db,
     { partitions, partition, afterSeq, limit }: { partitions: number; partition: number; afterSeq: number; limit: number },
   ): Promise<QueuedOrder[]> => {
-    // Waits for the partition's inserts under way and holds off new ones until this transaction ends.
-    await runPrepared(trx, 'orders-arrival-lock', 'SELECT pg_advisory_xact_lock($1, $2)', [ARRIVAL_LOCK, partition]);
+    await ordersRepository.lockArrivals(trx, partition);
     return runPrepared<QueuedOrder>(
       trx,
       'orders-lock-queued-batch',

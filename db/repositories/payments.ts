@@ -62,8 +62,8 @@ export const paymentsRepository = {
     return lock ? query.forUpdate('o') : query;
   },
 
-  /** The charge row is written before the call, so a charge that may have happened is never unrecorded. */
-  recordCharge: (db: Db, charge: { orderId: string; idempotencyKey: string; amount: number; currency: string }) =>
+  /** Written before each call, so a charge that may have happened is never unrecorded, nor its last attempt forgotten. */
+  recordChargeAttempt: (db: Db, charge: { orderId: string; idempotencyKey: string; amount: number; currency: string }) =>
     db('payments')
       .insert({
         order_id: charge.orderId,
@@ -72,21 +72,30 @@ export const paymentsRepository = {
         amount: charge.amount,
         currency: charge.currency,
         status: 'pending',
+        last_attempt_at: db.fn.now(),
       })
       .onConflict('idempotency_key')
-      .ignore(),
+      .merge({ last_attempt_at: db.fn.now() }),
 
-  /** Sets a payment's outcome; returns its status before, so a replayed outcome can be told apart. */
+  /**
+   * Sets a payment's outcome and returns its status before, so a replayed outcome can be told
+   * apart. Nothing leaves `succeeded`, and only an unsettled payment takes `failed` or `unknown`: a
+   * late or repeated attempt cannot undo what the service confirmed.
+   */
   settlePayment: async (
     db: Db,
     idempotencyKey: string,
     outcome: { status: PaymentRow['status']; providerReference?: string; failureReason?: string },
   ): Promise<PaymentRow['status'] | undefined> => {
     const { rows } = await db.raw(
-      `UPDATE payments p SET status = ?, provider_reference = coalesce(?, p.provider_reference), failure_reason = ?
-       FROM (SELECT id, status FROM payments WHERE idempotency_key = ? FOR UPDATE) before
-       WHERE p.id = before.id RETURNING before.status`,
-      [outcome.status, outcome.providerReference ?? null, outcome.failureReason ?? null, idempotencyKey],
+      `WITH before AS (SELECT id, status FROM payments WHERE idempotency_key = :key FOR UPDATE),
+       changed AS (
+         UPDATE payments p SET status = :status, provider_reference = coalesce(:reference, p.provider_reference), failure_reason = :reason
+         FROM before
+         WHERE p.id = before.id AND before.status <> 'succeeded' AND (:status = 'succeeded' OR before.status IN ('pending', 'unknown'))
+       )
+       SELECT status FROM before`,
+      { key: idempotencyKey, status: outcome.status, reference: outcome.providerReference ?? null, reason: outcome.failureReason ?? null },
     );
     return (rows as { status: PaymentRow['status'] }[])[0]?.status;
   },
@@ -112,6 +121,7 @@ export const paymentsRepository = {
     (await db('orders')
       .where({ id: orderId, status: 'awaiting_payment' })
       .whereNull('payment_status')
+      .whereRaw('hold_expires_at > now()')
       .update({ payment_token: paymentToken, payment_status: 'processing' })) > 0,
 
   /** For an order still waiting for its payment; true when the status changed (worth telling the buyer). */
@@ -164,8 +174,9 @@ export const paymentsRepository = {
     );
   },
 
-  markPayment: (db: Db, paymentId: string, status: PaymentRow['status'], failureReason: string | null) =>
-    db('payments').where('id', paymentId).update({ status, failure_reason: failureReason }),
+  /** For an unsettled payment only (see settlePayment). */
+  markPayment: (db: Db, paymentId: string, status: 'failed' | 'unknown', failureReason: string | null) =>
+    db('payments').where('id', paymentId).whereIn('status', ['pending', 'unknown']).update({ status, failure_reason: failureReason }),
 
   // What the reconcile sweep looks for.
 
@@ -183,7 +194,7 @@ export const paymentsRepository = {
 
   /**
    * Charges of orders that no longer wait for them, whose outcome we never learned, not looked at
-   * for `olderThanMs`; `givenUp` once the first attempt is older than `giveUpAfterSeconds`.
+   * for `olderThanMs`; `givenUp` once the last attempt is older than `giveUpAfterSeconds`.
    */
   unsettledChargesOfClosedOrders: async (
     db: Db,
@@ -191,7 +202,10 @@ export const paymentsRepository = {
   ): Promise<{ orderId: string; givenUp: boolean }[]> =>
     db({ p: 'payments' })
       .join({ o: 'orders' }, 'o.id', 'p.order_id')
-      .select('p.order_id as orderId', db.raw('p.created_at < now() - make_interval(secs => ?) AS "givenUp"', [giveUpAfterSeconds]))
+      .select(
+        'p.order_id as orderId',
+        db.raw('coalesce(p.last_attempt_at, p.created_at) < now() - make_interval(secs => ?) AS "givenUp"', [giveUpAfterSeconds]),
+      )
       .where('p.kind', 'charge')
       .whereIn('p.status', ['pending', 'unknown'])
       .whereNot('o.status', 'awaiting_payment')

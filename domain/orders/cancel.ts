@@ -1,25 +1,34 @@
 import { cancellationsRepository } from '../../db/repositories/cancellations.js';
+import { ordersRepository } from '../../db/repositories/orders.js';
 import { paymentsRepository } from '../../db/repositories/payments.js';
 import type { Db } from '../../db/connection.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
+import { partitionOf } from '../queues.js';
 import { requestRefunds } from '../payments/saga.js';
 import { checkOrderAccess, getOrderView, orderNotFound, publishOrderUpdates } from './get-order.js';
 import type { OrderView } from './view.js';
 
 const CANCELLABLE = ['awaiting_payment', 'confirmed'];
 
-/** Pays back what the cancelled tickets of a paid order cost; returns the refund's id. */
-function refundTickets(trx: Db, order: { id: string; currency: string }, tickets: { id: number; price: number }[]) {
+/**
+ * Pays back what the cancelled tickets of a paid order cost (nothing for free tickets); returns the
+ * refund ids. Counting tickets, not the order's refunded total, keeps refunds still under way from
+ * being paid twice.
+ */
+async function refundTickets(trx: Db, order: { id: string; currency: string }, tickets: { id: number; price: number }[], key?: string) {
+  const amount = tickets.reduce((sum, ticket) => sum + ticket.price, 0);
+  if (amount === 0) return [];
   const ticketIds = tickets.map((ticket) => ticket.id).sort((a, b) => a - b);
-  return paymentsRepository.recordRefund(trx, {
+  const refundId = await paymentsRepository.recordRefund(trx, {
     orderId: order.id,
     // A ticket is cancelled once, so its ids name the refund: a retried cancellation finds it again.
-    idempotencyKey: `refund:${order.id}:${ticketIds.join(',')}`,
-    amount: tickets.reduce((sum, ticket) => sum + ticket.price, 0),
+    idempotencyKey: `refund:${order.id}:${key ?? ticketIds.join(',')}`,
+    amount,
     currency: order.currency,
     ticketIds,
   });
+  return [refundId];
 }
 
 /**
@@ -55,7 +64,7 @@ export async function cancelOrder(deps: Deps, orderId: string, token: string | u
       chosen.map((ticket) => ticket.id),
     );
     const paid = order.status === 'confirmed';
-    const refunds = paid ? [await refundTickets(trx, order, chosen)] : [];
+    const refunds = paid ? await refundTickets(trx, order, chosen) : [];
     await paymentsRepository.updateOrder(trx, orderId, {
       ...(whole ? { status: 'cancelled', failureReason: 'CANCELLED_BY_BUYER', endHold: true as const } : {}),
       paymentStatus: paid ? 'refund_pending' : null,
@@ -72,6 +81,8 @@ export type CancelledShowing = { showingId: number; cancelledOrders: number; ref
 /** The cinema cancels a showing: it leaves sale, and every order holding or owning seats is cancelled and refunded. */
 export async function cancelShowing(deps: Deps, showingId: number): Promise<CancelledShowing> {
   const { orderIds, refundIds } = await deps.db.transaction(async (trx) => {
+    // An allocation batch under way for the showing finishes first; later ones see it cancelled.
+    await ordersRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
     const showing = await cancellationsRepository.lockShowing(trx, showingId);
     if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
     if (showing.cancelledAt) throw new DomainError('SHOWING_ALREADY_CANCELLED', `Showing ${showingId} was cancelled at ${showing.cancelledAt.toISOString()}`);
@@ -87,18 +98,17 @@ export async function cancelShowing(deps: Deps, showingId: number): Promise<Canc
     );
     const refunds: string[] = [];
     for (const order of orders) {
-      const paid = order.status === 'confirmed' && (order.total ?? 0) > order.refundedTotal;
-      if (paid) {
-        refunds.push(
-          await paymentsRepository.recordRefund(trx, {
-            orderId: order.id,
-            idempotencyKey: `refund:${order.id}:showing-cancelled`,
-            amount: order.total! - order.refundedTotal,
-            currency: order.currency,
-            ticketIds: null,
-          }),
-        );
-      }
+      const orderRefunds =
+        order.status === 'confirmed'
+          ? await refundTickets(
+              trx,
+              order,
+              tickets.filter((ticket) => ticket.orderId === order.id),
+              'showing-cancelled',
+            )
+          : [];
+      refunds.push(...orderRefunds);
+      const paid = orderRefunds.length > 0;
       await paymentsRepository.updateOrder(trx, order.id, {
         status: 'cancelled',
         failureReason: 'SHOWING_CANCELLED',

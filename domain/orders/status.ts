@@ -3,7 +3,7 @@
  *
  *   queued ──► awaiting_payment ──► confirmed ──► cancelled (all tickets; paid ones refunded)
  *     │              ├──► payment_failed (declined; or unresolved past hold + reconcile window) ──► refunded
- *     │              ├──► expired (no payment under way when the hold ran out) ──► refunded
+ *     │              ├──► expired (no payment had started when the hold ran out)
  *     │              └──► cancelled (by the buyer, or the showing was cancelled)
  *     ├──► confirmed (CONFIRM_WITHOUT_PAYMENT)
  *     └──► rejected (a seat was taken, or the showing is no longer on sale)
@@ -29,7 +29,7 @@ export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
   awaiting_payment: ['confirmed', 'payment_failed', 'expired', 'cancelled'],
   confirmed: ['cancelled'],
   rejected: [],
-  expired: ['refunded'],
+  expired: [],
   payment_failed: ['refunded'],
   cancelled: [],
   refunded: [],

@@ -21,6 +21,7 @@ class ProviderFault extends Error {}
 /** The parts of the payment service's answers the saga reads (charges, refunds, lists, errors). */
 type AnswerBody = {
   id?: string;
+  status?: string;
   data?: ProviderCharge[];
   error?: { code?: string; details?: { charge?: { id: string; declineCode: string | null } } };
 };
@@ -89,7 +90,9 @@ export function createPaymentClient(config: Config, log: Logger) {
       } catch (error) {
         return { kind: 'unknown', reason: isOpen(error) ? 'breaker open' : faultReason(error), providerUnavailable: isOpen(error) };
       }
-      if ((answer.status === 201 || answer.status === 200) && answer.body?.id) return { kind: 'succeeded', chargeId: answer.body.id };
+      if ((answer.status === 201 || answer.status === 200) && answer.body?.id && answer.body.status === 'succeeded') {
+        return { kind: 'succeeded', chargeId: answer.body.id };
+      }
       const declined = answer.status === 402 ? answer.body?.error?.details?.charge : undefined;
       if (declined) return { kind: 'declined', chargeId: declined.id, declineCode: declined.declineCode ?? 'card_declined' };
       // 409 REQUEST_IN_PROGRESS: an earlier attempt with this key is still being processed.
@@ -102,6 +105,7 @@ export function createPaymentClient(config: Config, log: Logger) {
      * Lookups bypass the breaker (it counts what charging does), and callers skip them while it is open.
      */
     async chargesFor(reference: string): Promise<ProviderCharge[]> {
+      if (breaker.opened) throw new ProviderFault('breaker open');
       const answer = await call('GET', `/charges?reference=${encodeURIComponent(reference)}`);
       if (answer.status !== 200 || !answer.body?.data) throw new Error(`payment service answered ${answer.status} to a charge lookup`);
       return answer.body.data;
@@ -115,8 +119,10 @@ export function createPaymentClient(config: Config, log: Logger) {
         return { kind: 'unknown', reason: faultReason(error) };
       }
       if ((answer.status === 201 || answer.status === 200) && answer.body?.id) return { kind: 'succeeded', refundId: answer.body.id };
-      if (answer.status === 409 && answer.body?.error?.code === 'REQUEST_IN_PROGRESS') return { kind: 'unknown', reason: 'request in progress' };
-      return { kind: 'refused', code: answer.body?.error?.code ?? String(answer.status) };
+      const code = answer.body?.error?.code;
+      // Only these say the refund can never be made; anything else (a key rotated, a 429) is tried again.
+      if (code === 'REFUND_EXCEEDS_CHARGE' || code === 'CHARGE_NOT_REFUNDABLE') return { kind: 'refused', code };
+      return { kind: 'unknown', reason: `answered ${answer.status} ${code ?? ''}`.trim() };
     },
 
     breakerState: (): 'closed' | 'open' | 'halfOpen' => (breaker.opened ? 'open' : breaker.halfOpen ? 'halfOpen' : 'closed'),

@@ -52,8 +52,9 @@ export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: 
   // Cancelled, expired or settled meanwhile: nothing to charge. A charge that might have gone
   // through on an earlier attempt is still recorded and the reconcile sweep looks it up.
   if (!order || order.status !== 'awaiting_payment' || !order.paymentToken || order.total === null) return;
+  if (order.total === 0) return confirmFreeOrder(deps, orderId);
   const idempotencyKey = chargeKey(orderId);
-  await paymentsRepository.recordCharge(deps.db, { orderId, idempotencyKey, amount: order.total, currency: order.currency });
+  await paymentsRepository.recordChargeAttempt(deps.db, { orderId, idempotencyKey, amount: order.total, currency: order.currency });
   const outcome = await payments.charge({ amount: order.total, currency: order.currency, reference: orderId, token: order.paymentToken, idempotencyKey });
   const lookUp = outcome.kind === 'unknown' && !outcome.providerUnavailable;
   const known = lookUp ? ((await lookUpCharge(payments, orderId)) ?? outcome) : outcome;
@@ -63,6 +64,17 @@ export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: 
   const paymentStatus = known.providerUnavailable ? 'provider_unavailable' : 'retrying';
   if (await paymentsRepository.setPaymentInFlightStatus(deps.db, orderId, paymentStatus)) await publishOrderUpdates(deps, [orderId]);
   throw new PaymentPending(`charge of order ${orderId}: ${known.reason}`);
+}
+
+/** Free seats (price 0) need no charge. */
+async function confirmFreeOrder(deps: Deps, orderId: string): Promise<void> {
+  const confirmed = await deps.db.transaction(async (trx) => {
+    const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
+    if (order?.status !== 'awaiting_payment') return false;
+    await paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
+    return true;
+  });
+  if (confirmed) await publishOrderUpdates(deps, [orderId]);
 }
 
 /** What the payment service knows of the order's charge; null when it cannot tell (yet). */
@@ -170,7 +182,15 @@ export async function refundPayment(deps: Deps, payments: PaymentClient, payment
   throw new PaymentPending(`refund ${paymentId}: ${outcome.reason}`);
 }
 
-const SWEEP_BATCH = 200;
+const SWEEP_BATCH = 100;
+/** Lookups in flight at once: each may wait PAYMENT_TIMEOUT_MS on a hanging service. */
+const LOOKUPS_AT_ONCE = 10;
+
+async function inChunks<T>(items: T[], work: (item: T) => Promise<void>) {
+  for (let start = 0; start < items.length; start += LOOKUPS_AT_ONCE) {
+    await Promise.all(items.slice(start, start + LOOKUPS_AT_ONCE).map(work));
+  }
+}
 
 /**
  * The saga's safety net, run by the sweeps:
@@ -182,11 +202,11 @@ const SWEEP_BATCH = 200;
  */
 export async function reconcilePayments(deps: Deps, payments: PaymentClient): Promise<void> {
   const { db, config } = deps;
-  for (const orderId of await paymentsRepository.overduePayments(db, config.PAYMENT_RECONCILE_WINDOW_SECONDS, SWEEP_BATCH)) {
+  await inChunks(await paymentsRepository.overduePayments(db, config.PAYMENT_RECONCILE_WINDOW_SECONDS, SWEEP_BATCH), async (orderId) => {
     const outcome = await lookUpCharge(payments, orderId);
     if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
     else await giveUpPayment(deps, orderId);
-  }
+  });
   // Looked at again every two call timeouts; a charge the service has never heard of is taken as
   // not made only after the reconcile window, since a request may reach the service late.
   const closedCharges = await paymentsRepository.unsettledChargesOfClosedOrders(db, {
@@ -194,13 +214,13 @@ export async function reconcilePayments(deps: Deps, payments: PaymentClient): Pr
     giveUpAfterSeconds: config.PAYMENT_RECONCILE_WINDOW_SECONDS,
     limit: SWEEP_BATCH,
   });
-  for (const { orderId, givenUp } of closedCharges) {
+  await inChunks(closedCharges, async ({ orderId, givenUp }) => {
     const outcome = await lookUpCharge(payments, orderId);
     const key = chargeKey(orderId);
     if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
     else if (outcome && givenUp) await paymentsRepository.settlePayment(db, key, { status: 'failed', failureReason: 'NOT_CHARGED' });
     else await paymentsRepository.settlePayment(db, key, { status: 'unknown', failureReason: outcome ? 'NOT_FOUND_YET' : 'LOOKUP_FAILED' });
-  }
+  });
   const stalledAfterMs = Math.max(config.PAYMENT_RETRY_MAX_MS, config.PAYMENT_TIMEOUT_MS) * 2;
   const stalled = await paymentsRepository.stalledPaymentOrders(db, stalledAfterMs, SWEEP_BATCH);
   if (stalled.length > 0) await deps.queues.requestCharges(stalled);

@@ -22,7 +22,6 @@ const rate = Number(args.rate);
 const cancelShare = Number(args['cancel-share']);
 const basePort = Number(args['base-port']);
 
-const PAYMENT_SERVICE_KEY = 'bench-payment-service-key-0123';
 /** The payment service as the seed describes it: slow, failing, sometimes timing out after charging. */
 const providerFaults = {
   PROVIDER_LATENCY_MEDIAN_MS: '300',
@@ -36,7 +35,6 @@ const providerFaults = {
 const saga = {
   CONFIRM_WITHOUT_PAYMENT: 'false',
   PAYMENT_SERVICE_URL: `http://127.0.0.1:${basePort + 2}/api/v1`,
-  PAYMENT_SERVICE_KEY,
   PAYMENT_TIMEOUT_MS: '5000',
   HOLD_TTL_SECONDS: '30',
   PAYMENT_RECONCILE_WINDOW_SECONDS: '30',
@@ -44,7 +42,7 @@ const saga = {
 
 const db = await prepareDatabase();
 const processes = [
-  await startRole('payments', basePort + 2, { ...providerFaults, PAYMENT_SERVICE_KEY }),
+  await startRole('payments', basePort + 2, providerFaults),
   await startRole('workers', basePort + 1, saga),
   await startRole('catalog,tickets', basePort, saga),
 ];

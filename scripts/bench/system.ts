@@ -58,6 +58,7 @@ export function startRole(roles: string, port: number, env: Record<string, strin
       REDIS_PREFIX: config.REDIS_PREFIX,
       ADMIN_TOKEN,
       ORDER_TOKEN_SECRET: 'bench-order-token-secret-0123',
+      PAYMENT_SERVICE_KEY: 'bench-payment-service-key-0123',
       ROLES: roles,
       PORT: String(port),
       SEED_WHEN_EMPTY: 'false',

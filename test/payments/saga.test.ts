@@ -1,8 +1,20 @@
 import { expect } from 'chai';
-import { api } from '../system.js';
-import { makeShowing } from '../factories.js';
-import { freshShowing, getOrder, overrideConfig, place, ticketsOfShowing, type ErrorBody } from '../orders/support.js';
-import { chargeDirectly, paymentRows, placePaying, providerCharges, untilOrder, withPaymentWorkers } from './support.js';
+import { ordersRepository } from '../../db/repositories/orders.js';
+import { decideOrders } from '../../domain/orders/allocate.js';
+import { api, testSystem, type ApiResponse } from '../system.js';
+import { makeHall, makeShowing } from '../factories.js';
+import {
+  eventually,
+  freshShowing,
+  getOrder,
+  overrideConfig,
+  partitionOfShowing,
+  place,
+  someoneWaitsOnLock,
+  ticketsOfShowing,
+  type ErrorBody,
+} from '../orders/support.js';
+import { chargeDirectly, paymentRows, placePaying, providerCharges, switchBehaviour, untilOrder, withPaymentWorkers } from './support.js';
 
 describe('payments: the saga from held seats to a confirmed, failed or refunded order', () => {
   withPaymentWorkers();
@@ -30,6 +42,16 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
     expect(failed.seats[0]!.ticketStatus).to.equal('released');
     const next = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
     await untilOrder(next, 'confirmed', (view) => view.status === 'confirmed');
+  });
+
+  it('when the seats are free of charge, should confirm the order without asking the payment service', async () => {
+    const hall = await makeHall();
+    const showing = await makeShowing({ hallId: hall.id, prices: { standard: 0, vip: 0 } });
+    const seatId = hall.layout.rows[0]!.seats[0]!.id;
+    const order = await placePaying(showing.id, [seatId], 'tok_ok');
+    const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    expect([confirmed.total, confirmed.paymentStatus]).to.deep.equal([0, 'paid']);
+    expect(await providerCharges(order.id)).to.deep.equal([]);
   });
 
   it('when the service times out after charging, should look the charge up and confirm without charging twice', async () => {
@@ -114,7 +136,7 @@ describe('payments: paying a held order later', () => {
 });
 
 describe('payments: cancellation', () => {
-  withPaymentWorkers();
+  const workers = withPaymentWorkers();
 
   const cancel = (order: { id: string; accessToken: string }, body?: unknown, token: string | null = order.accessToken) =>
     api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });
@@ -175,6 +197,52 @@ describe('payments: cancellation', () => {
     const refused = await cancel(loser);
     expect(refused.status).to.equal(409);
     expect((refused.body as ErrorBody).error.code).to.equal('ORDER_NOT_CANCELLABLE');
+  });
+
+  it('when a showing is cancelled while a partial refund of an order is still under way, should refund the rest exactly once', async () => {
+    const { showing, seats } = await freshShowing();
+    const order = await placePaying(showing.id, [seats[0]!.id, seats[1]!.id, seats[2]!.id], 'tok_ok');
+    const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    // The service refuses everything for now: the first refund stays pending.
+    const restoreBehaviour = await switchBehaviour({ errorRate: 1 });
+    try {
+      expect((await cancel(order, { ticketIds: [confirmed.seats[0]!.ticketId] })).status).to.equal(200);
+      expect((await api('POST', `/api/v1/showings/${showing.id}/cancel`)).status).to.equal(200);
+    } finally {
+      await restoreBehaviour();
+    }
+    const refunded = await untilOrder(order, 'refunded', (view) => view.paymentStatus === 'refunded', 15_000);
+    expect(refunded.refundedTotal).to.equal(confirmed.total);
+    const [charge] = await providerCharges(order.id);
+    expect(charge!.refundedAmount).to.equal(confirmed.total);
+    expect((await paymentRows(order.id)).filter((row) => row.kind === 'refund').map((row) => row.status)).to.deep.equal(['succeeded', 'succeeded']);
+  });
+
+  it('when a showing is cancelled while an allocation batch is deciding its orders, should wait for the batch and cancel what it held', async () => {
+    const { deps, config } = await testSystem();
+    const { showing, seats } = await freshShowing();
+    await workers.stop();
+    const order = await place(showing.id, [seats[0]!.id]);
+    const partition = await partitionOfShowing(showing.id);
+    const batch = await deps.db.transaction();
+    let cancelled: Promise<ApiResponse> | undefined;
+    try {
+      const queued = await ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, limit: 100 });
+      const mine = queued.filter((row) => row.id === order.id);
+      cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
+      await eventually('the cancellation to wait for the batch', () => someoneWaitsOnLock('%pg_advisory_xact_lock%'));
+      const seatsOfHall = new Map([[mine[0]!.hallId, new Map((await ordersRepository.seatInfo(batch, mine[0]!.seatIds)).map((seat) => [seat.id, seat]))]]);
+      const { decisions, tickets } = decideOrders(mine, { seatsOfHall, taken: new Set() }, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
+      await ordersRepository.recordDecisions(batch, decisions, tickets);
+      await batch.commit();
+    } finally {
+      if (!batch.isCompleted()) await batch.rollback();
+      await workers.start();
+    }
+    const response = await cancelled!;
+    expect(response.body).to.deep.include({ cancelledOrders: 1 });
+    expect((await getOrder(order.id, order.accessToken)).body.status).to.equal('cancelled');
+    expect((await ticketsOfShowing(showing.id)).map((ticket) => ticket.status)).to.deep.equal(['cancelled']);
   });
 
   it('when a showing is cancelled by the cinema, should cancel and refund every order and take it off sale', async () => {

@@ -62,7 +62,7 @@ export async function paymentRows(orderId: string): Promise<{ kind: string; stat
 }
 
 /** Mocha hooks for a suite of paying buyers: payment required, workers running for the whole suite. */
-export function withPaymentWorkers(): void {
+export function withPaymentWorkers(): ReturnType<typeof workerControl> {
   const workers = workerControl();
   let restore: () => void = () => {};
   before(async () => {
@@ -73,4 +73,5 @@ export function withPaymentWorkers(): void {
     await workers.stop();
     restore();
   });
+  return workers;
 }
