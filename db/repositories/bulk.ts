@@ -7,7 +7,9 @@ export const bulkRepository = {
 
   /** Everything, catalog and sales alike; only for a deliberate --reset. */
   truncateAll: (db: Db) =>
-    db.raw('TRUNCATE payments, tickets, orders, showings, films, seats, hall_rows, halls, cinemas, cities RESTART IDENTITY'),
+    db.raw(
+      'TRUNCATE payment_service.refunds, payment_service.charges, payments, tickets, orders, showings, films, seats, hall_rows, halls, cinemas, cities RESTART IDENTITY',
+    ),
 
   /** A transaction-scoped advisory lock, so that two instances starting at once do not both seed. */
   lockSeeding: (trx: Db) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['seed-demo-data']),
