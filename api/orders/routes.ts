@@ -144,6 +144,7 @@ export const showingSalesRoutes: Route[] = [
     params: idParams,
     response: z.object({
       showingId: z.number(),
+      version: z.number().describe('Seat-map version of this snapshot; live seats:update deltas continue from it'),
       hallId: z.number(),
       currency: z.string(),
       freeSeats: z.number(),

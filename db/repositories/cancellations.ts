@@ -1,4 +1,5 @@
 import type { Db } from '../connection.js';
+import { seatVersionsRepository, type SeatDelta, type TicketChange } from './seat-versions.js';
 
 export type ActiveTicket = { id: number; orderId: string; price: number };
 
@@ -9,8 +10,15 @@ export const cancellationsRepository = {
   activeTickets: (trx: Db, orderIds: string[]): Promise<ActiveTicket[]> =>
     trx('tickets').select('id', 'order_id as orderId', 'price').whereIn('order_id', orderIds).whereIn('status', ['held', 'sold']).orderBy('id'),
 
-  cancelTickets: (trx: Db, ticketIds: number[]) =>
-    trx('tickets').whereIn('id', ticketIds).whereIn('status', ['held', 'sold']).update({ status: 'cancelled', cancelled_at: trx.fn.now() }),
+  /** Returns the seat-map deltas. */
+  cancelTickets: async (trx: Db, ticketIds: number[]): Promise<SeatDelta[]> => {
+    const changed: TicketChange[] = await trx('tickets')
+      .whereIn('id', ticketIds)
+      .whereIn('status', ['held', 'sold'])
+      .update({ status: 'cancelled', cancelled_at: trx.fn.now() })
+      .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
+    return seatVersionsRepository.bump(trx, changed);
+  },
 
   /** The showing, locked so that no order is settled against it while it is being cancelled. */
   lockShowing: (trx: Db, showingId: number): Promise<{ id: number; cancelledAt: Date | null } | undefined> =>

@@ -1,5 +1,6 @@
 import type { Db } from '../connection.js';
 import { runPrepared } from '../prepared.js';
+import type { TicketChange } from './seat-versions.js';
 
 export type NewOrder = {
   id: string;
@@ -311,8 +312,8 @@ export const ordersRepository = {
    * transaction is busy with are skipped and picked up on the next sweep. A hold whose payment is
    * under way is not expired here: the payment reconcile settles it (see reconcilePayments).
    */
-  expireHolds: async (db: Db, limit: number): Promise<string[]> => {
-    const { rows } = await db.raw(
+  expireHolds: async (trx: Db, limit: number): Promise<{ orderIds: string[]; released: TicketChange[] }> => {
+    const { rows } = await trx.raw(
       `WITH due AS (
          SELECT id FROM orders
          WHERE status = 'awaiting_payment' AND hold_expires_at < now() AND payment_status IS NULL
@@ -323,11 +324,14 @@ export const ordersRepository = {
        ), released AS (
          UPDATE tickets t SET status = 'released'
          FROM expired WHERE t.order_id = expired.id AND t.status = 'held'
+         RETURNING t.showing_id, t.seat_id
        )
-       SELECT id FROM expired`,
+       SELECT (SELECT coalesce(jsonb_agg(id), '[]') FROM expired) AS "orderIds",
+              (SELECT coalesce(jsonb_agg(jsonb_build_object('showingId', showing_id, 'seatId', seat_id, 'status', 'released')), '[]') FROM released)
+                AS released`,
       [limit],
     );
-    return (rows as { id: string }[]).map((row) => row.id);
+    return rows[0] as { orderIds: string[]; released: TicketChange[] };
   },
 
   /** Showings with orders queued longer than `olderThanMs`: their partition's wake-up was lost or is late. */

@@ -1,4 +1,5 @@
 import type { Db } from '../connection.js';
+import { seatVersionsRepository, type SeatDelta, type TicketChange } from './seat-versions.js';
 
 /** An order as the payment saga reads it, locked or not. */
 export type PayableOrder = {
@@ -100,10 +101,14 @@ export const paymentsRepository = {
     return (rows as { status: PaymentRow['status'] }[])[0]?.status;
   },
 
-  /** Moves an order's held tickets on (sold, released) and applies the change to the order. */
-  settleOrder: async (trx: Db, orderId: string, tickets: 'sold' | 'released' | null, change: OrderChange) => {
-    if (tickets) await trx('tickets').where({ order_id: orderId, status: 'held' }).update({ status: tickets });
+  /** Moves an order's held tickets on (sold, released) and applies the change to the order; returns the seat-map deltas. */
+  settleOrder: async (trx: Db, orderId: string, tickets: 'sold' | 'released', change: OrderChange): Promise<SeatDelta[]> => {
+    const changed: TicketChange[] = await trx('tickets')
+      .where({ order_id: orderId, status: 'held' })
+      .update({ status: tickets })
+      .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
     await paymentsRepository.updateOrder(trx, orderId, change);
+    return seatVersionsRepository.bump(trx, changed);
   },
 
   updateOrder: (db: Db, orderId: string, change: OrderChange) =>

@@ -6,6 +6,7 @@ import {
   type SeatInfo,
   type StoredDecision,
 } from '../../db/repositories/orders.js';
+import { seatVersionsRepository, type SeatDelta } from '../../db/repositories/seat-versions.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
 import { toOrderView, type OrderView } from './view.js';
@@ -101,7 +102,9 @@ const MAX_CONFLICT_RETRIES = 5;
  * outcomes.
  * Returns the decided orders as buyers see them.
  */
-async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<{ views: OrderView[]; lastSeq: number }> {
+type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
+
+async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<Batch> {
   const { config } = deps;
   return deps.db.transaction(async (trx) => {
     const orders = await ordersRepository.lockQueuedBatch(trx, {
@@ -110,7 +113,7 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       afterSeq,
       limit: config.ALLOCATION_BATCH_SIZE,
     });
-    if (orders.length === 0) return { views: [], lastSeq: afterSeq };
+    if (orders.length === 0) return { views: [], seats: [], lastSeq: afterSeq };
     // Read through this transaction only: another pool connection, awaited while the arrival lock is
     // held, could wait behind inserts that wait on this lock.
     const seatsOfHall = new Map<number, Map<number, SeatInfo>>();
@@ -128,13 +131,14 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       { now: new Date(), holdTtlMs: config.HOLD_TTL_SECONDS * 1000, confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT },
     );
     const stored = await ordersRepository.recordDecisions(trx, decisions, tickets);
+    const seats = await seatVersionsRepository.bump(trx, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
     const newTickets = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket]));
     const views = decisions.map((decision) => {
       const order = orderById.get(decision.id)!;
       return decidedView(order, decision, stored.get(decision.id)!, seatsOfHall.get(order.hallId), newTickets);
     });
-    return { views, lastSeq: orders.at(-1)!.seq };
+    return { views, seats, lastSeq: orders.at(-1)!.seq };
   });
 }
 
@@ -155,7 +159,7 @@ export type DrainMarks = Map<number, number>;
 export async function allocateSeats(deps: Deps, partition: number, marks: DrainMarks = new Map()): Promise<number> {
   let decidedTotal = 0;
   for (;;) {
-    let batch: { views: OrderView[]; lastSeq: number } | undefined;
+    let batch: Batch | undefined;
     for (let attempt = 1; !batch; attempt += 1) {
       try {
         batch = await decideNextBatch(deps, partition, marks.get(partition) ?? 0);
@@ -174,7 +178,7 @@ export async function allocateSeats(deps: Deps, partition: number, marks: DrainM
     if (toCharge.length > 0) {
       deps.queues.requestCharges(toCharge).catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
     }
-    await deps.orderUpdates.publish(decided);
+    await deps.orderUpdates.publish(decided, batch.seats);
     if (decided.length < deps.config.ALLOCATION_BATCH_SIZE) return decidedTotal;
   }
 }

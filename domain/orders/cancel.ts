@@ -39,7 +39,7 @@ async function refundTickets(trx: Db, order: { id: string; currency: string }, t
  */
 export async function cancelOrder(deps: Deps, orderId: string, token: string | undefined, ticketIds?: number[]): Promise<OrderView> {
   checkOrderAccess(deps, orderId, token);
-  const refundIds = await deps.db.transaction(async (trx) => {
+  const { refundIds, seats } = await deps.db.transaction(async (trx) => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
     if (!order) throw orderNotFound(orderId);
     if (!CANCELLABLE.includes(order.status)) {
@@ -59,7 +59,7 @@ export async function cancelOrder(deps: Deps, orderId: string, token: string | u
     if (!whole && order.status !== 'confirmed') {
       throw new DomainError('ORDER_NOT_CANCELLABLE', 'An order not paid yet is cancelled whole', { status: order.status });
     }
-    await cancellationsRepository.cancelTickets(
+    const seats = await cancellationsRepository.cancelTickets(
       trx,
       chosen.map((ticket) => ticket.id),
     );
@@ -69,9 +69,9 @@ export async function cancelOrder(deps: Deps, orderId: string, token: string | u
       ...(whole ? { status: 'cancelled', failureReason: 'CANCELLED_BY_BUYER', endHold: true as const } : {}),
       paymentStatus: paid ? 'refund_pending' : null,
     });
-    return refunds;
+    return { refundIds: refunds, seats };
   });
-  await publishOrderUpdates(deps, [orderId]);
+  await publishOrderUpdates(deps, [orderId], seats);
   await requestRefunds(deps, refundIds);
   return getOrderView(deps, orderId);
 }
@@ -80,19 +80,20 @@ export type CancelledShowing = { showingId: number; cancelledOrders: number; ref
 
 /** The cinema cancels a showing: it leaves sale, and every order holding or owning seats is cancelled and refunded. */
 export async function cancelShowing(deps: Deps, showingId: number): Promise<CancelledShowing> {
-  const { orderIds, refundIds } = await deps.db.transaction(async (trx) => {
+  const { orderIds, refundIds, seats } = await deps.db.transaction(async (trx) => {
     // An allocation batch under way for the showing finishes first; later ones see it cancelled.
     await ordersRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
+    // Orders before the showing row: the payment saga locks an order, then its showing (seat version).
+    const orders = await cancellationsRepository.lockActiveOrdersOfShowing(trx, showingId);
     const showing = await cancellationsRepository.lockShowing(trx, showingId);
     if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
     if (showing.cancelledAt) throw new DomainError('SHOWING_ALREADY_CANCELLED', `Showing ${showingId} was cancelled at ${showing.cancelledAt.toISOString()}`);
     await cancellationsRepository.markShowingCancelled(trx, showingId);
-    const orders = await cancellationsRepository.lockActiveOrdersOfShowing(trx, showingId);
     const tickets = await cancellationsRepository.activeTickets(
       trx,
       orders.map((order) => order.id),
     );
-    await cancellationsRepository.cancelTickets(
+    const seats = await cancellationsRepository.cancelTickets(
       trx,
       tickets.map((ticket) => ticket.id),
     );
@@ -116,9 +117,9 @@ export async function cancelShowing(deps: Deps, showingId: number): Promise<Canc
         paymentStatus: paid ? 'refund_pending' : order.status === 'awaiting_payment' ? null : undefined,
       });
     }
-    return { orderIds: orders.map((order) => order.id), refundIds: refunds };
+    return { orderIds: orders.map((order) => order.id), refundIds: refunds, seats };
   });
-  await publishOrderUpdates(deps, orderIds);
+  await publishOrderUpdates(deps, orderIds, seats);
   await requestRefunds(deps, refundIds);
   return { showingId, cancelledOrders: orderIds.length, refundsRequested: refundIds.length };
 }

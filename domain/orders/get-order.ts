@@ -1,4 +1,5 @@
 import { ordersRepository } from '../../db/repositories/orders.js';
+import type { SeatDelta } from '../../db/repositories/seat-versions.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { isAccessTokenValid } from './access-token.js';
@@ -27,7 +28,7 @@ export async function orderViews(deps: Deps, ids: string[]): Promise<OrderView[]
   return found.map(({ order, seats }) => toOrderView(order, seats));
 }
 
-/** Tells everyone listening (waiting POSTs, pollers' caches, realtime) the orders' current state. */
-export async function publishOrderUpdates(deps: Deps, ids: string[]): Promise<void> {
-  if (ids.length > 0) await deps.orderUpdates.publish(await orderViews(deps, ids));
+/** Tells everyone listening (waiting POSTs, realtime) the orders' current state and the seats that changed with them. */
+export async function publishOrderUpdates(deps: Deps, ids: string[], seats: SeatDelta[] = []): Promise<void> {
+  await deps.orderUpdates.publish(ids.length > 0 ? await orderViews(deps, ids) : [], seats);
 }

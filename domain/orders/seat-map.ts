@@ -1,4 +1,5 @@
 import { seatMapRepository } from '../../db/repositories/seat-map.js';
+import { seatVersionsRepository } from '../../db/repositories/seat-versions.js';
 import type { Deps } from '../context.js';
 import { getShowing } from '../catalog/showings.js';
 import { showingsRepository } from '../../db/repositories/showings.js';
@@ -7,10 +8,19 @@ import { paginate, type PageRequest } from '../pagination.js';
 
 export type SeatStatus = 'free' | 'held' | 'sold';
 
-/** The hall drawn for one showing: every seat with its price and whether it can still be bought. */
+/**
+ * The hall drawn for one showing: every seat with its price and whether it can still be bought, and
+ * the seat-map version it shows (read in one snapshot), from which live deltas continue.
+ */
 export async function getSeatMap(deps: Deps, showingId: number) {
-  const showing = foundOr(await showingsRepository.get(deps.db, showingId), 'SHOWING_NOT_FOUND', 'Showing', showingId);
-  const seats = await seatMapRepository.seatStates(deps.db, showingId);
+  const { showing, seats, version } = await deps.db.transaction(
+    async (trx) => {
+      const showing = foundOr(await showingsRepository.get(trx, showingId), 'SHOWING_NOT_FOUND', 'Showing', showingId);
+      const [seats, version] = [await seatMapRepository.seatStates(trx, showingId), await seatVersionsRepository.version(trx, showingId)];
+      return { showing, seats, version: version ?? 0 };
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
   const rows = new Map<number, { label: string; y: number; seats: unknown[] }>();
   for (const seat of seats) {
     const row = rows.get(seat.rowId) ?? { label: seat.row, y: seat.y, seats: [] };
@@ -27,6 +37,7 @@ export async function getSeatMap(deps: Deps, showingId: number) {
   }
   return {
     showingId: showing.id,
+    version,
     hallId: showing.hallId,
     currency: showing.currency,
     freeSeats: seats.filter((seat) => seat.status === null).length,

@@ -1,4 +1,5 @@
 import { ordersRepository } from '../../db/repositories/orders.js';
+import { seatVersionsRepository } from '../../db/repositories/seat-versions.js';
 import type { Deps } from '../context.js';
 import { partitionOf } from '../queues.js';
 import { publishOrderUpdates } from './get-order.js';
@@ -9,9 +10,12 @@ const EXPIRY_BATCH = 500;
 export async function expireHolds(deps: Deps): Promise<number> {
   let expired = 0;
   for (;;) {
-    const orderIds = await ordersRepository.expireHolds(deps.db, EXPIRY_BATCH);
+    const { orderIds, seats } = await deps.db.transaction(async (trx) => {
+      const { orderIds, released } = await ordersRepository.expireHolds(trx, EXPIRY_BATCH);
+      return { orderIds, seats: await seatVersionsRepository.bump(trx, released) };
+    });
     expired += orderIds.length;
-    await publishOrderUpdates(deps, orderIds);
+    if (orderIds.length > 0) await publishOrderUpdates(deps, orderIds, seats);
     if (orderIds.length < EXPIRY_BATCH) return expired;
   }
 }

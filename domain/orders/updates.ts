@@ -1,23 +1,27 @@
 import type { Redis } from 'ioredis';
+import type { SeatDelta } from '../../db/repositories/seat-versions.js';
 import type { OrderView } from './view.js';
 
 /**
- * Order changes are published once, after commit, on one Redis channel; every listener (a POST
- * waiting for its decision, the realtime service) is served from that one message.
+ * What one transaction changed, published once after its commit on one Redis channel: the orders as
+ * buyers see them and the seat-map deltas of the showings it touched. Every listener (a POST
+ * waiting for its decision, every realtime instance) is served from that one message.
  */
+export type SaleEvent = { orders: OrderView[]; seats: SeatDelta[] };
+
 export type OrderUpdates = ReturnType<typeof createOrderUpdates>;
 
 export function createOrderUpdates(redis: Redis, prefix: string) {
   const channel = `${prefix}:orders:updated`;
   const waiters = new Map<string, Set<(order: OrderView | null) => void>>();
-  const listeners = new Set<(orders: OrderView[]) => void>();
+  const listeners = new Set<(event: SaleEvent) => void>();
   let subscriber: Redis | undefined;
   let subscribed: Promise<unknown> | undefined;
 
   const deliver = (message: string) => {
-    const orders = JSON.parse(message) as OrderView[];
-    for (const order of orders) for (const finish of [...(waiters.get(order.id) ?? [])]) finish(order);
-    for (const listener of listeners) listener(orders);
+    const event = JSON.parse(message) as SaleEvent;
+    for (const order of event.orders) for (const finish of [...(waiters.get(order.id) ?? [])]) finish(order);
+    for (const listener of listeners) listener(event);
   };
 
   const subscribe = () => {
@@ -38,8 +42,8 @@ export function createOrderUpdates(redis: Redis, prefix: string) {
   };
 
   return {
-    publish: async (orders: OrderView[]) => {
-      if (orders.length > 0) await redis.publish(channel, JSON.stringify(orders));
+    publish: async (orders: OrderView[], seats: SeatDelta[] = []) => {
+      if (orders.length > 0 || seats.length > 0) await redis.publish(channel, JSON.stringify({ orders, seats } satisfies SaleEvent));
     },
 
     /**
@@ -64,7 +68,7 @@ export function createOrderUpdates(redis: Redis, prefix: string) {
       return { decided, cancel };
     },
 
-    async listen(listener: (orders: OrderView[]) => void): Promise<() => void> {
+    async listen(listener: (event: SaleEvent) => void): Promise<() => void> {
       await subscribe();
       listeners.add(listener);
       return () => listeners.delete(listener);

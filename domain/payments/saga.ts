@@ -1,4 +1,5 @@
 import { paymentsRepository } from '../../db/repositories/payments.js';
+import type { SeatDelta } from '../../db/repositories/seat-versions.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { checkOrderAccess, getOrderView, orderNotFound, publishOrderUpdates } from '../orders/get-order.js';
@@ -68,13 +69,12 @@ export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: 
 
 /** Free seats (price 0) need no charge. */
 async function confirmFreeOrder(deps: Deps, orderId: string): Promise<void> {
-  const confirmed = await deps.db.transaction(async (trx) => {
+  const seats = await deps.db.transaction(async (trx) => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    if (order?.status !== 'awaiting_payment') return false;
-    await paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
-    return true;
+    if (order?.status !== 'awaiting_payment') return null;
+    return paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
   });
-  if (confirmed) await publishOrderUpdates(deps, [orderId]);
+  if (seats) await publishOrderUpdates(deps, [orderId], seats);
 }
 
 /** What the payment service knows of the order's charge; null when it cannot tell (yet). */
@@ -94,31 +94,31 @@ async function lookUpCharge(payments: PaymentClient, orderId: string): Promise<C
 
 /** Applies a known outcome of the order's charge; running it again changes nothing. */
 export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude<ChargeOutcome, { kind: 'unknown' }>): Promise<void> {
-  const refundIds = await deps.db.transaction(async (trx) => {
+  const { refundIds, seats } = await deps.db.transaction(async (trx): Promise<{ refundIds: string[]; seats: SeatDelta[] }> => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    if (!order) return [];
+    const nothing = { refundIds: [], seats: [] };
+    if (!order) return nothing;
     const idempotencyKey = chargeKey(orderId);
     if (outcome.kind === 'declined') {
       await paymentsRepository.settlePayment(trx, idempotencyKey, { status: 'failed', providerReference: outcome.chargeId, failureReason: outcome.declineCode });
-      if (order.status === 'awaiting_payment') {
-        await paymentsRepository.settleOrder(trx, orderId, 'released', {
-          status: 'payment_failed',
-          failureReason: outcome.declineCode.toUpperCase(),
-          paymentStatus: 'declined',
-          endHold: true,
-        });
-      }
-      return [];
+      if (order.status !== 'awaiting_payment') return nothing;
+      const seats = await paymentsRepository.settleOrder(trx, orderId, 'released', {
+        status: 'payment_failed',
+        failureReason: outcome.declineCode.toUpperCase(),
+        paymentStatus: 'declined',
+        endHold: true,
+      });
+      return { refundIds: [], seats };
     }
     const before = await paymentsRepository.settlePayment(trx, idempotencyKey, { status: 'succeeded', providerReference: outcome.chargeId });
     if (order.status === 'awaiting_payment') {
-      await paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
-      return [];
+      const seats = await paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
+      return { refundIds: [], seats };
     }
-    if (before === 'succeeded' || order.status === 'confirmed') return [];
+    if (before === 'succeeded' || order.status === 'confirmed') return nothing;
     // Paid, but the seats are gone (cancelled, or released when the payment stayed unresolved): pay it all back.
     const amount = (order.total ?? 0) - order.refundedTotal;
-    if (amount <= 0) return [];
+    if (amount <= 0) return nothing;
     const refundId = await paymentsRepository.recordRefund(trx, {
       orderId,
       idempotencyKey: `refund:${orderId}:${FULL_REFUND}`,
@@ -130,9 +130,9 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude
       ...(order.status === 'cancelled' ? {} : { status: 'refunded', failureReason: 'PAID_AFTER_SEATS_RELEASED' }),
       paymentStatus: 'refund_pending',
     });
-    return [refundId];
+    return { refundIds: [refundId], seats: [] };
   });
-  await publishOrderUpdates(deps, [orderId]);
+  await publishOrderUpdates(deps, [orderId], seats);
   await requestRefunds(deps, refundIds);
 }
 
@@ -142,18 +142,17 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude
  * reconcile sweep refunds it.
  */
 async function giveUpPayment(deps: Deps, orderId: string): Promise<void> {
-  const changed = await deps.db.transaction(async (trx) => {
+  const seats = await deps.db.transaction(async (trx) => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    if (order?.status !== 'awaiting_payment') return false;
-    await paymentsRepository.settleOrder(trx, orderId, 'released', {
+    if (order?.status !== 'awaiting_payment') return null;
+    return paymentsRepository.settleOrder(trx, orderId, 'released', {
       status: 'payment_failed',
       failureReason: 'PAYMENT_UNRESOLVED',
       paymentStatus: 'unresolved',
       endHold: true,
     });
-    return true;
   });
-  if (changed) await publishOrderUpdates(deps, [orderId]);
+  if (seats) await publishOrderUpdates(deps, [orderId], seats);
 }
 
 export async function refundPayment(deps: Deps, payments: PaymentClient, paymentId: string): Promise<void> {

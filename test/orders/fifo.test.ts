@@ -57,7 +57,7 @@ describe('orders: first come, first served', () => {
     expect(queued.every((row) => row.status === 'queued')).to.equal(true);
 
     const published: string[] = [];
-    const unlisten = await deps.orderUpdates.listen((orders) => published.push(...orders.map((order) => order.id).filter((id) => ids.includes(id))));
+    const unlisten = await deps.orderUpdates.listen(({ orders }) => published.push(...orders.map((order) => order.id).filter((id) => ids.includes(id))));
     try {
       await workers.start();
       const rowsBySeq = await decided(ids);

@@ -30,7 +30,7 @@ async function snapshot(showingId: number) {
 async function countUpdates() {
   const { deps } = await testSystem();
   const counts = new Map<string, number>();
-  const stop = await deps.orderUpdates.listen((orders) => {
+  const stop = await deps.orderUpdates.listen(({ orders }) => {
     for (const order of orders) counts.set(order.id, (counts.get(order.id) ?? 0) + 1);
   });
   return { counts, stop };
