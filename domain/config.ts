@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
-// The realtime role (Socket.IO) joins this list with its issue. `payments` is the payment service:
-// a stand-in for an external card processor, with that processor's faults (see PROVIDER_*).
-export const ROLES = ['catalog', 'tickets', 'workers', 'payments'] as const;
+// `payments` is the payment service: a stand-in for an external card processor, with that
+// processor's faults (see PROVIDER_*). `realtime` is the Socket.IO server.
+export const ROLES = ['catalog', 'tickets', 'workers', 'payments', 'realtime'] as const;
 export type Role = (typeof ROLES)[number];
 
 const rate = z.coerce.number().min(0).max(1);
@@ -45,6 +45,8 @@ const configSchema = z.object({
   MAX_SEATS_PER_ORDER: z.coerce.number().int().min(1).max(10).default(10),
   /** Longest `Prefer: wait=N` a client may ask for, in seconds. */
   MAX_DECISION_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
+  /** A seat delta that arrives ahead of a missing version waits this long for it before going out anyway. */
+  REALTIME_REORDER_WAIT_MS: z.coerce.number().int().min(0).max(10_000).default(500),
   /** Buyers cannot cancel within this many minutes of the start. */
   CANCELLATION_CUTOFF_MINUTES: z.coerce.number().int().min(0).max(10_080).default(60),
 

@@ -6,6 +6,7 @@ import type { Config } from '../domain/config.js';
 import type { Deps } from '../domain/context.js';
 import { closeDeps, createDeps } from '../domain/deps.js';
 import { createLogger, type Logger } from '../domain/logger.js';
+import { startRealtime } from '../realtime/server.js';
 import { startWorkers } from '../workers/role.js';
 
 export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<void> };
@@ -28,6 +29,7 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
   log.info({ port: (server.address() as { port: number }).port }, 'listening');
 
   const stopWorkers = config.ROLES.includes('workers') ? await startWorkers(deps) : async () => {};
+  const realtime = config.ROLES.includes('realtime') ? await startRealtime(deps, server) : undefined;
 
   const stop = async () => {
     // Keep-alive sockets busy at close time stay open after their response: close them as they go
@@ -35,6 +37,7 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
     const closeIdle = setInterval(() => server.closeIdleConnections(), 200);
     const cutOff = setTimeout(() => server.closeAllConnections(), config.SHUTDOWN_TIMEOUT_MS / 2);
     server.closeIdleConnections();
+    await realtime?.stop();
     try {
       await Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), stopWorkers()]);
     } finally {

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { io as connectClient } from 'socket.io-client';
 import { placePaying, untilOrder } from './payments/support.js';
 import { freshShowing } from './orders/support.js';
 import { spawnProcess, testSystem } from './system.js';
@@ -60,5 +61,19 @@ describe('process lifecycle', () => {
         expect(((await exited) as [number | null])[0]).to.equal(0);
       }
     }
+  });
+
+  it('when a realtime process with connected clients gets SIGTERM, should disconnect them and exit 0', async () => {
+    const port = await freePort();
+    const realtime = await spawnProcess('realtime', 'realtime started', { PORT: String(port) });
+    const { showing } = await freshShowing();
+    const socket = connectClient(`http://127.0.0.1:${port}`, { transports: ['websocket'], reconnection: false });
+    const answer = await socket.timeout(5_000).emitWithAck('showing:subscribe', { showingId: showing.id });
+    expect(answer).to.deep.include({ ok: true });
+    const disconnected = new Promise((resolve) => socket.once('disconnect', resolve));
+    const exited = once(realtime, 'exit');
+    realtime.kill('SIGTERM');
+    await disconnected;
+    expect(((await exited) as [number | null])[0]).to.equal(0);
   });
 });

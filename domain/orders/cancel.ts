@@ -9,7 +9,8 @@ import { requestRefunds } from '../payments/saga.js';
 import { checkOrderAccess, getOrderView, orderNotFound, publishOrderUpdates } from './get-order.js';
 import type { OrderView } from './view.js';
 
-const CANCELLABLE = ['awaiting_payment', 'confirmed'];
+// A queued order too: the allocation decides only orders still queued, so it is simply skipped.
+const CANCELLABLE = ['queued', 'awaiting_payment', 'confirmed'];
 
 /**
  * Pays back what the cancelled tickets of a paid order cost (nothing for free tickets); returns the

@@ -45,6 +45,11 @@ export async function getSeatMap(deps: Deps, showingId: number) {
   };
 }
 
+/** The showing's current seat-map version (SHOWING_NOT_FOUND for no such showing). */
+export async function getSeatMapVersion(deps: Deps, showingId: number): Promise<number> {
+  return foundOr(await seatVersionsRepository.version(deps.db, showingId), 'SHOWING_NOT_FOUND', 'Showing', showingId);
+}
+
 export async function listTicketsOfShowing(deps: Deps, showingId: number, request: PageRequest & { status?: string }) {
   await getShowing(deps, showingId);
   return paginate(request, (keyset) => seatMapRepository.tickets(deps.db, { showingId, status: request.status, ...keyset }));

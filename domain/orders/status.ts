@@ -5,6 +5,7 @@
  *     │              ├──► payment_failed (declined; or unresolved past hold + reconcile window) ──► refunded
  *     │              ├──► expired (no payment had started when the hold ran out)
  *     │              └──► cancelled (by the buyer, or the showing was cancelled)
+ *     ├──► cancelled (by the buyer, before the decision)
  *     ├──► confirmed (CONFIRM_WITHOUT_PAYMENT)
  *     └──► rejected (a seat was taken, or the showing is no longer on sale)
  *
@@ -25,7 +26,7 @@ export const ORDER_STATUSES = [
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
 export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  queued: ['awaiting_payment', 'confirmed', 'rejected'],
+  queued: ['awaiting_payment', 'confirmed', 'rejected', 'cancelled'],
   awaiting_payment: ['confirmed', 'payment_failed', 'expired', 'cancelled'],
   confirmed: ['cancelled'],
   rejected: [],

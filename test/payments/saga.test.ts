@@ -175,6 +175,23 @@ describe('payments: cancellation', () => {
     expect((await paymentRows(order.id)).filter((row) => row.kind === 'refund')).to.have.length(1);
   });
 
+  it('when an order is cancelled before it is decided, should never hold its seats', async () => {
+    const { showing, seats } = await freshShowing();
+    await workers.stop();
+    const order = await place(showing.id, [seats[0]!.id]);
+    try {
+      const response = await cancel(order);
+      expect(response.status, JSON.stringify(response.body)).to.equal(200);
+      expect(response.body).to.deep.include({ status: 'cancelled', reason: 'CANCELLED_BY_BUYER' });
+    } finally {
+      await workers.start();
+    }
+    const next = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+    await untilOrder(next, 'confirmed', (view) => view.status === 'confirmed');
+    expect((await getOrder(order.id, order.accessToken)).body.status).to.equal('cancelled');
+    expect((await ticketsOfShowing(showing.id)).map((ticket) => ticket.orderId)).to.deep.equal([next.id]);
+  });
+
   it('when the showing starts within the cutoff, should refuse with CANCELLATION_CLOSED and keep the order', async () => {
     const { hall, seats } = await freshShowing();
     const soon = await makeShowing({ hallId: hall.id, startsAt: new Date(Date.now() + 30 * 60_000).toISOString() });

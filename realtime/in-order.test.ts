@@ -1,0 +1,34 @@
+import { expect } from 'chai';
+import type { SeatDelta } from '../db/repositories/seat-versions.js';
+import { inVersionOrder } from './in-order.js';
+
+const delta = (version: number, showingId = 1): SeatDelta => ({ showingId, version, seats: [{ id: version, status: 'held' }] });
+
+describe('realtime: seat deltas put back in version order', () => {
+  it('when deltas arrive out of order, should send them in version order and drop repeats', () => {
+    const sent: number[] = [];
+    const ordering = inVersionOrder((d) => sent.push(d.version), 1_000);
+    for (const version of [5, 7, 6, 6, 9, 8, 4]) ordering.accept(delta(version));
+    ordering.close();
+    expect(sent).to.deep.equal([5, 6, 7, 8, 9]);
+  });
+
+  it('when a version never comes, should send what waits behind it after the wait, in order', async () => {
+    const sent: number[] = [];
+    const ordering = inVersionOrder((d) => sent.push(d.version), 30);
+    for (const version of [1, 4, 3]) ordering.accept(delta(version));
+    expect(sent).to.deep.equal([1]);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    ordering.accept(delta(5));
+    ordering.close();
+    expect(sent).to.deep.equal([1, 3, 4, 5]);
+  });
+
+  it('when showings interleave, should order each one on its own', () => {
+    const sent: string[] = [];
+    const ordering = inVersionOrder((d) => sent.push(`${d.showingId}:${d.version}`), 1_000);
+    for (const [showing, version] of [[1, 1], [2, 10], [1, 3], [2, 11], [1, 2]] as const) ordering.accept(delta(version, showing));
+    ordering.close();
+    expect(sent).to.deep.equal(['1:1', '2:10', '2:11', '1:2', '1:3']);
+  });
+});

@@ -1,0 +1,109 @@
+import type { Server as HttpServer } from 'node:http';
+import { createAdapter } from '@socket.io/redis-adapter';
+import { Server, type Socket } from 'socket.io';
+import { z } from 'zod';
+import { connectRedis } from '../db/redis.js';
+import type { Deps } from '../domain/context.js';
+import { DomainError } from '../domain/errors.js';
+import { getOrder } from '../domain/orders/get-order.js';
+import { getSeatMapVersion } from '../domain/orders/seat-map.js';
+import { inVersionOrder } from './in-order.js';
+
+const orderRoom = (orderId: string) => `order:${orderId}`;
+const showingRoom = (showingId: number) => `showing:${showingId}`;
+
+const orderSubscription = z.strictObject({ orderId: z.uuid(), token: z.string().min(1).max(200) });
+const showingSubscription = z.strictObject({ showingId: z.number().int().positive() });
+
+type Ack = (answer: { ok: true; [key: string]: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } }) => void;
+
+/**
+ * The realtime role: Socket.IO on the process's HTTP server, websocket transport only, so any
+ * instance can serve any client without sticky sessions. Every instance listens to the one
+ * publication each committed transaction makes (orders and seat deltas) and emits to its own
+ * clients' rooms; the Redis adapter links the instances for broadcasts that start at one of them.
+ *
+ * client → server (with acknowledgement): order:subscribe { orderId, token } → { ok, order };
+ *   showing:subscribe { showingId } → { ok, version }; order:unsubscribe, showing:unsubscribe.
+ * server → client: order:update (the order as GET /orders/:id shows it);
+ *   seats:update { showingId, version, seats: [{ id, status }] }.
+ */
+export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise<{ io: Server; stop: () => Promise<void> }> {
+  const { config, log } = deps;
+  const publisher = connectRedis(config.REDIS_URL, { resp2: true });
+  const subscriber = publisher.duplicate();
+  const io = new Server(httpServer, {
+    transports: ['websocket'],
+    serveClient: false,
+    cors: { origin: true },
+    adapter: createAdapter(publisher, subscriber, { key: `${config.REDIS_PREFIX}:socket.io` }),
+  });
+
+  const watched = (room: string) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0;
+  const seatDeltas = inVersionOrder((delta) => io.local.to(showingRoom(delta.showingId)).emit('seats:update', delta), config.REALTIME_REORDER_WAIT_MS);
+  const stopListening = await deps.orderUpdates.listen(({ orders, seats }) => {
+    for (const order of orders) io.local.to(orderRoom(order.id)).emit('order:update', order);
+    for (const delta of seats) {
+      if (watched(showingRoom(delta.showingId))) seatDeltas.accept(delta);
+      else seatDeltas.forget(delta.showingId);
+    }
+  });
+
+  /** Validates, joins the room first (so no change slips between the read and the join), then reads. */
+  const subscription =
+    <T>(schema: z.ZodType<T>, room: (input: T) => string, read: (input: T) => Promise<Record<string, unknown>>) =>
+    (socket: Socket) =>
+    async (payload: unknown, ack?: Ack) => {
+      const reply: Ack = typeof ack === 'function' ? ack : () => {};
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'The subscription is not valid', details: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) } });
+        return;
+      }
+      await socket.join(room(parsed.data));
+      try {
+        reply({ ok: true, ...(await read(parsed.data)) });
+      } catch (error) {
+        await socket.leave(room(parsed.data));
+        if (error instanceof DomainError) reply({ ok: false, error: { code: error.code, message: error.message } });
+        else {
+          log.error({ err: error }, 'realtime subscription failed');
+          reply({ ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
+        }
+      }
+    };
+  const subscribeToOrder = subscription(
+    orderSubscription,
+    ({ orderId }) => orderRoom(orderId),
+    async ({ orderId, token }) => ({ order: await getOrder(deps, orderId, token) }),
+  );
+  const subscribeToShowing = subscription(
+    showingSubscription,
+    ({ showingId }) => showingRoom(showingId),
+    async ({ showingId }) => ({ version: await getSeatMapVersion(deps, showingId) }),
+  );
+  const unsubscribe = (socket: Socket, room: (payload: never) => string) => async (payload: unknown, ack?: Ack) => {
+    await socket.leave(room(payload as never));
+    if (typeof ack === 'function') ack({ ok: true });
+  };
+
+  io.on('connection', (socket) => {
+    socket.on('order:subscribe', subscribeToOrder(socket));
+    socket.on('showing:subscribe', subscribeToShowing(socket));
+    socket.on('order:unsubscribe', unsubscribe(socket, (payload: { orderId?: string }) => orderRoom(String(payload?.orderId))));
+    socket.on('showing:unsubscribe', unsubscribe(socket, (payload: { showingId?: number }) => showingRoom(Number(payload?.showingId))));
+  });
+  log.info('realtime started');
+
+  return {
+    io,
+    async stop() {
+      stopListening();
+      seatDeltas.close();
+      io.local.disconnectSockets(true);
+      // Not io.close(): the HTTP server belongs to the process and is closed by its owner.
+      io.engine.close();
+      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
+    },
+  };
+}
