@@ -46,9 +46,9 @@ export async function prepareDatabase() {
 }
 
 /** Starts dist/scripts/start.js with these roles; resolves once /readyz answers. `env` adds settings. */
-export function startRole(roles: string, port: number, env: Record<string, string> = {}): Promise<ChildProcess> {
+export function startRole(roles: string, port: number, env: Record<string, string> = {}, extraNodeArgs: string[] = []): Promise<ChildProcess> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...extraNodeArgs];
   const child = spawn(process.execPath, [...nodeArgs, `${root}/dist/scripts/start.js`], {
     env: {
       ...process.env,
