@@ -31,4 +31,15 @@ describe('realtime: seat deltas put back in version order', () => {
     ordering.close();
     expect(sent).to.deep.equal(['1:1', '2:10', '2:11', '1:2', '1:3']);
   });
+
+  it('when a client subscribed at a version, should hold a delta that skips the next one', () => {
+    const sent: number[] = [];
+    const ordering = inVersionOrder((d) => sent.push(d.version), 1_000);
+    ordering.startAt(1, 5);
+    ordering.accept(delta(7));
+    expect(sent).to.deep.equal([]);
+    ordering.accept(delta(6));
+    ordering.close();
+    expect(sent).to.deep.equal([6, 7]);
+  });
 });

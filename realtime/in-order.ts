@@ -43,6 +43,10 @@ export function inVersionOrder(send: (delta: SeatDelta) => void, waitMs: number)
         showing.timer = undefined;
       }
     },
+    /** A client subscribed at this version: deltas continue from it (unless already tracked). */
+    startAt(showingId: number, version: number) {
+      if (!showings.has(showingId)) showings.set(showingId, { next: version + 1, waiting: new Map() });
+    },
     /** Nobody here watches the showing any more: stop tracking it. */
     forget(showingId: number) {
       clearTimeout(showings.get(showingId)?.timer);

@@ -12,7 +12,8 @@ import { inVersionOrder } from './in-order.js';
 const orderRoom = (orderId: string) => `order:${orderId}`;
 const showingRoom = (showingId: number) => `showing:${showingId}`;
 
-const orderSubscription = z.strictObject({ orderId: z.uuid(), token: z.string().min(1).max(200) });
+const orderIdField = z.uuid();
+const orderSubscription = z.strictObject({ orderId: orderIdField, token: z.string().min(1).max(200) });
 const showingSubscription = z.strictObject({ showingId: z.number().int().positive() });
 
 type Ack = (answer: { ok: true; [key: string]: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } }) => void;
@@ -41,6 +42,9 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
 
   const watched = (room: string) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0;
   const seatDeltas = inVersionOrder((delta) => io.local.to(showingRoom(delta.showingId)).emit('seats:update', delta), config.REALTIME_REORDER_WAIT_MS);
+  io.of('/').adapter.on('delete-room', (room: string) => {
+    if (room.startsWith('showing:')) seatDeltas.forget(Number(room.slice('showing:'.length)));
+  });
   const stopListening = await deps.orderUpdates.listen(({ orders, seats }) => {
     for (const order of orders) io.local.to(orderRoom(order.id)).emit('order:update', order);
     for (const delta of seats) {
@@ -49,29 +53,39 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
     }
   });
 
-  /** Validates, joins the room first (so no change slips between the read and the join), then reads. */
+  /** Validates; a payload that is not valid is answered VALIDATION_FAILED. */
+  const validated =
+    <T>(schema: z.ZodType<T>, handle: (input: T, reply: Ack) => Promise<void>) =>
+    async (payload: unknown, ack?: Ack) => {
+      const reply: Ack = typeof ack === 'function' ? ack : typeof payload === 'function' ? (payload as Ack) : () => {};
+      const parsed = schema.safeParse(payload);
+      if (!parsed.success) {
+        const details = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+        reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'The payload is not valid', details } });
+        return;
+      }
+      await handle(parsed.data, reply);
+    };
+
+  /** Joins the room first (so no change slips between the read and the join), then reads. */
   const subscription =
     <T>(schema: z.ZodType<T>, room: (input: T) => string, read: (input: T) => Promise<Record<string, unknown>>) =>
     (socket: Socket) =>
-    async (payload: unknown, ack?: Ack) => {
-      const reply: Ack = typeof ack === 'function' ? ack : () => {};
-      const parsed = schema.safeParse(payload);
-      if (!parsed.success) {
-        reply({ ok: false, error: { code: 'VALIDATION_FAILED', message: 'The subscription is not valid', details: parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })) } });
-        return;
-      }
-      await socket.join(room(parsed.data));
+    validated(schema, async (input, reply) => {
+      const alreadyIn = socket.rooms.has(room(input));
+      await socket.join(room(input));
       try {
-        reply({ ok: true, ...(await read(parsed.data)) });
+        reply({ ok: true, ...(await read(input)) });
       } catch (error) {
-        await socket.leave(room(parsed.data));
+        // A failed re-subscription keeps the subscription the socket already had.
+        if (!alreadyIn) await socket.leave(room(input));
         if (error instanceof DomainError) reply({ ok: false, error: { code: error.code, message: error.message } });
         else {
           log.error({ err: error }, 'realtime subscription failed');
           reply({ ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
         }
       }
-    };
+    });
   const subscribeToOrder = subscription(
     orderSubscription,
     ({ orderId }) => orderRoom(orderId),
@@ -80,18 +94,23 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
   const subscribeToShowing = subscription(
     showingSubscription,
     ({ showingId }) => showingRoom(showingId),
-    async ({ showingId }) => ({ version: await getSeatMapVersion(deps, showingId) }),
+    async ({ showingId }) => {
+      const version = await getSeatMapVersion(deps, showingId);
+      seatDeltas.startAt(showingId, version);
+      return { version };
+    },
   );
-  const unsubscribe = (socket: Socket, room: (payload: never) => string) => async (payload: unknown, ack?: Ack) => {
-    await socket.leave(room(payload as never));
-    if (typeof ack === 'function') ack({ ok: true });
-  };
+  const unsubscribe = <T>(socket: Socket, schema: z.ZodType<T>, room: (input: T) => string) =>
+    validated(schema, async (input, reply) => {
+      await socket.leave(room(input));
+      reply({ ok: true });
+    });
 
   io.on('connection', (socket) => {
     socket.on('order:subscribe', subscribeToOrder(socket));
     socket.on('showing:subscribe', subscribeToShowing(socket));
-    socket.on('order:unsubscribe', unsubscribe(socket, (payload: { orderId?: string }) => orderRoom(String(payload?.orderId))));
-    socket.on('showing:unsubscribe', unsubscribe(socket, (payload: { showingId?: number }) => showingRoom(Number(payload?.showingId))));
+    socket.on('order:unsubscribe', unsubscribe(socket, z.strictObject({ orderId: orderIdField }), (input) => orderRoom(input.orderId)));
+    socket.on('showing:unsubscribe', unsubscribe(socket, showingSubscription, (input) => showingRoom(input.showingId)));
   });
   log.info('realtime started');
 

@@ -27,6 +27,10 @@ export class LiveSeatMap {
         for (const [id, status] of snapshot.seats) this.seats.set(id, status);
         this.version = snapshot.version;
         this.repairs += 1;
+      } catch {
+        // The snapshot could not be read: the map stays as it was, and the buffered deltas wait for
+        // the next attempt (the next delta, or the next resume).
+        return;
       } finally {
         this.fetching = undefined;
       }
@@ -52,8 +56,11 @@ export class LiveSeatMap {
     this.version = delta.version;
   }
 
-  /** After (re)subscribing: the server's version tells whether anything was missed meanwhile. */
+  /**
+   * After (re)subscribing: the server's version tells whether anything was missed meanwhile. Deltas
+   * may arrive before the answer, so a map already at or past that version is current.
+   */
   async resume(serverVersion: number): Promise<void> {
-    if (serverVersion !== this.version) await this.repair();
+    if (serverVersion > this.version) await this.repair();
   }
 }

@@ -89,6 +89,9 @@ describe('realtime: order notifications and live seat maps', () => {
     expect(refused).to.deep.equal({ ok: false, error: { code: 'ORDER_NOT_FOUND', message: `Order ${other.id} does not exist or the token does not open it` } });
     const invalid = await ask(socket, 'order:subscribe', { orderId: 'nope' });
     expect([invalid.ok, invalid.error.code]).to.deep.equal([false, 'VALIDATION_FAILED']);
+    // A failed attempt to subscribe again (a stale token) keeps the subscription the socket has.
+    const stale = await ask(socket, 'order:subscribe', { orderId: mine.id, token: other.accessToken });
+    expect(stale.ok).to.equal(false);
 
     await workers.start();
     await eventually('the confirmation to be pushed', async () => updates.some((order) => order.status === 'confirmed'));
