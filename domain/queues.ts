@@ -61,7 +61,6 @@ export function createQueues(config: Config, connection: Redis) {
 
   return {
     allocation,
-    payments,
     requestCharges: (orderIds: string[]) =>
       payments.addBulk(orderIds.map((orderId) => ({ name: 'charge', data: { kind: 'charge' as const, orderId }, opts: { jobId: `charge-${orderId}` } }))),
     requestRefunds: (paymentIds: string[]) =>

@@ -47,10 +47,8 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
   });
   const stopListening = await deps.orderUpdates.listen(({ orders, seats }) => {
     for (const order of orders) io.local.to(orderRoom(order.id)).emit('order:update', order);
-    for (const delta of seats) {
-      if (watched(showingRoom(delta.showingId))) seatDeltas.accept(delta);
-      else seatDeltas.forget(delta.showingId);
-    }
+    // Showings nobody here watches are not tracked; a room's state goes with the room (delete-room).
+    for (const delta of seats) if (watched(showingRoom(delta.showingId))) seatDeltas.accept(delta);
   });
 
   /** Validates; a payload that is not valid is answered VALIDATION_FAILED. */

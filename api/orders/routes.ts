@@ -5,6 +5,7 @@ import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.j
 import { placeOrder } from '../../domain/orders/place-order.js';
 import { payOrder } from '../../domain/payments/saga.js';
 import { ORDER_STATUSES } from '../../domain/orders/status.js';
+import { bearerToken } from '../http/auth.js';
 import { defineRoute, Reply, type Route } from '../http/route.js';
 import { idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
 
@@ -63,7 +64,7 @@ const preferredWaitSeconds = (prefer: string | undefined) => Number(prefer?.matc
 const bearer = z.object({ authorization: z.string().optional().describe('Bearer <accessToken of the order>') });
 const orderToken = z.strictObject({ token: z.string().max(200).optional() });
 const tokenOf = (query: { token?: string }, headers: { authorization?: string }) =>
-  query.token ?? headers.authorization?.match(/^Bearer\s+(\S+)$/i)?.[1];
+  query.token ?? bearerToken(headers.authorization);
 
 export const orderRoutes: Route[] = [
   defineRoute({

@@ -6,7 +6,7 @@ import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { partitionOf } from '../queues.js';
 import { requestRefunds } from '../payments/saga.js';
-import { checkOrderAccess, getOrderView, orderNotFound, publishOrderUpdates } from './get-order.js';
+import { checkOrderAccess, orderNotFound, publishOrderUpdates } from './get-order.js';
 import type { OrderView } from './view.js';
 
 // A queued order too: the allocation decides only orders still queued, so it is simply skipped.
@@ -72,9 +72,9 @@ export async function cancelOrder(deps: Deps, orderId: string, token: string | u
     });
     return { refundIds: refunds, seats };
   });
-  await publishOrderUpdates(deps, [orderId], seats);
+  const [view] = await publishOrderUpdates(deps, [orderId], seats);
   await requestRefunds(deps, refundIds);
-  return getOrderView(deps, orderId);
+  return view!;
 }
 
 export type CancelledShowing = { showingId: number; cancelledOrders: number; refundsRequested: number };

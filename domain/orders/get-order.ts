@@ -29,6 +29,8 @@ export async function orderViews(deps: Deps, ids: string[]): Promise<OrderView[]
 }
 
 /** Tells everyone listening (waiting POSTs, realtime) the orders' current state and the seats that changed with them. */
-export async function publishOrderUpdates(deps: Deps, ids: string[], seats: SeatDelta[] = []): Promise<void> {
-  await deps.orderUpdates.publish(ids.length > 0 ? await orderViews(deps, ids) : [], seats);
+export async function publishOrderUpdates(deps: Deps, ids: string[], seats: SeatDelta[] = []): Promise<OrderView[]> {
+  const views = ids.length > 0 ? await orderViews(deps, ids) : [];
+  await deps.orderUpdates.publish(views, seats);
+  return views;
 }

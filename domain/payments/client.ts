@@ -125,7 +125,6 @@ export function createPaymentClient(config: Config, log: Logger) {
       return { kind: 'unknown', reason: `answered ${answer.status} ${code ?? ''}`.trim() };
     },
 
-    breakerState: (): 'closed' | 'open' | 'halfOpen' => (breaker.opened ? 'open' : breaker.halfOpen ? 'halfOpen' : 'closed'),
     close: () => breaker.shutdown(),
   };
 }

@@ -36,8 +36,8 @@ export async function payOrder(deps: Deps, orderId: string, accessToken: string 
   checkOrderAccess(deps, orderId, accessToken);
   if (await paymentsRepository.attachPaymentToken(deps.db, orderId, paymentToken)) {
     await deps.queues.requestCharges([orderId]);
-    await publishOrderUpdates(deps, [orderId]);
-    return getOrderView(deps, orderId);
+    const [view] = await publishOrderUpdates(deps, [orderId]);
+    return view!;
   }
   const order = await paymentsRepository.payableOrder(deps.db, orderId);
   if (!order) throw orderNotFound(orderId);

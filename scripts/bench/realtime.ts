@@ -49,10 +49,10 @@ async function memoryOf(child: ChildProcess, directory: string): Promise<{ heapU
 }
 
 const db = await prepareDatabase();
-const reports = mkdtempSync(`${tmpdir()}/realtime-memory-`);
+const probeDirectory = mkdtempSync(`${tmpdir()}/realtime-memory-`);
 const processes = [
   await startRole('workers', basePort + 1),
-  await startRole('realtime', basePort + 2, { MEMORY_PROBE_DIR: reports }, ['--expose-gc', '--import', `${root}/dist/scripts/bench/memory-probe.js`]),
+  await startRole('realtime', basePort + 2, { MEMORY_PROBE_DIR: probeDirectory }, ['--expose-gc', '--import', `${root}/dist/scripts/bench/memory-probe.js`]),
   await startRole('catalog,tickets', basePort),
 ];
 const client = jsonClient(`http://127.0.0.1:${basePort}`, 256);
@@ -138,7 +138,7 @@ try {
 
   const realtime = processes[1]!;
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const idle = await memoryOf(realtime, reports);
+  const idle = await memoryOf(realtime, probeDirectory);
   const wanted = Number(args.connections);
   for (let opened = 0; opened < wanted; opened += 500) {
     const batch = await Promise.all(Array.from({ length: Math.min(500, wanted - opened) }, connect));
@@ -147,7 +147,7 @@ try {
     if ((opened + 500) % 2_500 === 0) log(`${sockets.length} clients connected and watching a showing`);
   }
   await new Promise((resolve) => setTimeout(resolve, 2_000));
-  const loaded = await memoryOf(realtime, reports);
+  const loaded = await memoryOf(realtime, probeDirectory);
   const memory = {
     connections: sockets.length,
     idle,
@@ -170,5 +170,5 @@ try {
   client.close();
   for (const child of processes) child.kill('SIGTERM');
   await db.destroy();
-  rmSync(reports, { recursive: true, force: true });
+  rmSync(probeDirectory, { recursive: true, force: true });
 }

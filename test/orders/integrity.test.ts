@@ -26,6 +26,26 @@ async function directTicket(db: Knex, { showing }: Target, seatId: number, statu
   return order.id as string;
 }
 
+/** The direct writer keeps its seat: the queued order that wanted it is rejected, the other one sold. */
+async function expectDirectWriterKeptItsSeat(
+  showingId: number,
+  direct: { orderId: string; seatId: number },
+  wantsTakenId: string,
+  wantsFree: { orderId: string; seatId: number },
+  timeoutMs?: number,
+) {
+  const rows = await decided([wantsTakenId, wantsFree.orderId], timeoutMs);
+  expect(rows.map((row) => [row.status, row.failureReason, row.rejectedSeatIds])).to.deep.equal([
+    ['rejected', 'SEAT_TAKEN', [direct.seatId]],
+    ['confirmed', null, null],
+  ]);
+  const tickets = await ticketsOfShowing(showingId);
+  expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([
+    [direct.orderId, direct.seatId, 'sold'],
+    [wantsFree.orderId, wantsFree.seatId, 'sold'],
+  ]);
+}
+
 describe('orders: one active ticket per seat, whoever writes', () => {
   const workers = workerControl();
   let open: Knex.Transaction | undefined;
@@ -73,16 +93,7 @@ describe('orders: one active ticket per seat, whoever writes', () => {
     const script = await directTicket(deps.db, target, s1!.id);
 
     await workers.start();
-    const rows = await decided([wantsTaken.id, wantsFree.id]);
-    expect(rows.map((row) => [row.status, row.failureReason, row.rejectedSeatIds])).to.deep.equal([
-      ['rejected', 'SEAT_TAKEN', [s1!.id]],
-      ['confirmed', null, null],
-    ]);
-    const tickets = await ticketsOfShowing(target.showing.id);
-    expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([
-      [script, s1!.id, 'sold'],
-      [wantsFree.id, s3!.id, 'sold'],
-    ]);
+    await expectDirectWriterKeptItsSeat(target.showing.id, { orderId: script, seatId: s1!.id }, wantsTaken.id, { orderId: wantsFree.id, seatId: s3!.id });
   });
 
   it('when a direct insert takes a seat in the middle of an allocation, should decide the batch again and reject the order that wanted it', async () => {
@@ -103,16 +114,7 @@ describe('orders: one active ticket per seat, whoever writes', () => {
     open = undefined;
 
     expect(await allocation).to.be.at.least(2);
-    const rows = await decided([wantsTaken.id, wantsFree.id], 1);
-    expect(rows.map((row) => [row.status, row.failureReason, row.rejectedSeatIds])).to.deep.equal([
-      ['rejected', 'SEAT_TAKEN', [s1!.id]],
-      ['confirmed', null, null],
-    ]);
-    const tickets = await ticketsOfShowing(target.showing.id);
-    expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([
-      [script, s1!.id, 'sold'],
-      [wantsFree.id, s2!.id, 'sold'],
-    ]);
+    await expectDirectWriterKeptItsSeat(target.showing.id, { orderId: script, seatId: s1!.id }, wantsTaken.id, { orderId: wantsFree.id, seatId: s2!.id }, 1);
     expect(await doubleBookedSeats()).to.deep.equal([]);
   });
 });

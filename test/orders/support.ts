@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import type { OrderRow as StoredOrderRow } from '../../db/repositories/orders.js';
 import type { Config } from '../../domain/config.js';
 import { partitionOf } from '../../domain/queues.js';
 import { makeHall, makeShowing, smallLayout, type Hall, type Showing } from '../factories.js';
@@ -70,19 +71,11 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   }
 }
 
-export type OrderRow = {
-  id: string;
-  seq: number;
-  showingId: number;
-  status: string;
-  seatIds: number[];
-  rejectedSeatIds: number[] | null;
-  failureReason: string | null;
-  holdExpiresAt: Date | null;
-  decidedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
+/** The columns the tests read of an order. */
+export type OrderRow = Pick<
+  StoredOrderRow,
+  'id' | 'seq' | 'showingId' | 'status' | 'seatIds' | 'rejectedSeatIds' | 'failureReason' | 'holdExpiresAt' | 'decidedAt' | 'createdAt' | 'updatedAt'
+>;
 
 export type TicketRow = { id: number; orderId: string; showingId: number; seatId: number; status: string; price: number; updatedAt: Date };
 
