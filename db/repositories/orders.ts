@@ -1,6 +1,6 @@
 import type { Db } from '../connection.js';
 import { runPrepared } from '../prepared.js';
-import type { TicketChange } from './seat-versions.js';
+import { bumpVersionsCtes, showingsOf, toSeatDeltas, type SeatDelta, type TicketChange } from './seat-versions.js';
 
 export type NewOrder = {
   id: string;
@@ -52,6 +52,8 @@ export type QueuedOrder = {
   prices: Record<string, number>;
   /** The buyer gave a card token: the charge starts as soon as the seats are held. */
   paysByCard: boolean;
+  /** The requested seats that exist, with whether an active ticket holds each one right now. */
+  seats: (SeatInfo & { taken: boolean })[];
 };
 
 export type SaleShowing = {
@@ -112,9 +114,10 @@ export const ordersRepository = {
    * their arrival sequence in list order.
    *
    * Before any sequence number is drawn, the statement takes the shared arrival lock of each
-   * partition it writes to, held until it commits. An allocation takes that lock exclusively before
-   * reading the queue, so it never sees a later order while an earlier-numbered one is still
-   * uncommitted: arrival order (seq) is exactly the order of decision.
+   * partition it writes to, held until it commits. An allocation passes that lock exclusively (the
+   * arrival barrier) and then decides only orders numbered up to what was drawn before it, so it
+   * never sees a later order while an earlier-numbered one is still uncommitted: arrival order (seq)
+   * is exactly the order of decision.
    */
   insertQueued: async (db: Db, orders: (NewOrder & { partition: number })[]): Promise<Set<string>> => {
     const partitions = [...new Set(orders.map((order) => order.partition))];
@@ -190,50 +193,72 @@ export const ordersRepository = {
 
   /**
    * Waits for the partition's inserts and allocation under way and holds off new ones until this
-   * transaction ends: what the transaction then reads of the partition's queue stays true.
+   * transaction ends (a showing's cancellation: nothing of the partition is decided meanwhile).
    */
   lockArrivals: async (trx: Db, partition: number): Promise<void> => {
     await runPrepared(trx, 'orders-arrival-lock', 'SELECT pg_advisory_xact_lock($1, $2)', [ARRIVAL_LOCK, partition]);
   },
 
   /**
-   * The partition's oldest queued orders after `afterSeq`, locked. The bound lets the scan start past
-   * the index entries of orders decided since the last vacuum, instead of walking them every time. FOR UPDATE (not SKIP LOCKED): if a second drainer
-   * ever runs on the partition it waits here instead of deciding later orders first.
+   * The arrival barrier, run on its own (not in a transaction): waits for the partition's inserts
+   * under way, then lets new ones go on at once. Returns the highest arrival number drawn so far:
+   * every order of the partition numbered up to it is committed (or rolled back) by then, since an
+   * insert holds the shared arrival lock from before it draws its numbers until it commits. Orders
+   * numbered above it may still be uncommitted behind a later-numbered one, so they wait for the next
+   * batch. This holds while the identity draws one number at a time (CACHE 1, its default).
+   */
+  arrivalHorizon: async (db: Db, partition: number): Promise<number> => {
+    const [row] = await runPrepared<{ horizon: string }>(
+      db,
+      'orders-arrival-horizon',
+      `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('orders', 'seq')::regclass), 0) AS horizon
+       FROM (SELECT pg_advisory_xact_lock($1, $2)) AS barrier`,
+      [ARRIVAL_LOCK, partition],
+    );
+    return Number(row!.horizon);
+  },
+
+  /**
+   * The partition's oldest queued orders numbered after `afterSeq` and up to `horizon`, locked. The
+   * lower bound lets the scan start past the index entries of orders decided since the last vacuum.
+   * The shared arrival lock, held to the end of the transaction, lets a showing's cancellation wait
+   * for the batch under way without holding up inserts. FOR UPDATE (not SKIP LOCKED): if a second
+   * drainer ever runs on the partition it waits here instead of deciding later orders first.
    */
   lockQueuedBatch: async (
     trx: Db,
-    { partitions, partition, afterSeq, limit }: { partitions: number; partition: number; afterSeq: number; limit: number },
-  ): Promise<QueuedOrder[]> => {
-    await ordersRepository.lockArrivals(trx, partition);
-    return runPrepared<QueuedOrder>(
+    { partitions, partition, afterSeq, horizon, limit }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
+  ): Promise<QueuedOrder[]> =>
+    runPrepared<QueuedOrder>(
       trx,
       'orders-lock-queued-batch',
-      `SELECT o.id, o.seq, o.showing_id AS "showingId", o.seat_ids AS "seatIds", o.currency, o.created_at AS "createdAt",
+      `WITH arrival AS (SELECT pg_advisory_xact_lock_shared($6, $3)),
+       batch AS (
+         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card
+         FROM orders o
+         WHERE (SELECT count(*) FROM arrival) = 1
+           AND o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
+         ORDER BY o.seq LIMIT $4
+         FOR UPDATE
+       )
+       SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.currency, b.created_at AS "createdAt",
               s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
-              o.payment_token IS NOT NULL AS "paysByCard"
-       FROM orders o JOIN showings s ON s.id = o.showing_id
-       WHERE o.status = 'queued' AND o.seq > $1 AND o.showing_id % $2 = $3
-       ORDER BY o.seq LIMIT $4
-       FOR UPDATE OF o`,
-      [afterSeq, partitions, partition, limit],
-    );
-  },
+              b.pays_by_card AS "paysByCard",
+              (SELECT coalesce(json_agg(json_build_object(
+                        'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
+                        'taken', EXISTS (SELECT FROM tickets t
+                                         WHERE t.showing_id = b.showing_id AND t.seat_id = seat.id AND t.status IN ('held', 'sold')))), '[]')
+               FROM unnest(b.seat_ids) AS wanted(seat_id)
+               JOIN seats seat ON seat.id = wanted.seat_id JOIN hall_rows r ON r.id = seat.row_id) AS seats
+       FROM batch b JOIN showings s ON s.id = b.showing_id
+       ORDER BY b.seq`,
+      [afterSeq, partitions, partition, limit, horizon, ARRIVAL_LOCK],
+    ),
 
   showingsForSale: (db: Db, ids: number[]): Promise<SaleShowing[]> =>
     db('showings')
       .select('id', 'hall_id as hallId', 'starts_at as startsAt', 'cancelled_at as cancelledAt', 'prices', 'currency')
       .whereIn('id', ids),
-
-  /** The requested seats, read inside the allocation transaction (never from another connection). */
-  seatInfo: (trx: Db, seatIds: number[]): Promise<SeatInfo[]> =>
-    runPrepared(
-      trx,
-      'seats-info',
-      `SELECT s.id, s.hall_id AS "hallId", s.category, r.label AS row, s.number
-       FROM seats s JOIN hall_rows r ON r.id = s.row_id WHERE s.id = ANY($1::bigint[])`,
-      [seatIds],
-    ),
 
   hallSeats: (db: Db, hallId: number): Promise<SeatInfo[]> =>
     db({ s: 'seats' })
@@ -241,25 +266,21 @@ export const ordersRepository = {
       .select('s.id', 's.hall_id as hallId', 's.category', 'r.label as row', 's.number')
       .where('s.hall_id', hallId),
 
-  /** Which of these (showing, seat) pairs have an active ticket right now. */
-  takenSeats: async (db: Db, pairs: { showingId: number; seatId: number }[]): Promise<{ showingId: number; seatId: number }[]> => {
-    if (pairs.length === 0) return [];
-    return runPrepared(
-      db,
-      'tickets-taken-seats',
-      `SELECT showing_id AS "showingId", seat_id AS "seatId" FROM tickets
-       WHERE status IN ('held', 'sold') AND (showing_id, seat_id) IN (SELECT * FROM unnest($1::bigint[], $2::bigint[]))`,
-      [pairs.map((pair) => pair.showingId), pairs.map((pair) => pair.seatId)],
-    );
-  },
-
   /**
-   * Writes a batch's outcome in one statement: the new tickets and every order's decision. Only
-   * orders still queued change, so a replay is a no-op. Returns the stored decision times and ticket ids.
+   * Writes a batch's outcome in one statement: the new tickets, every order's decision, and the
+   * seat-map versions of the showings that got tickets. Only orders still queued change, so a replay
+   * is a no-op. Returns the stored decision times and ticket ids, and the seat deltas.
    */
-  recordDecisions: async (trx: Db, decisions: Decision[], tickets: NewTicket[]): Promise<Map<string, StoredDecision>> => {
-    if (decisions.length === 0) return new Map();
-    const rows = await runPrepared<StoredDecision & { id: string }>(
+  recordDecisions: async (
+    trx: Db,
+    decisions: Decision[],
+    tickets: NewTicket[],
+  ): Promise<{ stored: Map<string, StoredDecision>; seats: SeatDelta[] }> => {
+    if (decisions.length === 0) return { stored: new Map(), seats: [] };
+    const [row] = await runPrepared<{
+      decided: { id: string; decidedAt: string; updatedAt: string; ticketIds: Record<string, number> }[];
+      versions: { id: number; version: number }[];
+    }>(
       trx,
       'orders-record-decisions',
       `WITH new_tickets AS (
@@ -276,10 +297,12 @@ export const ordersRepository = {
                 payment_status text)
          WHERE o.id = d.id AND o.status = 'queued'
          RETURNING o.id, o.decided_at, o.updated_at
-       )
-       SELECT d.id, d.decided_at AS "decidedAt", d.updated_at AS "updatedAt",
-              coalesce((SELECT jsonb_object_agg(t.seat_id::text, t.id) FROM new_tickets t WHERE t.order_id = d.id), '{}') AS "ticketIds"
-       FROM decided d`,
+       ), ${bumpVersionsCtes('$3')}
+       SELECT (SELECT coalesce(json_agg(json_build_object(
+                 'id', d.id, 'decidedAt', d.decided_at, 'updatedAt', d.updated_at,
+                 'ticketIds', coalesce((SELECT json_object_agg(t.seat_id, t.id) FROM new_tickets t WHERE t.order_id = d.id), '{}'))), '[]')
+               FROM decided d) AS decided,
+              (SELECT coalesce(json_agg(json_build_object('id', id, 'version', version)), '[]') FROM bumped) AS versions`,
       [
         JSON.stringify(
           tickets.map((ticket) => ({
@@ -302,9 +325,16 @@ export const ordersRepository = {
             payment_status: decision.paymentStatus,
           })),
         ),
+        showingsOf(tickets),
       ],
     );
-    return new Map(rows.map((row) => [row.id, row]));
+    const stored = new Map(
+      row!.decided.map((decision) => [
+        decision.id,
+        { decidedAt: new Date(decision.decidedAt), updatedAt: new Date(decision.updatedAt), ticketIds: decision.ticketIds },
+      ]),
+    );
+    return { stored, seats: toSeatDeltas(row!.versions, tickets) };
   },
 
   /**

@@ -3,10 +3,9 @@ import {
   type Decision,
   type NewTicket,
   type QueuedOrder,
-  type SeatInfo,
   type StoredDecision,
 } from '../../db/repositories/orders.js';
-import { seatVersionsRepository, type SeatDelta } from '../../db/repositories/seat-versions.js';
+import type { SeatDelta } from '../../db/repositories/seat-versions.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
 import { toOrderView, type OrderView } from './view.js';
@@ -15,45 +14,47 @@ export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPaym
 
 const seatKey = (showingId: number, seatId: number) => `${showingId}:${seatId}`;
 
+/** The seats an order asked for that are in its showing's hall, by id. */
+const hallSeatsOf = (order: QueuedOrder) => new Map(order.seats.filter((seat) => seat.hallId === order.hallId).map((seat) => [seat.id, seat]));
+
 /**
  * Decides orders strictly in the given (arrival) order, all or nothing each: an order gets every
  * seat it asked for, or none and the list of seats that were taken. An earlier order's seats are
  * taken for every later one in the same batch.
  */
-export function decideOrders(
-  orders: QueuedOrder[],
-  context: { seatsOfHall: Map<number, Map<number, SeatInfo>>; taken: Set<string> },
-  rules: AllocationRules,
-): { decisions: Decision[]; tickets: NewTicket[] } {
+export function decideOrders(orders: QueuedOrder[], rules: AllocationRules): { decisions: Decision[]; tickets: NewTicket[] } {
   const decisions: Decision[] = [];
   const tickets: NewTicket[] = [];
   const reject = (order: QueuedOrder, reason: string, rejectedSeatIds: number[] = []) =>
     decisions.push({ id: order.id, status: 'rejected', total: null, holdExpiresAt: null, rejectedSeatIds, failureReason: reason, paymentStatus: null });
+  const takenSeats = new Set(
+    orders.flatMap((order) => order.seats.filter((seat) => seat.taken).map((seat) => seatKey(order.showingId, seat.id))),
+  );
 
   for (const order of orders) {
-    const hallSeats = context.seatsOfHall.get(order.hallId);
+    const hallSeats = hallSeatsOf(order);
     if (order.showingCancelledAt || order.startsAt <= rules.now) {
       reject(order, 'SHOWING_NOT_ON_SALE');
       continue;
     }
-    const foreign = order.seatIds.filter((seatId) => !hallSeats?.has(seatId));
+    const foreign = order.seatIds.filter((seatId) => !hallSeats.has(seatId));
     if (foreign.length > 0) {
       reject(order, 'SEAT_NOT_IN_HALL', foreign);
       continue;
     }
-    const taken = order.seatIds.filter((seatId) => context.taken.has(seatKey(order.showingId, seatId)));
+    const taken = order.seatIds.filter((seatId) => takenSeats.has(seatKey(order.showingId, seatId)));
     if (taken.length > 0) {
       reject(order, 'SEAT_TAKEN', taken);
       continue;
     }
-    const prices = order.seatIds.map((seatId) => order.prices[hallSeats!.get(seatId)!.category]);
+    const prices = order.seatIds.map((seatId) => order.prices[hallSeats.get(seatId)!.category]);
     if (prices.some((price) => price === undefined)) {
       reject(order, 'PRICE_MISSING');
       continue;
     }
     const status = rules.confirmWithoutPayment ? 'sold' : 'held';
     order.seatIds.forEach((seatId, index) => {
-      context.taken.add(seatKey(order.showingId, seatId));
+      takenSeats.add(seatKey(order.showingId, seatId));
       tickets.push({ orderId: order.id, showingId: order.showingId, hallId: order.hallId, seatId, price: prices[index]!, status });
     });
     decisions.push({
@@ -74,12 +75,12 @@ function decidedView(
   order: QueuedOrder,
   decision: Decision,
   stored: StoredDecision,
-  hallSeats: Map<number, SeatInfo> | undefined,
   /** The new tickets, by `${orderId}:${seatId}`. */
   newTickets: Map<string, NewTicket>,
 ): OrderView {
+  const hallSeats = hallSeatsOf(order);
   const seats = order.seatIds.map((seatId) => {
-    const seat = hallSeats?.get(seatId);
+    const seat = hallSeats.get(seatId);
     const ticket = newTickets.get(`${order.id}:${seatId}`);
     return {
       seatId,
@@ -93,50 +94,38 @@ function decidedView(
   return toOrderView({ ...order, ...decision, ...stored, refundedTotal: 0 }, seats);
 }
 
-const unique = <T>(values: T[]) => [...new Set(values)];
 const MAX_CONFLICT_RETRIES = 5;
 
 /**
- * One transaction of five statements: take the partition's arrival lock, lock its oldest queued
- * orders (with their showing), read their seats and which of them are taken, write tickets and
- * outcomes.
- * Returns the decided orders as buyers see them.
+ * The arrival barrier, then a transaction of two statements: lock the partition's oldest queued
+ * orders up to the barrier's horizon, with their showing, their seats and which of those are taken;
+ * write tickets, outcomes and seat versions. Returns the decided orders as buyers see them.
  */
 type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
 
 async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<Batch> {
   const { config } = deps;
+  const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
   return deps.db.transaction(async (trx) => {
     const orders = await ordersRepository.lockQueuedBatch(trx, {
       partitions: config.ALLOCATION_PARTITIONS,
       partition,
       afterSeq,
+      horizon,
       limit: config.ALLOCATION_BATCH_SIZE,
     });
     if (orders.length === 0) return { views: [], seats: [], lastSeq: afterSeq };
-    // Read through this transaction only: another pool connection, awaited while the arrival lock is
-    // held, could wait behind inserts that wait on this lock.
-    const seatsOfHall = new Map<number, Map<number, SeatInfo>>();
-    for (const seat of await ordersRepository.seatInfo(trx, unique(orders.flatMap((order) => order.seatIds)))) {
-      const hall = seatsOfHall.get(seat.hallId) ?? new Map<number, SeatInfo>();
-      seatsOfHall.set(seat.hallId, hall.set(seat.id, seat));
-    }
-    const taken = await ordersRepository.takenSeats(
-      trx,
-      orders.flatMap((order) => order.seatIds.map((seatId) => ({ showingId: order.showingId, seatId }))),
-    );
-    const { decisions, tickets } = decideOrders(
-      orders,
-      { seatsOfHall, taken: new Set(taken.map((pair) => seatKey(pair.showingId, pair.seatId))) },
-      { now: new Date(), holdTtlMs: config.HOLD_TTL_SECONDS * 1000, confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT },
-    );
-    const stored = await ordersRepository.recordDecisions(trx, decisions, tickets);
-    const seats = await seatVersionsRepository.bump(trx, tickets);
+    const { decisions, tickets } = decideOrders(orders, {
+      now: new Date(),
+      holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
+      confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
+    });
+    const { stored, seats } = await ordersRepository.recordDecisions(trx, decisions, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
     const newTickets = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket]));
     const views = decisions.map((decision) => {
       const order = orderById.get(decision.id)!;
-      return decidedView(order, decision, stored.get(decision.id)!, seatsOfHall.get(order.hallId), newTickets);
+      return decidedView(order, decision, stored.get(decision.id)!, newTickets);
     });
     return { views, seats, lastSeq: orders.at(-1)!.seq };
   });
@@ -145,7 +134,7 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
 /**
  * Per partition, the highest arrival number this process has seen decided. Every order of the
  * partition numbered below it is decided too: batches take the oldest queued orders, and the arrival
- * lock keeps a lower number from committing late. A stale (lower) mark is only slower, never wrong.
+ * barrier keeps a lower number from committing late. A stale (lower) mark is only slower, never wrong.
  * Valid for one ALLOCATION_PARTITIONS value, like the partitioning itself.
  */
 export type DrainMarks = Map<number, number>;

@@ -244,12 +244,12 @@ describe('payments: cancellation', () => {
     const batch = await deps.db.transaction();
     let cancelled: Promise<ApiResponse> | undefined;
     try {
-      const queued = await ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, limit: 100 });
+      const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
+      const queued = await ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, horizon, limit: 100 });
       const mine = queued.filter((row) => row.id === order.id);
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
       await eventually('the cancellation to wait for the batch', () => someoneWaitsOnLock('%pg_advisory_xact_lock%'));
-      const seatsOfHall = new Map([[mine[0]!.hallId, new Map((await ordersRepository.seatInfo(batch, mine[0]!.seatIds)).map((seat) => [seat.id, seat]))]]);
-      const { decisions, tickets } = decideOrders(mine, { seatsOfHall, taken: new Set() }, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
+      const { decisions, tickets } = decideOrders(mine, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
       await ordersRepository.recordDecisions(batch, decisions, tickets);
       await batch.commit();
     } finally {
