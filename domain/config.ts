@@ -36,6 +36,8 @@ const configSchema = z.object({
   ALLOCATION_STALLED_CHECK_MS: z.coerce.number().int().min(200).default(5_000),
   /** Inserts of orders arriving within this window share one multi-row INSERT. */
   ORDER_INSERT_WINDOW_MS: z.coerce.number().min(0).max(50).default(5),
+  /** Order INSERTs one process runs at once; a window closing while they run waits and joins the next. */
+  ORDER_INSERTS_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(1),
   HOLD_TTL_SECONDS: z.coerce.number().int().min(5).max(86_400).default(600),
   /** Skips payment: held seats are sold at once. For measuring the allocation alone, never in service. */
   CONFIRM_WITHOUT_PAYMENT: booleanFlag.default(false),

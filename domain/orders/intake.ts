@@ -74,7 +74,11 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
     return orders.map((order) => (keptIds.has(order.id) ? inserted.has(order.id) : 'showing-gone'));
   };
 
-  const inserts = createBatcher<NewOrder, InsertOutcome>(insertBatch, { windowMs: config.ORDER_INSERT_WINDOW_MS, maxSize: 500 });
+  const inserts = createBatcher<NewOrder, InsertOutcome>(insertBatch, {
+    windowMs: config.ORDER_INSERT_WINDOW_MS,
+    maxSize: 500,
+    maxInFlight: config.ORDER_INSERTS_IN_FLIGHT,
+  });
 
   return {
     showing: async (id: number) => {
