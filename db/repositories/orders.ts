@@ -219,25 +219,27 @@ export const ordersRepository = {
   },
 
   /**
-   * The partition's oldest queued orders numbered after `afterSeq` and up to `horizon`, locked. The
-   * lower bound lets the scan start past the index entries of orders decided since the last vacuum.
-   * The shared arrival lock, held to the end of the transaction, lets a showing's cancellation wait
-   * for the batch under way without holding up inserts. FOR UPDATE (not SKIP LOCKED): if a second
-   * drainer ever runs on the partition it waits here instead of deciding later orders first.
+   * The partition's oldest queued orders numbered after `afterSeq` and up to `horizon`, locked, with
+   * their showing, their seats and whether an active ticket holds each. The lower bound lets the scan
+   * start past the index entries of orders decided since the last vacuum. First the shared arrival
+   * lock, held to the end of the transaction: a showing's cancellation (exclusive) waits for the batch
+   * under way without holding up inserts. It is a statement of its own so that the read, which
+   * takes its snapshot when it starts, sees what a cancellation committed while the batch waited.
+   * FOR UPDATE (not SKIP LOCKED): if a second drainer ever runs on the partition it waits here
+   * instead of deciding later orders first.
    */
   lockQueuedBatch: async (
     trx: Db,
     { partitions, partition, afterSeq, horizon, limit }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
-  ): Promise<QueuedOrder[]> =>
-    runPrepared<QueuedOrder>(
+  ): Promise<QueuedOrder[]> => {
+    await runPrepared(trx, 'orders-arrival-lock-shared', 'SELECT pg_advisory_xact_lock_shared($1, $2)', [ARRIVAL_LOCK, partition]);
+    return runPrepared<QueuedOrder>(
       trx,
       'orders-lock-queued-batch',
-      `WITH arrival AS (SELECT pg_advisory_xact_lock_shared($6, $3)),
-       batch AS (
+      `WITH batch AS (
          SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card
          FROM orders o
-         WHERE (SELECT count(*) FROM arrival) = 1
-           AND o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
+         WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
          ORDER BY o.seq LIMIT $4
          FOR UPDATE
        )
@@ -252,8 +254,9 @@ export const ordersRepository = {
                JOIN seats seat ON seat.id = wanted.seat_id JOIN hall_rows r ON r.id = seat.row_id) AS seats
        FROM batch b JOIN showings s ON s.id = b.showing_id
        ORDER BY b.seq`,
-      [afterSeq, partitions, partition, limit, horizon, ARRIVAL_LOCK],
-    ),
+      [afterSeq, partitions, partition, limit, horizon],
+    );
+  },
 
   showingsForSale: (db: Db, ids: number[]): Promise<SaleShowing[]> =>
     db('showings')

@@ -97,9 +97,9 @@ function decidedView(
 const MAX_CONFLICT_RETRIES = 5;
 
 /**
- * The arrival barrier, then a transaction of two statements: lock the partition's oldest queued
- * orders up to the barrier's horizon, with their showing, their seats and which of those are taken;
- * write tickets, outcomes and seat versions. Returns the decided orders as buyers see them.
+ * The arrival barrier, then a transaction: take the shared arrival lock; lock the partition's oldest
+ * queued orders up to the barrier's horizon, with their showing, their seats and which of those are
+ * taken; write tickets, outcomes and seat versions in one statement. Returns the decided orders as buyers see them.
  */
 type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ordersRepository } from '../../db/repositories/orders.js';
 import { decideOrders } from '../../domain/orders/allocate.js';
@@ -260,6 +261,51 @@ describe('payments: cancellation', () => {
     expect(response.body).to.deep.include({ cancelledOrders: 1 });
     expect((await getOrder(order.id, order.accessToken)).body.status).to.equal('cancelled');
     expect((await ticketsOfShowing(showing.id)).map((ticket) => ticket.status)).to.deep.equal(['cancelled']);
+  });
+
+  it('when a showing is cancelled while an allocation batch waits to read its queue, should read the cancellation and hold nothing', async () => {
+    const { deps, config } = await testSystem();
+    const { showing, seats } = await freshShowing();
+    await workers.stop();
+    const order = await place(showing.id, [seats[0]!.id]);
+    const partition = await partitionOfShowing(showing.id);
+    // An insert under way keeps the cancellation waiting for the exclusive arrival lock, and the
+    // batch's read queues behind the cancellation: it must see what the cancellation committed.
+    const insertUnderWay = await deps.db.transaction();
+    const batch = await deps.db.transaction();
+    let cancelled: Promise<ApiResponse> | undefined;
+    try {
+      const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
+      await ordersRepository.insertQueued(insertUnderWay, [
+        {
+          id: randomUUID(),
+          showingId: showing.id,
+          seatIds: [seats[1]!.id],
+          customerEmail: 'inflight@example.com',
+          customerName: null,
+          paymentToken: null,
+          currency: 'RUB',
+          idempotencyKey: randomUUID(),
+          requestHash: 'inflight',
+          createdAt: new Date(),
+          partition,
+        },
+      ]);
+      cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
+      await eventually('the cancellation to wait for the insert', () => someoneWaitsOnLock('SELECT pg_advisory_xact_lock(%'));
+      const reading = ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, horizon, limit: 100 });
+      await eventually('the batch to wait for the cancellation', () => someoneWaitsOnLock('%pg_advisory_xact_lock_shared%'));
+      await insertUnderWay.rollback();
+      expect((await cancelled).status).to.equal(200);
+      const mine = (await reading).filter((row) => row.id === order.id);
+      const { decisions, tickets } = decideOrders(mine, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
+      expect(decisions.map((decision) => decision.failureReason)).to.deep.equal(['SHOWING_NOT_ON_SALE']);
+      expect(tickets).to.deep.equal([]);
+    } finally {
+      if (!insertUnderWay.isCompleted()) await insertUnderWay.rollback();
+      await batch.rollback();
+      await workers.start();
+    }
   });
 
   it('when a showing is cancelled by the cinema, should cancel and refund every order and take it off sale', async () => {
