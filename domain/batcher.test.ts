@@ -3,6 +3,21 @@ import { createBatcher } from './batcher.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** A batcher allowing one flush at a time whose first flush hangs until `release()`. */
+function firstFlushHeld(maxSize: number) {
+  const flushes: number[][] = [];
+  let release = () => {};
+  const batcher = createBatcher<number, number>(
+    async (items) => {
+      flushes.push(items);
+      if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
+      return items;
+    },
+    { windowMs: 2, maxSize, maxInFlight: 1 },
+  );
+  return { batcher, flushes, release: () => release() };
+}
+
 describe('batcher', () => {
   it('when items arrive within one window, should flush them together and answer each in order', async () => {
     const flushes: number[][] = [];
@@ -12,16 +27,7 @@ describe('batcher', () => {
   });
 
   it('when a flush is under way at the limit, should hold the next window and send everything that arrived meanwhile at once', async () => {
-    const flushes: number[][] = [];
-    let release = () => {};
-    const batcher = createBatcher<number, number>(
-      async (items) => {
-        flushes.push(items);
-        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return items;
-      },
-      { windowMs: 2, maxSize: 100, maxInFlight: 1 },
-    );
+    const { batcher, flushes, release } = firstFlushHeld(100);
     const first = batcher.add(1);
     await sleep(10);
     const later = [2, 3, 4].map((item) => batcher.add(item));
@@ -35,16 +41,7 @@ describe('batcher', () => {
   });
 
   it('when more than maxSize items wait behind a flush, should send them in chunks of maxSize and strand none', async () => {
-    const flushes: number[][] = [];
-    let release = () => {};
-    const batcher = createBatcher<number, number>(
-      async (items) => {
-        flushes.push(items);
-        if (flushes.length === 1) await new Promise<void>((resolve) => (release = resolve));
-        return items;
-      },
-      { windowMs: 2, maxSize: 3, maxInFlight: 1 },
-    );
+    const { batcher, flushes, release } = firstFlushHeld(3);
     const results = [batcher.add(0)];
     await sleep(10);
     results.push(...[1, 2, 3, 4, 5, 6, 7].map((item) => batcher.add(item)));

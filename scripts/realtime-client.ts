@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { io } from 'socket.io-client';
-import { LiveSeatMap, type SeatStatus, type SeatsUpdate } from './realtime/live-seat-map.js';
+import { LiveSeatMap, snapshotOf, type SeatMapBody, type SeatsUpdate } from './realtime/live-seat-map.js';
 
 // The realtime protocol, shown end to end:
 //   npx tsx scripts/realtime-client.ts --url http://localhost:3000 --showing 12 [--order <id> --token <accessToken>]
@@ -23,8 +23,7 @@ const showingId = Number(args.showing);
 const map = new LiveSeatMap(async () => {
   const response = await fetch(`${args.url}/api/v1/showings/${showingId}/seats`);
   if (!response.ok) throw new Error(`seat map: ${response.status}`);
-  const body = (await response.json()) as { version: number; rows: { seats: { id: number; status: SeatStatus }[] }[] };
-  return { version: body.version, seats: new Map(body.rows.flatMap((row) => row.seats.map((seat) => [seat.id, seat.status] as const))) };
+  return snapshotOf((await response.json()) as SeatMapBody);
 });
 const freeSeats = () => [...map.seats.values()].filter((status) => status === 'free').length;
 

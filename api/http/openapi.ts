@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { statusOf } from './errors.js';
-import type { Route } from './route.js';
+import { GUARDS, type Route } from './route.js';
 import { errorBody } from './schemas.js';
 
 type JsonSchema = Record<string, unknown> & { properties?: Record<string, JsonSchema>; required?: string[] };
@@ -22,7 +22,7 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 
   }));
 }
 
-const securitySchemeOf = (route: Route) => (route.admin ? 'adminToken' : route.serviceKey ? 'paymentServiceKey' : undefined);
+const securitySchemeOf = (route: Route) => (route.guard ? GUARDS[route.guard].scheme : undefined);
 
 const errorResponse = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
 

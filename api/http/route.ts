@@ -7,6 +7,17 @@ type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
+/**
+ * Bearer tokens that guard routes: the admin token for writes of the catalog and the cinema's
+ * actions, the payment service's key for its routes. The setting holding the secret, and the
+ * OpenAPI security scheme that documents it.
+ */
+export const GUARDS = {
+  admin: { setting: 'ADMIN_TOKEN', scheme: 'adminToken', name: 'admin token' },
+  serviceKey: { setting: 'PAYMENT_SERVICE_KEY', scheme: 'paymentServiceKey', name: 'payment service key' },
+} as const;
+export type Guard = keyof typeof GUARDS;
+
 export type RouteInput<P, Q, B, H = undefined> = { params: Out<P>; query: Out<Q>; body: Out<B>; headers: Out<H>; req: Request };
 
 /** A handler returns a Reply when its status depends on the outcome (202 queued, 200 decided). */
@@ -31,10 +42,8 @@ export type Route<
   path: string;
   summary: string;
   tag: string;
-  /** Writes need the admin bearer token. */
-  admin?: boolean;
-  /** The payment service's routes need its key (PAYMENT_SERVICE_KEY) as bearer token. */
-  serviceKey?: boolean;
+  /** The bearer token the route needs, if any (see GUARDS). */
+  guard?: Guard;
   params?: P;
   query?: Q;
   body?: B;

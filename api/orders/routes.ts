@@ -175,7 +175,7 @@ export const showingSalesRoutes: Route[] = [
     path: '/showings/:id/tickets',
     tag: 'Showings',
     summary: 'Tickets of a showing, cancelled and released ones included (admin)',
-    admin: true,
+    guard: 'admin',
     params: idParams,
     query: z.strictObject({ ...pageQuery, status: z.enum(['held', 'sold', 'released', 'cancelled']).optional() }),
     response: page(
@@ -199,7 +199,7 @@ export const showingSalesRoutes: Route[] = [
     path: '/showings/:id/cancel',
     tag: 'Showings',
     summary: 'Cancel a showing (admin): it leaves sale; every order holding or owning its seats is cancelled and refunded',
-    admin: true,
+    guard: 'admin',
     params: idParams,
     response: z.object({ showingId: z.number(), cancelledOrders: z.number(), refundsRequested: z.number() }),
     errors: ['SHOWING_NOT_FOUND', 'SHOWING_ALREADY_CANCELLED'],

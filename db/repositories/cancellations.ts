@@ -1,28 +1,25 @@
 import type { Db } from '../connection.js';
+import { ACTIVE_TICKET_STATUSES } from './orders.js';
 import { seatVersionsRepository, type SeatDelta, type TicketChange } from './seat-versions.js';
 
-export type ActiveTicket = { id: number; orderId: string; price: number };
+type ActiveTicket = { id: number; orderId: string; price: number };
 
-export type CancellableOrder = { id: string; status: string; currency: string };
+type CancellableOrder = { id: string; status: string; currency: string };
 
 /** Soft deletes: a cancelled ticket keeps its row and gets `cancelled_at`, leaving the active set. */
 export const cancellationsRepository = {
   activeTickets: (trx: Db, orderIds: string[]): Promise<ActiveTicket[]> =>
-    trx('tickets').select('id', 'order_id as orderId', 'price').whereIn('order_id', orderIds).whereIn('status', ['held', 'sold']).orderBy('id'),
+    trx('tickets').select('id', 'order_id as orderId', 'price').whereIn('order_id', orderIds).whereIn('status', ACTIVE_TICKET_STATUSES).orderBy('id'),
 
   /** Returns the seat-map deltas. */
   cancelTickets: async (trx: Db, ticketIds: number[]): Promise<SeatDelta[]> => {
     const changed: TicketChange[] = await trx('tickets')
       .whereIn('id', ticketIds)
-      .whereIn('status', ['held', 'sold'])
+      .whereIn('status', ACTIVE_TICKET_STATUSES)
       .update({ status: 'cancelled', cancelled_at: trx.fn.now() })
       .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
     return seatVersionsRepository.bump(trx, changed);
   },
-
-  /** The showing, locked so that no order is settled against it while it is being cancelled. */
-  lockShowing: (trx: Db, showingId: number): Promise<{ id: number; cancelledAt: Date | null } | undefined> =>
-    trx('showings').first('id', 'cancelled_at as cancelledAt').where('id', showingId).forUpdate(),
 
   markShowingCancelled: (trx: Db, showingId: number) => trx('showings').where('id', showingId).update({ cancelled_at: trx.fn.now() }),
 

@@ -2,7 +2,7 @@ import type { Db } from '../connection.js';
 import { seatVersionsRepository, type SeatDelta, type TicketChange } from './seat-versions.js';
 
 /** An order as the payment saga reads it, locked or not. */
-export type PayableOrder = {
+type PayableOrder = {
   id: string;
   status: string;
   total: number | null;
@@ -54,8 +54,6 @@ const paymentColumns = [
   'status',
   'provider_reference as providerReference',
 ];
-
-const ago = (ms: number) => ['now() - make_interval(secs => ?)', [ms / 1000]] as const;
 
 export const paymentsRepository = {
   payableOrder: (db: Db, orderId: string, { lock = false } = {}): Promise<PayableOrder | undefined> => {
@@ -214,7 +212,7 @@ export const paymentsRepository = {
       .where('p.kind', 'charge')
       .whereIn('p.status', ['pending', 'unknown'])
       .whereNot('o.status', 'awaiting_payment')
-      .whereRaw(`p.updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+      .whereRaw('p.updated_at < now() - make_interval(secs => ?)', [olderThanMs / 1000])
       .orderBy('p.updated_at')
       .limit(limit),
 
@@ -225,7 +223,7 @@ export const paymentsRepository = {
         .select('id')
         .where('status', 'awaiting_payment')
         .whereIn('payment_status', ['processing', 'retrying', 'provider_unavailable'])
-        .whereRaw(`updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+        .whereRaw('updated_at < now() - make_interval(secs => ?)', [olderThanMs / 1000])
         .limit(limit)
     ).map((row: { id: string }) => row.id),
 
@@ -235,7 +233,7 @@ export const paymentsRepository = {
         .select('id')
         .where('kind', 'refund')
         .whereIn('status', ['pending', 'unknown'])
-        .whereRaw(`updated_at < ${ago(olderThanMs)[0]}`, ago(olderThanMs)[1])
+        .whereRaw('updated_at < now() - make_interval(secs => ?)', [olderThanMs / 1000])
         .limit(limit)
     ).map((row: { id: string }) => row.id),
 };

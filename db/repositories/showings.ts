@@ -120,7 +120,8 @@ export const showingsRepository = {
     return query;
   },
 
-  lockForUpdate: (trx: Db, id: number) => trx('showings').where({ id }).forUpdate().first('id'),
+  lockForUpdate: (trx: Db, id: number): Promise<{ id: number; cancelledAt: Date | null } | undefined> =>
+    trx('showings').where({ id }).forUpdate().first('id', 'cancelled_at as cancelledAt'),
 
   hasActiveTickets: async (db: Db, id: number): Promise<boolean> =>
     Boolean(await db('tickets').where({ showing_id: id }).whereIn('status', ['held', 'sold']).first('id')),

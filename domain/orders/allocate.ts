@@ -8,6 +8,7 @@ import {
 import type { SeatDelta } from '../../db/repositories/seat-versions.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
+import { requestCharges } from '../payments/saga.js';
 import { toOrderView, type OrderView } from './view.js';
 
 export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPayment: boolean };
@@ -96,13 +97,14 @@ function decidedView(
 
 const MAX_CONFLICT_RETRIES = 5;
 
+type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
+
 /**
  * The arrival barrier, then a transaction: take the shared arrival lock; lock the partition's oldest
  * queued orders up to the barrier's horizon, with their showing, their seats and which of those are
- * taken; write tickets, outcomes and seat versions in one statement. Returns the decided orders as buyers see them.
+ * taken; write tickets, outcomes and seat versions in one statement. Returns the decided orders as
+ * buyers see them.
  */
-type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
-
 async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<Batch> {
   const { config } = deps;
   const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
@@ -162,11 +164,11 @@ export async function allocateSeats(deps: Deps, partition: number, marks: DrainM
     marks.set(partition, batch.lastSeq);
     if (decided.length === 0) return decidedTotal;
     decidedTotal += decided.length;
-    const toCharge = decided.filter((order) => order.paymentStatus === 'processing').map((order) => order.id);
-    // Not awaited: the partition goes on deciding; a charge request lost with Redis is re-sent by the reconcile sweep.
-    if (toCharge.length > 0) {
-      deps.queues.requestCharges(toCharge).catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
-    }
+    // Not awaited: the partition goes on deciding while Redis takes the charge jobs.
+    void requestCharges(
+      deps,
+      decided.filter((order) => order.paymentStatus === 'processing').map((order) => order.id),
+    );
     await deps.orderUpdates.publish(decided, batch.seats);
     if (decided.length < deps.config.ALLOCATION_BATCH_SIZE) return decidedTotal;
   }

@@ -1,6 +1,7 @@
 import { cancellationsRepository } from '../../db/repositories/cancellations.js';
 import { ordersRepository } from '../../db/repositories/orders.js';
 import { paymentsRepository } from '../../db/repositories/payments.js';
+import { showingsRepository } from '../../db/repositories/showings.js';
 import type { Db } from '../../db/connection.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
@@ -31,6 +32,10 @@ async function refundTickets(trx: Db, order: { id: string; currency: string }, t
   });
   return [refundId];
 }
+
+/** After a cancellation: a refund under way, none to wait for on an unpaid order, else as it was (paid). */
+const paymentStatusAfterCancel = (status: string, refundIds: string[]) =>
+  refundIds.length > 0 ? 'refund_pending' : status === 'confirmed' ? undefined : null;
 
 /**
  * The buyer cancels the whole order or some of its tickets (soft delete: the seats are free for the
@@ -64,11 +69,10 @@ export async function cancelOrder(deps: Deps, orderId: string, token: string | u
       trx,
       chosen.map((ticket) => ticket.id),
     );
-    const paid = order.status === 'confirmed';
-    const refunds = paid ? await refundTickets(trx, order, chosen) : [];
+    const refunds = order.status === 'confirmed' ? await refundTickets(trx, order, chosen) : [];
     await paymentsRepository.updateOrder(trx, orderId, {
       ...(whole ? { status: 'cancelled', failureReason: 'CANCELLED_BY_BUYER', endHold: true as const } : {}),
-      paymentStatus: paid ? 'refund_pending' : null,
+      paymentStatus: paymentStatusAfterCancel(order.status, refunds),
     });
     return { refundIds: refunds, seats };
   });
@@ -86,7 +90,7 @@ export async function cancelShowing(deps: Deps, showingId: number): Promise<Canc
     await ordersRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
     // Orders before the showing row: the payment saga locks an order, then its showing (seat version).
     const orders = await cancellationsRepository.lockActiveOrdersOfShowing(trx, showingId);
-    const showing = await cancellationsRepository.lockShowing(trx, showingId);
+    const showing = await showingsRepository.lockForUpdate(trx, showingId);
     if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
     if (showing.cancelledAt) throw new DomainError('SHOWING_ALREADY_CANCELLED', `Showing ${showingId} was cancelled at ${showing.cancelledAt.toISOString()}`);
     await cancellationsRepository.markShowingCancelled(trx, showingId);
@@ -110,12 +114,11 @@ export async function cancelShowing(deps: Deps, showingId: number): Promise<Canc
             )
           : [];
       refunds.push(...orderRefunds);
-      const paid = orderRefunds.length > 0;
       await paymentsRepository.updateOrder(trx, order.id, {
         status: 'cancelled',
         failureReason: 'SHOWING_CANCELLED',
         endHold: true,
-        paymentStatus: paid ? 'refund_pending' : order.status === 'awaiting_payment' ? null : undefined,
+        paymentStatus: paymentStatusAfterCancel(order.status, orderRefunds),
       });
     }
     return { orderIds: orders.map((order) => order.id), refundIds: refunds, seats };

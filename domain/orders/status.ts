@@ -24,14 +24,3 @@ export const ORDER_STATUSES = [
   'refunded',
 ] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
-
-export const ORDER_TRANSITIONS: Record<OrderStatus, readonly OrderStatus[]> = {
-  queued: ['awaiting_payment', 'confirmed', 'rejected', 'cancelled'],
-  awaiting_payment: ['confirmed', 'payment_failed', 'expired', 'cancelled'],
-  confirmed: ['cancelled'],
-  rejected: [],
-  expired: [],
-  payment_failed: ['refunded'],
-  cancelled: [],
-  refunded: [],
-};

@@ -7,7 +7,7 @@ import type { OrderView } from './view.js';
  * buyers see them and the seat-map deltas of the showings it touched. Every listener (a POST
  * waiting for its decision, every realtime instance) is served from that one message.
  */
-export type SaleEvent = { orders: OrderView[]; seats: SeatDelta[] };
+type SaleEvent = { orders: OrderView[]; seats: SeatDelta[] };
 
 export type OrderUpdates = ReturnType<typeof createOrderUpdates>;
 

@@ -11,7 +11,7 @@ export type ChargeOutcome =
   | { kind: 'declined'; chargeId: string; declineCode: string }
   | { kind: 'unknown'; reason: string; providerUnavailable: boolean };
 
-export type RefundOutcome = { kind: 'succeeded'; refundId: string } | { kind: 'refused'; code: string } | { kind: 'unknown'; reason: string };
+type RefundOutcome = { kind: 'succeeded'; refundId: string } | { kind: 'refused'; code: string } | { kind: 'unknown'; reason: string };
 
 export type ProviderCharge = { id: string; status: 'processing' | 'succeeded' | 'declined'; declineCode: string | null; amount: number };
 

@@ -1,4 +1,4 @@
-import { paymentsRepository } from '../../db/repositories/payments.js';
+import { paymentsRepository, type OrderChange } from '../../db/repositories/payments.js';
 import type { SeatDelta } from '../../db/repositories/seat-versions.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
@@ -15,17 +15,24 @@ import type { ChargeOutcome, PaymentClient } from './client.js';
  * A charge that succeeds for an order that lost its seats meanwhile (cancelled, given up) is refunded.
  */
 
-export const chargeKey = (orderId: string) => `charge:${orderId}`;
+const chargeKey = (orderId: string) => `charge:${orderId}`;
 
 /** Thrown to have the payment job retried later (with backoff); not a failure of the order. */
 export class PaymentPending extends Error {}
 
 const FULL_REFUND = 'order';
 
+// The order or refund row is committed before its job is sent: a job lost with Redis is re-sent by
+// the reconcile sweep, so a failed send is logged, not thrown.
+
+export async function requestCharges(deps: Deps, orderIds: string[]) {
+  if (orderIds.length === 0) return;
+  await deps.queues.requestCharges(orderIds).catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
+}
+
 export async function requestRefunds(deps: Deps, paymentIds: string[]) {
   if (paymentIds.length === 0) return;
-  // The refund row is committed: a lost job is re-sent by the reconcile sweep.
-  await deps.queues.requestRefunds(paymentIds).catch((error: unknown) => deps.log.warn({ err: error }, 'refund job not sent; the sweep will'));
+  await deps.queues.requestRefunds(paymentIds).catch((error: unknown) => deps.log.warn({ err: error }, 'refund jobs not sent; the sweep will'));
 }
 
 /**
@@ -35,7 +42,7 @@ export async function requestRefunds(deps: Deps, paymentIds: string[]) {
 export async function payOrder(deps: Deps, orderId: string, accessToken: string | undefined, paymentToken: string): Promise<OrderView> {
   checkOrderAccess(deps, orderId, accessToken);
   if (await paymentsRepository.attachPaymentToken(deps.db, orderId, paymentToken)) {
-    await deps.queues.requestCharges([orderId]);
+    await requestCharges(deps, [orderId]);
     const [view] = await publishOrderUpdates(deps, [orderId]);
     return view!;
   }
@@ -67,15 +74,24 @@ export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: 
   throw new PaymentPending(`charge of order ${orderId}: ${known.reason}`);
 }
 
-/** Free seats (price 0) need no charge. */
-async function confirmFreeOrder(deps: Deps, orderId: string): Promise<void> {
+/** Sells or releases the seats of an order still waiting for its payment; nothing once it moved on. */
+async function settleAwaitingOrder(
+  deps: Deps,
+  orderId: string,
+  ticketStatus: 'sold' | 'released',
+  change: OrderChange,
+): Promise<void> {
   const seats = await deps.db.transaction(async (trx) => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
     if (order?.status !== 'awaiting_payment') return null;
-    return paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
+    return paymentsRepository.settleOrder(trx, orderId, ticketStatus, change);
   });
   if (seats) await publishOrderUpdates(deps, [orderId], seats);
 }
+
+/** Free seats (price 0) need no charge. */
+const confirmFreeOrder = (deps: Deps, orderId: string) =>
+  settleAwaitingOrder(deps, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
 
 /** What the payment service knows of the order's charge; null when it cannot tell (yet). */
 async function lookUpCharge(payments: PaymentClient, orderId: string): Promise<ChargeOutcome | null> {
@@ -93,15 +109,15 @@ async function lookUpCharge(payments: PaymentClient, orderId: string): Promise<C
 }
 
 /** Applies a known outcome of the order's charge; running it again changes nothing. */
-export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude<ChargeOutcome, { kind: 'unknown' }>): Promise<void> {
-  const { refundIds, seats } = await deps.db.transaction(async (trx): Promise<{ refundIds: string[]; seats: SeatDelta[] }> => {
+async function settleCharge(deps: Deps, orderId: string, outcome: Exclude<ChargeOutcome, { kind: 'unknown' }>): Promise<void> {
+  const changed = await deps.db.transaction(async (trx): Promise<{ refundIds: string[]; seats: SeatDelta[] } | null> => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    const nothing = { refundIds: [], seats: [] };
-    if (!order) return nothing;
+    // null: the order as buyers see it did not change, nothing to publish.
+    if (!order) return null;
     const idempotencyKey = chargeKey(orderId);
     if (outcome.kind === 'declined') {
       await paymentsRepository.settlePayment(trx, idempotencyKey, { status: 'failed', providerReference: outcome.chargeId, failureReason: outcome.declineCode });
-      if (order.status !== 'awaiting_payment') return nothing;
+      if (order.status !== 'awaiting_payment') return null;
       const seats = await paymentsRepository.settleOrder(trx, orderId, 'released', {
         status: 'payment_failed',
         failureReason: outcome.declineCode.toUpperCase(),
@@ -115,10 +131,10 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude
       const seats = await paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
       return { refundIds: [], seats };
     }
-    if (before === 'succeeded' || order.status === 'confirmed') return nothing;
+    if (before === 'succeeded' || order.status === 'confirmed') return null;
     // Paid, but the seats are gone (cancelled, or released when the payment stayed unresolved): pay it all back.
     const amount = (order.total ?? 0) - order.refundedTotal;
-    if (amount <= 0) return nothing;
+    if (amount <= 0) return null;
     const refundId = await paymentsRepository.recordRefund(trx, {
       orderId,
       idempotencyKey: `refund:${orderId}:${FULL_REFUND}`,
@@ -132,8 +148,9 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude
     });
     return { refundIds: [refundId], seats: [] };
   });
-  await publishOrderUpdates(deps, [orderId], seats);
-  await requestRefunds(deps, refundIds);
+  if (!changed) return;
+  await publishOrderUpdates(deps, [orderId], changed.seats);
+  await requestRefunds(deps, changed.refundIds);
 }
 
 /**
@@ -141,19 +158,8 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: Exclude
  * The charge stays recorded as unsettled, so if the service later shows it went through, the
  * reconcile sweep refunds it.
  */
-async function giveUpPayment(deps: Deps, orderId: string): Promise<void> {
-  const seats = await deps.db.transaction(async (trx) => {
-    const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    if (order?.status !== 'awaiting_payment') return null;
-    return paymentsRepository.settleOrder(trx, orderId, 'released', {
-      status: 'payment_failed',
-      failureReason: 'PAYMENT_UNRESOLVED',
-      paymentStatus: 'unresolved',
-      endHold: true,
-    });
-  });
-  if (seats) await publishOrderUpdates(deps, [orderId], seats);
-}
+const giveUpPayment = (deps: Deps, orderId: string) =>
+  settleAwaitingOrder(deps, orderId, 'released', { status: 'payment_failed', failureReason: 'PAYMENT_UNRESOLVED', paymentStatus: 'unresolved', endHold: true });
 
 export async function refundPayment(deps: Deps, payments: PaymentClient, paymentId: string): Promise<void> {
   const refund = await paymentsRepository.payment(deps.db, paymentId);
@@ -222,6 +228,6 @@ export async function reconcilePayments(deps: Deps, payments: PaymentClient): Pr
   });
   const stalledAfterMs = Math.max(config.PAYMENT_RETRY_MAX_MS, config.PAYMENT_TIMEOUT_MS) * 2;
   const stalled = await paymentsRepository.stalledPaymentOrders(db, stalledAfterMs, SWEEP_BATCH);
-  if (stalled.length > 0) await deps.queues.requestCharges(stalled);
+  await requestCharges(deps, stalled);
   await requestRefunds(deps, await paymentsRepository.unsettledRefunds(db, stalledAfterMs, SWEEP_BATCH));
 }

@@ -6,7 +6,15 @@
  */
 export type SeatStatus = 'free' | 'held' | 'sold';
 export type SeatsUpdate = { showingId: number; version: number; seats: { id: number; status: SeatStatus }[] };
-export type Snapshot = { version: number; seats: Map<number, SeatStatus> };
+type Snapshot = { version: number; seats: Map<number, SeatStatus> };
+
+/** The body of GET /showings/:id/seats, as far as a live map needs it. */
+export type SeatMapBody = { version: number; rows: { seats: { id: number; status: SeatStatus }[] }[] };
+
+export const snapshotOf = (body: SeatMapBody): Snapshot => ({
+  version: body.version,
+  seats: new Map(body.rows.flatMap((row) => row.seats.map((seat) => [seat.id, seat.status] as const))),
+});
 
 export class LiveSeatMap {
   version = -1;

@@ -1,11 +1,10 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
-import { ordersRepository } from '../../db/repositories/orders.js';
 import { testSystem } from '../system.js';
 import {
   decided,
   eventually,
   freshShowing,
+  insertUnderWay,
   orderRows,
   overrideConfig,
   partitionOfShowing,
@@ -104,31 +103,15 @@ describe('orders: first come, first served', () => {
    * seq is taken when a row is inserted, but the row becomes visible when its INSERT commits. An
    * intake batch that took its seqs and commits late (a big batch, one waiting on a duplicate
    * Idempotency-Key held by another instance's insert) must not be overtaken by a later batch that
-   * commits first: the allocation waits on the partition's arrival lock. The slow batch is played
-   * by an open transaction.
+   * commits first: the allocation's arrival barrier waits for it. The slow batch is played by an
+   * open transaction.
    */
   it('when an order numbered earlier commits after a later one, should still be decided first', async () => {
     const { deps } = await testSystem();
     await workers.start();
     const { showing, seats } = await freshShowing();
-    const slowBatch = await deps.db.transaction();
-    const early = randomUUID();
+    const { id: early, transaction: slowBatch } = await insertUnderWay(showing.id, seats[0]!.id);
     try {
-      await ordersRepository.insertQueued(slowBatch, [
-        {
-          id: early,
-          showingId: showing.id,
-          seatIds: [seats[0]!.id],
-          customerEmail: 'early@example.com',
-          customerName: null,
-          paymentToken: null,
-          currency: 'RUB',
-          idempotencyKey: randomUUID(),
-          requestHash: 'early',
-          createdAt: new Date(),
-          partition: await partitionOfShowing(showing.id),
-        },
-      ]);
       const late = await place(showing.id, [seats[0]!.id], { wait: 2 });
       await slowBatch.commit();
       await deps.queues.wakePartition(await partitionOfShowing(showing.id));

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import type { OrderRow as StoredOrderRow } from '../../db/repositories/orders.js';
+import type { Knex } from 'knex';
+import { ordersRepository, type OrderRow as StoredOrderRow } from '../../db/repositories/orders.js';
 import type { Config } from '../../domain/config.js';
 import { partitionOf } from '../../domain/queues.js';
 import { makeHall, makeShowing, smallLayout, type Hall, type Showing } from '../factories.js';
@@ -28,6 +29,32 @@ export async function freshShowing(seatsPerRow = 4): Promise<{ showing: Showing;
 }
 
 export const partitionOfShowing = async (showingId: number) => partitionOf(showingId, (await testSystem()).config.ALLOCATION_PARTITIONS);
+
+/**
+ * An intake INSERT that has drawn its arrival number and holds its partition's shared arrival lock
+ * but has not committed, played by an open transaction: commit or roll it back to let it go.
+ */
+export async function insertUnderWay(showingId: number, seatId: number): Promise<{ id: string; transaction: Knex.Transaction }> {
+  const { deps } = await testSystem();
+  const transaction = await deps.db.transaction();
+  const id = randomUUID();
+  await ordersRepository.insertQueued(transaction, [
+    {
+      id,
+      showingId,
+      seatIds: [seatId],
+      customerEmail: 'inflight@example.com',
+      customerName: null,
+      paymentToken: null,
+      currency: 'RUB',
+      idempotencyKey: randomUUID(),
+      requestHash: `inflight ${id}`,
+      createdAt: new Date(),
+      partition: await partitionOfShowing(showingId),
+    },
+  ]);
+  return { id, transaction };
+}
 
 export const orderBody = (showingId: number, seatIds: number[], email = 'buyer@example.com', name?: string) => ({
   showingId,

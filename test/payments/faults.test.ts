@@ -1,9 +1,10 @@
 import { expect } from 'chai';
 import { api, testSystem } from '../system.js';
 import { eventually, freshShowing, overrideConfig, random, workerControl } from '../orders/support.js';
-import { FINAL_STATUSES, placePaying, providerCharges, switchBehaviour, untilOrder } from './support.js';
+import { cancel, placePaying, providerCharges, switchBehaviour, untilOrder } from './support.js';
 
-const cancel = (order: { id: string; accessToken: string }) => api('POST', `/api/v1/orders/${order.id}/cancel`, { token: order.accessToken });
+/** Statuses that still wait for the allocation or the payment. */
+const WAITING = ['queued', 'awaiting_payment'];
 
 describe('payments: a flaky payment service', () => {
   const workers = workerControl();
@@ -56,7 +57,7 @@ describe('payments: a flaky payment service', () => {
 
       const finalViews = await Promise.all(
         orders.map((order) =>
-          untilOrder(order, 'final with its payment settled', (view) => FINAL_STATUSES.includes(view.status) && view.paymentStatus !== 'refund_pending', 30_000),
+          untilOrder(order, 'final with its payment settled', (view) => !WAITING.includes(view.status) && view.paymentStatus !== 'refund_pending', 30_000),
         ),
       );
       await eventually('every charge and refund settled', async () => {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import type { Knex } from 'knex';
 import { ordersRepository } from '../../db/repositories/orders.js';
 import { decideOrders } from '../../domain/orders/allocate.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
@@ -8,6 +8,7 @@ import {
   eventually,
   freshShowing,
   getOrder,
+  insertUnderWay,
   overrideConfig,
   partitionOfShowing,
   place,
@@ -15,7 +16,7 @@ import {
   ticketsOfShowing,
   type ErrorBody,
 } from '../orders/support.js';
-import { chargeDirectly, paymentRows, placePaying, providerCharges, switchBehaviour, untilOrder, withPaymentWorkers } from './support.js';
+import { cancel, chargeDirectly, paymentRows, placePaying, providerCharges, switchBehaviour, untilOrder, withPaymentWorkers } from './support.js';
 
 describe('payments: the saga from held seats to a confirmed, failed or refunded order', () => {
   withPaymentWorkers();
@@ -139,9 +140,6 @@ describe('payments: paying a held order later', () => {
 describe('payments: cancellation', () => {
   const workers = withPaymentWorkers();
 
-  const cancel = (order: { id: string; accessToken: string }, body?: unknown, token: string | null = order.accessToken) =>
-    api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });
-
   it('when a paid order is cancelled, should free its seats at once and refund the whole price', async () => {
     const { showing, seats } = await freshShowing();
     const order = await placePaying(showing.id, [seats[0]!.id, seats[1]!.id], 'tok_ok');
@@ -204,13 +202,25 @@ describe('payments: cancellation', () => {
     expect((await getOrder(order.id, order.accessToken)).body.status).to.equal('confirmed');
   });
 
+  it('when a confirmed order of free seats is cancelled, should free its seats with nothing to refund and keep it paid', async () => {
+    const hall = await makeHall();
+    const showing = await makeShowing({ hallId: hall.id, prices: { standard: 0, vip: 0 } });
+    const order = await placePaying(showing.id, [hall.layout.rows[0]!.seats[0]!.id], 'tok_ok');
+    await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    const response = await cancel(order);
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    expect([response.body.status, response.body.paymentStatus]).to.deep.equal(['cancelled', 'paid']);
+    expect(await paymentRows(order.id)).to.deep.equal([]);
+    expect((await ticketsOfShowing(showing.id)).map((ticket) => ticket.status)).to.deep.equal(['cancelled']);
+  });
+
   it('when the token is wrong or the order is final, should answer 404 and 409 ORDER_NOT_CANCELLABLE', async () => {
     const { showing, seats } = await freshShowing();
     const winner = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
     const loser = await place(showing.id, [seats[0]!.id], { wait: 5 });
     await untilOrder(winner, 'confirmed', (view) => view.status === 'confirmed');
     const rejected = await untilOrder(loser, 'rejected', (view) => view.status === 'rejected');
-    expect(rejected.status).to.equal('rejected');
+    expect(rejected.reason).to.equal('SEAT_TAKEN');
     expect((await cancel(winner, undefined, 'wrong-token')).status).to.equal(404);
     const refused = await cancel(loser);
     expect(refused.status).to.equal(409);
@@ -236,18 +246,25 @@ describe('payments: cancellation', () => {
     expect((await paymentRows(order.id)).filter((row) => row.kind === 'refund').map((row) => row.status)).to.deep.equal(['succeeded', 'succeeded']);
   });
 
-  it('when a showing is cancelled while an allocation batch is deciding its orders, should wait for the batch and cancel what it held', async () => {
+  /** An order left queued (workers stopped), and the read of its partition's queue an allocation batch makes. */
+  async function queuedForHandPlayedBatch() {
     const { deps, config } = await testSystem();
     const { showing, seats } = await freshShowing();
     await workers.stop();
     const order = await place(showing.id, [seats[0]!.id]);
     const partition = await partitionOfShowing(showing.id);
+    const readQueue = (batch: Knex.Transaction, horizon: number) =>
+      ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, horizon, limit: 100 });
+    return { deps, showing, seats, order, partition, readQueue };
+  }
+
+  it('when a showing is cancelled while an allocation batch is deciding its orders, should wait for the batch and cancel what it held', async () => {
+    const { deps, showing, order, partition, readQueue } = await queuedForHandPlayedBatch();
     const batch = await deps.db.transaction();
     let cancelled: Promise<ApiResponse> | undefined;
     try {
       const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
-      const queued = await ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, horizon, limit: 100 });
-      const mine = queued.filter((row) => row.id === order.id);
+      const mine = (await readQueue(batch, horizon)).filter((row) => row.id === order.id);
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
       await eventually('the cancellation to wait for the batch', () => someoneWaitsOnLock('%pg_advisory_xact_lock%'));
       const { decisions, tickets } = decideOrders(mine, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
@@ -264,45 +281,26 @@ describe('payments: cancellation', () => {
   });
 
   it('when a showing is cancelled while an allocation batch waits to read its queue, should read the cancellation and hold nothing', async () => {
-    const { deps, config } = await testSystem();
-    const { showing, seats } = await freshShowing();
-    await workers.stop();
-    const order = await place(showing.id, [seats[0]!.id]);
-    const partition = await partitionOfShowing(showing.id);
+    const { deps, showing, seats, order, partition, readQueue } = await queuedForHandPlayedBatch();
     // An insert under way keeps the cancellation waiting for the exclusive arrival lock, and the
     // batch's read queues behind the cancellation: it must see what the cancellation committed.
-    const insertUnderWay = await deps.db.transaction();
     const batch = await deps.db.transaction();
     let cancelled: Promise<ApiResponse> | undefined;
+    const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
+    const { transaction: inserting } = await insertUnderWay(showing.id, seats[1]!.id);
     try {
-      const horizon = await ordersRepository.arrivalHorizon(deps.db, partition);
-      await ordersRepository.insertQueued(insertUnderWay, [
-        {
-          id: randomUUID(),
-          showingId: showing.id,
-          seatIds: [seats[1]!.id],
-          customerEmail: 'inflight@example.com',
-          customerName: null,
-          paymentToken: null,
-          currency: 'RUB',
-          idempotencyKey: randomUUID(),
-          requestHash: 'inflight',
-          createdAt: new Date(),
-          partition,
-        },
-      ]);
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
       await eventually('the cancellation to wait for the insert', () => someoneWaitsOnLock('SELECT pg_advisory_xact_lock(%'));
-      const reading = ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, horizon, limit: 100 });
+      const reading = readQueue(batch, horizon);
       await eventually('the batch to wait for the cancellation', () => someoneWaitsOnLock('%pg_advisory_xact_lock_shared%'));
-      await insertUnderWay.rollback();
+      await inserting.rollback();
       expect((await cancelled).status).to.equal(200);
       const mine = (await reading).filter((row) => row.id === order.id);
       const { decisions, tickets } = decideOrders(mine, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
       expect(decisions.map((decision) => decision.failureReason)).to.deep.equal(['SHOWING_NOT_ON_SALE']);
       expect(tickets).to.deep.equal([]);
     } finally {
-      if (!insertUnderWay.isCompleted()) await insertUnderWay.rollback();
+      if (!inserting.isCompleted()) await inserting.rollback();
       await batch.rollback();
       await workers.start();
     }

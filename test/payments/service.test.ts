@@ -63,7 +63,7 @@ describe('payment service', () => {
   describe('authentication', () => {
     it('when a payment service route is called without a token, with a wrong one or with the admin token, should answer 401 / 403', async () => {
       const routes = routesByRole.payments;
-      expect(routes.every((route) => route.serviceKey)).to.equal(true);
+      expect(routes.every((route) => route.guard === 'serviceKey')).to.equal(true);
       for (const route of routes) {
         const path = `/api/v1${route.path.replace(':id', randomUUID())}`;
         const method = route.method.toUpperCase();

@@ -6,7 +6,9 @@ import { eventually, getOrder, orderBody, overrideConfig, submit, workerControl,
 
 export type ProviderCharge = { id: string; status: string; amount: number; reference: string; refundedAmount: number };
 
-export const FINAL_STATUSES = ['confirmed', 'rejected', 'expired', 'payment_failed', 'cancelled', 'refunded'];
+/** POST /orders/:id/cancel as the buyer sends it: the whole order, or `{ ticketIds }`. */
+export const cancel = (order: { id: string; accessToken: string }, body?: unknown, token: string | null = order.accessToken) =>
+  api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });
 
 /** A buyer's order with a card token, as the payment form would send it; accepted (202 or 200). */
 export async function placePaying(showingId: number, seatIds: number[], token: string): Promise<PlacedView> {

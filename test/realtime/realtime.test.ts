@@ -5,7 +5,7 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import { closeDeps, createDeps } from '../../domain/deps.js';
 import { createLogger } from '../../domain/logger.js';
 import { startRealtime } from '../../realtime/server.js';
-import { LiveSeatMap, type SeatStatus, type SeatsUpdate } from '../../scripts/realtime/live-seat-map.js';
+import { LiveSeatMap, snapshotOf, type SeatMapBody, type SeatStatus, type SeatsUpdate } from '../../scripts/realtime/live-seat-map.js';
 import { api, testSystem } from '../system.js';
 import { eventually, freshShowing, getOrder, overrideConfig, place, workerControl, type OrderView } from '../orders/support.js';
 import { placePaying } from '../payments/support.js';
@@ -43,10 +43,7 @@ async function connect(instance: Instance): Promise<Socket> {
 const ask = (socket: Socket, event: string, payload: unknown) => socket.timeout(5_000).emitWithAck(event, payload);
 
 async function restSnapshot(showingId: number) {
-  const { body } = await api<{ version: number; rows: { seats: { id: number; status: SeatStatus }[] }[] }>('GET', `/api/v1/showings/${showingId}/seats`, {
-    token: null,
-  });
-  return { version: body.version, seats: new Map(body.rows.flatMap((row) => row.seats.map((seat) => [seat.id, seat.status] as const))) };
+  return snapshotOf((await api<SeatMapBody>('GET', `/api/v1/showings/${showingId}/seats`, { token: null })).body);
 }
 
 describe('realtime: order notifications and live seat maps', () => {
