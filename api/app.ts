@@ -1,22 +1,27 @@
-import express, { type Express } from 'express';
+import type { RequestListener } from 'node:http';
+import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Deps } from '../domain/context.js';
 import { checkReadiness } from '../domain/health.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
+import { fastPathFor, JSON_BODY_LIMIT } from './http/fast-path.js';
 import { routerFor } from './http/mount.js';
 import { buildOpenApi } from './http/openapi.js';
 import type { Route } from './http/route.js';
 
 export const API_BASE = '/api/v1';
 
-/** The HTTP application of a process, without listen(): tests start it in-process. */
-export function createApp(deps: Deps, routes: Route[]): Express {
+/**
+ * The HTTP application of a process, without listen(): tests start it in-process. Fast-path routes
+ * are tried first (api/http/fast-path.ts), then express.
+ */
+export function createApp(deps: Deps, routes: Route[]): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
   // No ETags: API answers change with every sale, and hashing each body costs CPU on the hot path.
   app.set('etag', false);
-  app.use(express.json({ limit: '1mb' }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT }));
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
@@ -35,5 +40,8 @@ export function createApp(deps: Deps, routes: Route[]): Express {
   app.use(API_BASE, routerFor(routes, deps));
   app.use(routeNotFound);
   app.use(errorHandler(deps.log));
-  return app;
+  const fastPath = fastPathFor(routes, deps, API_BASE);
+  return (req, res) => {
+    if (!fastPath(req, res)) app(req, res);
+  };
 }

@@ -57,16 +57,18 @@ export const routeNotFound: RequestHandler = (req) => {
 };
 
 /** The one place errors become responses: known codes get their status, anything else a logged 500. */
+export function errorResponse(error: unknown, log: Logger, request: { method?: string; url?: string }): { status: number; body: unknown } {
+  const known = asDomainError(error);
+  if (known) return { status: statusOf(known.code), body: { error: { code: known.code, message: known.message, details: known.details } } };
+  log.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
+  return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal server error' } } };
+}
+
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    const known = asDomainError(error);
-    if (known) {
-      res.status(statusOf(known.code)).json({ error: { code: known.code, message: known.message, details: known.details } });
-      return;
-    }
-    log.error({ err: error, method: req.method, url: req.originalUrl }, 'unhandled error');
-    res.status(500).json({ error: { code: 'INTERNAL', message: 'Internal server error' } });
+    const { status, body } = errorResponse(error, log, { method: req.method, url: req.originalUrl });
+    res.status(status).json(body);
   };
 }
 

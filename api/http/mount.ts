@@ -1,7 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import type { Deps } from '../../domain/context.js';
 import { requireBearer } from './auth.js';
-import { GUARDS, Reply, type Guard, type Route } from './route.js';
+import { GUARDS, replyOf, type Guard, type Route } from './route.js';
 import { validate } from './validate.js';
 
 export function routerFor(routes: Route[], deps: Deps): Router {
@@ -10,9 +10,8 @@ export function routerFor(routes: Route[], deps: Deps): Router {
     Object.entries(GUARDS).map(([guard, { setting, name }]) => [guard, requireBearer(deps.config[setting], name)]),
   ) as Record<Guard, RequestHandler>;
   for (const route of routes) {
-    router[route.method](route.path, ...(route.guard ? [guards[route.guard]] : []), validate(route), async (req, res) => {
-      const result = await route.handler({ ...res.locals.input, req }, deps);
-      const { status, body } = result instanceof Reply ? result : { status: route.status ?? 200, body: result };
+    router[route.method](route.path, ...(route.guard ? [guards[route.guard]] : []), validate(route), async (_req, res) => {
+      const { status, body } = replyOf(route, await route.handler(res.locals.input, deps));
       if (status === 204) res.status(204).end();
       else res.status(status).json(body);
     });

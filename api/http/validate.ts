@@ -6,23 +6,30 @@ const PARTS = ['params', 'query', 'headers', 'body'] as const;
 type Part = (typeof PARTS)[number];
 const noQuery = z.strictObject({});
 
+export type RequestParts = Partial<Record<Part, unknown>>;
+
 /**
- * Parses params, query, headers and body with the route's zod schemas and stores the parsed values in
- * res.locals.input. Every problem in every part is reported at once, so a client fixes them in one go.
+ * Parses params, query, headers and body with the route's zod schemas. Every problem in every part is
+ * reported at once, so a client fixes them in one go.
  */
+export function parseInput(schemas: Partial<Record<Part, z.ZodType>>, request: RequestParts): RequestParts {
+  const input: RequestParts = {};
+  const problems: { in: Part; path: string; message: string }[] = [];
+  for (const part of PARTS) {
+    const schema = schemas[part] ?? (part === 'query' ? noQuery : undefined);
+    if (!schema) continue;
+    const result = schema.safeParse(request[part] ?? (part === 'body' ? {} : undefined));
+    if (result.success) input[part] = result.data;
+    else problems.push(...result.error.issues.map((issue) => ({ in: part, path: issue.path.join('.'), message: issue.message })));
+  }
+  if (problems.length > 0) throw new DomainError('VALIDATION_FAILED', 'The request is not valid', problems);
+  return input;
+}
+
+/** parseInput as express middleware: the parsed values go to res.locals.input. */
 export function validate(schemas: Partial<Record<Part, z.ZodType>>): RequestHandler {
   return (req, res, next) => {
-    const input: Partial<Record<Part, unknown>> = {};
-    const problems: { in: Part; path: string; message: string }[] = [];
-    for (const part of PARTS) {
-      const schema = schemas[part] ?? (part === 'query' ? noQuery : undefined);
-      if (!schema) continue;
-      const result = schema.safeParse(req[part] ?? (part === 'body' ? {} : undefined));
-      if (result.success) input[part] = result.data;
-      else problems.push(...result.error.issues.map((issue) => ({ in: part, path: issue.path.join('.'), message: issue.message })));
-    }
-    if (problems.length > 0) throw new DomainError('VALIDATION_FAILED', 'The request is not valid', problems);
-    res.locals.input = input;
+    res.locals.input = parseInput(schemas, req);
     next();
   };
 }

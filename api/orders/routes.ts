@@ -77,6 +77,7 @@ export const orderRoutes: Route[] = [
     response: order.extend({ accessToken: z.string().describe('The only key to this order: keep it') }),
     status: 202,
     alsoStatus: [200],
+    fastPath: true,
     errors: [
       'IDEMPOTENCY_KEY_REQUIRED',
       'IDEMPOTENCY_KEY_REUSED',
