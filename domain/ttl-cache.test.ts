@@ -1,8 +1,6 @@
 import { expect } from 'chai';
 import { ttlCache } from './ttl-cache.js';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** A loader whose calls are counted and whose answers are released by hand. */
 function manualLoader() {
   const calls: { key: string; resolve: (value: string) => void; reject: (error: Error) => void }[] = [];
@@ -10,15 +8,20 @@ function manualLoader() {
   return { load, calls };
 }
 
-/** A cache (20 ms lifetime, so 25 ms at most) holding 'old' for key 'a', past its lifetime. */
-async function expiredEntry() {
-  const loader = manualLoader();
-  const cache = ttlCache(20, loader.load);
+const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+/**
+ * A cache of 100 ms lifetimes (no spread) on a hand-driven clock, holding 'old' for key 'a'. A
+ * reload starts from 100 ms on; from 150 ms on a read waits for a fresh load.
+ */
+async function cacheHoldingOld() {
+  let time = 0;
+  const { load, calls } = manualLoader();
+  const cache = ttlCache(100, load, { now: () => time, random: () => 0.5 });
   const first = cache.get('a');
-  loader.calls[0]!.resolve('old');
+  calls[0]!.resolve('old');
   await first;
-  await sleep(40);
-  return { cache, calls: loader.calls };
+  return { cache, calls, advanceTo: (ms: number) => (time = ms) };
 }
 
 describe('ttl cache', () => {
@@ -31,23 +34,52 @@ describe('ttl cache', () => {
     expect(calls).to.have.length(1);
   });
 
-  it('when an entry has expired, should answer with the stale value at once while one reload replaces it', async () => {
-    const { cache, calls } = await expiredEntry();
+  it('when an entry has just expired, should answer with the stale value at once while one reload replaces it', async () => {
+    const { cache, calls, advanceTo } = await cacheHoldingOld();
+    advanceTo(99);
+    expect(await cache.get('a')).to.equal('old');
+    expect(calls).to.have.length(1);
+    advanceTo(120);
     expect(await Promise.all([cache.get('a'), cache.get('a')])).to.deep.equal(['old', 'old']);
     expect(calls).to.have.length(2);
     calls[1]!.resolve('new');
-    await sleep(0);
+    await settled();
     expect(await cache.get('a')).to.equal('new');
     expect(calls).to.have.length(2);
   });
 
-  it('when a reload fails, should keep the stale value and try again on a later read', async () => {
-    const { cache, calls } = await expiredEntry();
+  it('when an entry expired more than half a lifetime ago, should wait for a fresh load instead of answering stale', async () => {
+    const { cache, calls, advanceTo } = await cacheHoldingOld();
+    advanceTo(150);
+    const read = cache.get('a');
+    expect(calls).to.have.length(2);
+    calls[1]!.resolve('new');
+    expect(await read).to.equal('new');
+  });
+
+  it('when a reload fails, should keep the stale value and try again after a short delay', async () => {
+    const { cache, calls, advanceTo } = await cacheHoldingOld();
+    advanceTo(100);
     expect(await cache.get('a')).to.equal('old');
     calls[1]!.reject(new Error('database away'));
-    await sleep(0);
+    await settled();
+    expect(await cache.get('a')).to.equal('old');
+    expect(calls).to.have.length(2);
+    advanceTo(110); // the retry delay is a tenth of the lifetime
     expect(await cache.get('a')).to.equal('old');
     expect(calls).to.have.length(3);
+  });
+
+  it('when a key is forgotten while it reloads, should drop what the reload brings', async () => {
+    const { cache, calls, advanceTo } = await cacheHoldingOld();
+    advanceTo(100);
+    await cache.get('a');
+    cache.forget('a');
+    calls[1]!.resolve('from before the forget');
+    await settled();
+    const read = cache.get('a');
+    calls[2]!.resolve('fresh');
+    expect(await read).to.equal('fresh');
   });
 
   it('when a first load fails, should not keep the failure: the next read loads again', async () => {
@@ -61,12 +93,14 @@ describe('ttl cache', () => {
     expect(await retried).to.equal('A');
   });
 
-  it('when entries are loaded together, should spread their expiry instead of reloading all at once', async () => {
-    let loads = 0;
-    const cache = ttlCache(100, async (key: number) => (loads += 1, key));
-    await Promise.all(Array.from({ length: 200 }, (_, key) => cache.get(key)));
-    await sleep(100); // past the earliest expiry (75 ms), before the latest (125 ms)
-    await Promise.all(Array.from({ length: 200 }, (_, key) => cache.get(key)));
-    expect(loads - 200).to.be.within(10, 190);
+  it('when entries are loaded together, should spread their expiry over ±25 % of the lifetime', async () => {
+    let time = 0;
+    const spreads = [0, 1]; // the shortest and the longest lifetime
+    const loads: string[] = [];
+    const cache = ttlCache(100, async (key: string) => (loads.push(key), key), { now: () => time, random: () => spreads.shift()! });
+    await Promise.all([cache.get('short'), cache.get('long')]);
+    time = 80;
+    await Promise.all([cache.get('short'), cache.get('long')]);
+    expect(loads).to.deep.equal(['short', 'long', 'short']);
   });
 });

@@ -18,12 +18,13 @@ const thingRoute = defineRoute({
   tag: 'Test',
   summary: 'test route',
   body: z.strictObject({ n: z.number() }),
-  headers: z.object({ 'x-fail': z.enum(['known', 'unknown']).optional() }),
+  headers: z.object({ 'x-fail': z.enum(['known', 'unknown', 'unserialisable']).optional() }),
   status: 202,
   fastPath: true,
   handler: async ({ body, headers }) => {
     if (headers['x-fail'] === 'known') throw new DomainError('SHOWING_NOT_FOUND', 'no such showing');
     if (headers['x-fail'] === 'unknown') throw new Error('boom');
+    if (headers['x-fail'] === 'unserialisable') return { got: BigInt(body.n) };
     return { got: body.n };
   },
 });
@@ -81,6 +82,9 @@ describe('api: the fast path', () => {
       ['gzip', json(gzipSync(body), { 'content-encoding': 'gzip' })],
       ['latin1', json(body, { 'content-type': 'application/json; charset=latin1' })],
       ['not JSON', json(body, { 'content-type': 'text/plain' })],
+      ['spaced type', json(body, { 'content-type': 'application/ json' })],
+      ['spaced charset', json(body, { 'content-type': 'application/json; charset=utf -8' })],
+      ['quoted charset', json(body, { 'content-type': 'application/json; charset="utf-8"' })],
       ['no type', send('POST', '/api/v1/things', { 'content-length': body.length }, body)],
       ['empty', json('')],
       ['over the limit', json(`{"n":1,"pad":"${'x'.repeat(JSON_BODY_LIMIT)}"}`)],
@@ -108,16 +112,17 @@ describe('api: the fast path', () => {
     expect(answer.body.error.details[0]).to.include({ in: 'body', path: 'n' });
   });
 
-  it('when the handler throws, should answer a domain error with its code and anything else with a plain 500', async () => {
+  it('when the handler throws or its reply cannot be serialised, should answer a domain error with its code and anything else with a plain 500', async () => {
     const known = await json('{"n":1}', { 'x-fail': 'known' });
     expect(known.status).to.equal(404);
     expect(known.body.error).to.include({ code: 'SHOWING_NOT_FOUND', message: 'no such showing' });
-    const unknown = await json('{"n":1}', { 'x-fail': 'unknown' });
-    expect(unknown).to.deep.equal({
-      status: 500,
-      type: 'application/json; charset=utf-8',
-      body: { error: { code: 'INTERNAL', message: 'Internal server error' } },
-    });
+    for (const fail of ['unknown', 'unserialisable']) {
+      expect(await json('{"n":1}', { 'x-fail': fail }), fail).to.deep.equal({
+        status: 500,
+        type: 'application/json; charset=utf-8',
+        body: { error: { code: 'INTERNAL', message: 'Internal server error' } },
+      });
+    }
   });
 
   it('when a fast-path route has a guard or path parameters, should refuse it at start-up', () => {

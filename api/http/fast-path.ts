@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deps } from '../../domain/context.js';
 import { DomainError } from '../../domain/errors.js';
 import { errorResponse } from './errors.js';
-import { replyOf, type Reply, type Route } from './route.js';
+import { replyOf, type Route } from './route.js';
 import { parseInput } from './validate.js';
 
 /** The largest JSON body any route takes (express.json's limit too). */
@@ -31,39 +31,43 @@ export function fastPathFor(routes: Route[], deps: Deps, base: string): (req: In
   return (req, res) => {
     const route = byTarget.get(`${req.method} ${req.url}`);
     if (!route || !hasPlainJsonBody(req)) return false;
-    void serve(route, req, res, deps);
+    serve(route, req, res, deps).catch((error: unknown) => {
+      deps.log.error({ err: error, method: req.method, url: req.url }, 'fast path could not answer');
+      res.destroy();
+    });
     return true;
   };
 }
 
+/** The common spellings only; any other (quoted charset, odd spacing) is express's to judge. */
+const PLAIN_JSON_TYPE = /^application\/json(?:;[ \t]*charset=utf-8)?$/i;
+
 function hasPlainJsonBody(req: IncomingMessage): boolean {
   const { headers } = req;
   const length = Number(headers['content-length']);
-  const type = headers['content-type']?.toLowerCase().replaceAll(' ', '');
   return (
     length > 0 &&
     length <= JSON_BODY_LIMIT &&
     headers['content-encoding'] === undefined &&
     headers['transfer-encoding'] === undefined &&
-    (type === 'application/json' || type === 'application/json;charset=utf-8')
+    PLAIN_JSON_TYPE.test(headers['content-type'] ?? '')
   );
 }
 
 async function serve(route: Route, req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
-  let reply: Reply;
-  try {
-    const input = parseInput(route, { params: {}, query: {}, headers: req.headers, body: parseJson(await readBody(req)) });
-    reply = replyOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps));
-  } catch (error) {
+  const { status, text } = await answer(route, req, deps).catch((error: unknown) => {
     const { status, body } = errorResponse(error, deps.log, { method: req.method, url: req.url });
-    reply = { status, body };
-  }
-  if (reply.status === 204) {
-    res.writeHead(204).end();
-    return;
-  }
-  const text = JSON.stringify(reply.body);
-  res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+    return { status, text: JSON.stringify(body) };
+  });
+  if (status === 204) res.writeHead(204).end();
+  else res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+}
+
+/** The reply as JSON text: a body that cannot be serialised fails here and is answered as an error. */
+async function answer(route: Route, req: IncomingMessage, deps: Deps): Promise<{ status: number; text: string }> {
+  const input = parseInput(route, { params: {}, query: {}, headers: req.headers, body: parseJson(await readBody(req)) });
+  const { status, body } = replyOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps));
+  return { status, text: status === 204 ? '' : (JSON.stringify(body) ?? '') };
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -151,42 +151,6 @@ describe('orders: submitting', () => {
     });
   });
 
-  describe('the fast path and express', () => {
-    /** POST /orders with a chunked body: not the plain case, so express serves it. */
-    const submitChunked = async (body: unknown) => {
-      const { baseUrl } = await testSystem();
-      const stream = new ReadableStream({
-        start(controller) {
-          controller.enqueue(new TextEncoder().encode(JSON.stringify(body)));
-          controller.close();
-        },
-      });
-      const response = await fetch(`${baseUrl}/api/v1/orders`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'idempotency-key': randomUUID() },
-        body: stream,
-        duplex: 'half',
-      } as RequestInit);
-      return { status: response.status, body: (await response.json()) as any };
-    };
-
-    it('when the same requests come plain (fast path) and chunked (express), should get the same answers', async () => {
-      const { showing, seats } = await freshShowing();
-      const refusals = [orderBody(showing.id, [seats[0]!.id], 'not-an-email'), orderBody(987_654_321, [seats[0]!.id]), { showingId: showing.id }];
-      for (const body of refusals) {
-        const [plain, chunked] = [await submit<ErrorBody>(body), await submitChunked(body)];
-        expect(plain.status, JSON.stringify(body)).to.be.within(400, 499);
-        expect(chunked, JSON.stringify(body)).to.deep.equal({ status: plain.status, body: plain.body });
-      }
-      const plain = await submit(orderBody(showing.id, [seats[1]!.id]));
-      const chunked = await submitChunked(orderBody(showing.id, [seats[2]!.id]));
-      expect([plain.status, chunked.status]).to.deep.equal([202, 202]);
-      expect(Object.keys(chunked.body)).to.have.members(Object.keys(plain.body));
-      expect(chunked.body).to.deep.include({ status: 'queued', showingId: showing.id, seats: [{ ...plain.body.seats[0], seatId: seats[2]!.id, number: seats[2]!.number }] });
-      expect(await ordersOfShowing(showing.id)).to.equal(2);
-    });
-  });
-
   describe('the accepted order and reading it back', () => {
     it('when an order is accepted, should answer 202 with the queued order and its access token', async () => {
       const { showing, seats } = await freshShowing();
