@@ -17,3 +17,17 @@ export function constraintViolation(error: unknown): ConstraintViolation | null 
   const kind = code ? KIND_BY_SQLSTATE[code] : undefined;
   return kind && constraint ? { kind, constraint } : null;
 }
+
+/**
+ * Runs `run` again when PostgreSQL broke a deadlock by failing it (two transactions waiting on each
+ * other), up to `runs` times in all; any other error goes through at once.
+ */
+export async function retryingDeadlock<T>(run: () => Promise<T>, runs = 2): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await run();
+    } catch (error) {
+      if ((error as { code?: string }).code !== '40P01' || attempt >= runs) throw error;
+    }
+  }
+}

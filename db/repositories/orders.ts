@@ -1,4 +1,5 @@
 import type { Db } from '../connection.js';
+import { olderThan } from '../older-than.js';
 import { runPrepared } from '../prepared.js';
 import { bumpVersionsCtes, showingsOf, toSeatDeltas, type SeatDelta, type TicketChange } from './seat-versions.js';
 
@@ -373,6 +374,6 @@ export const ordersRepository = {
       await db('orders')
         .distinct('showing_id')
         .where('status', 'queued')
-        .whereRaw("created_at < now() - make_interval(secs => ?)", [olderThanMs / 1000])
+        .whereRaw(...olderThan('created_at', olderThanMs))
     ).map((row: { showing_id: number }) => row.showing_id),
 };

@@ -1,4 +1,5 @@
 import type { Db } from '../connection.js';
+import { olderThan } from '../older-than.js';
 import { seatVersionsRepository, type SeatDelta, type TicketChange } from './seat-versions.js';
 
 /** An order as the payment saga reads it, locked or not. */
@@ -212,7 +213,7 @@ export const paymentsRepository = {
       .where('p.kind', 'charge')
       .whereIn('p.status', ['pending', 'unknown'])
       .whereNot('o.status', 'awaiting_payment')
-      .whereRaw('p.updated_at < now() - make_interval(secs => ?)', [olderThanMs / 1000])
+      .whereRaw(...olderThan('p.updated_at', olderThanMs))
       .orderBy('p.updated_at')
       .limit(limit),
 
@@ -223,7 +224,7 @@ export const paymentsRepository = {
         .select('id')
         .where('status', 'awaiting_payment')
         .whereIn('payment_status', ['processing', 'retrying', 'provider_unavailable'])
-        .whereRaw('updated_at < now() - make_interval(secs => ?)', [olderThanMs / 1000])
+        .whereRaw(...olderThan('updated_at', olderThanMs))
         .limit(limit)
     ).map((row: { id: string }) => row.id),
 
@@ -233,7 +234,7 @@ export const paymentsRepository = {
         .select('id')
         .where('kind', 'refund')
         .whereIn('status', ['pending', 'unknown'])
-        .whereRaw('updated_at < now() - make_interval(secs => ?)', [olderThanMs / 1000])
+        .whereRaw(...olderThan('updated_at', olderThanMs))
         .limit(limit)
     ).map((row: { id: string }) => row.id),
 };

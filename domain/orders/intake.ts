@@ -1,5 +1,5 @@
 import type { Db } from '../../db/connection.js';
-import { constraintViolation } from '../../db/violations.js';
+import { constraintViolation, retryingDeadlock } from '../../db/violations.js';
 import { ordersRepository, type SaleShowing, type NewOrder, type SeatInfo } from '../../db/repositories/orders.js';
 import { createBatcher } from '../batcher.js';
 import type { Config } from '../config.js';
@@ -42,14 +42,8 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
    * Two batches holding the same two Idempotency-Keys in opposite order wait on each other's
    * uncommitted key; PostgreSQL breaks the tie by failing one, which is then simply run again.
    */
-  const insertRetryingDeadlock = async (orders: Parameters<typeof ordersRepository.insertQueued>[1]) => {
-    try {
-      return await ordersRepository.insertQueued(db, orders);
-    } catch (error) {
-      if ((error as { code?: string }).code !== '40P01') throw error;
-      return ordersRepository.insertQueued(db, orders);
-    }
-  };
+  const insertRetryingDeadlock = (orders: Parameters<typeof ordersRepository.insertQueued>[1]) =>
+    retryingDeadlock(() => ordersRepository.insertQueued(db, orders));
 
   const insertBatch = async (orders: NewOrder[]): Promise<InsertOutcome[]> => {
     const withPartition = orders.map((order) => ({ ...order, partition: partitionOf(order.showingId, config.ALLOCATION_PARTITIONS) }));

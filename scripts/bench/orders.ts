@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
+import { retryingDeadlock } from '../../db/violations.js';
 import { ADMIN_TOKEN, config, loadTargets, log, prepareDatabase, root, startRole, type Target } from './system.js';
 
 // npm run bench:orders -- [--rates 1000,2000,3000,3500,4000,4250,4500,4750,5000] [--seconds 10] [--hot-buyers 500] [--api-instances 1] [--connections 256]
@@ -95,15 +96,17 @@ async function rateStep(client: ReturnType<typeof jsonClient>, targets: Target[]
   };
 }
 
+type Integrity = Record<'doubleSold' | 'partialOrders' | 'stillQueued', number>;
+
 /** Double sales, orders holding only some of their seats, and orders left queued, in the tables as they are. */
-async function integrityViolations(db: Awaited<ReturnType<typeof prepareDatabase>>) {
+async function integrityViolations(db: Awaited<ReturnType<typeof prepareDatabase>>): Promise<Integrity> {
   const { rows } = await db.raw(`
     SELECT
       (SELECT count(*) FROM (SELECT 1 FROM tickets WHERE status IN ('held','sold') GROUP BY showing_id, seat_id HAVING count(*) > 1) d) AS "doubleSold",
       (SELECT count(*) FROM orders o WHERE status IN ('confirmed','awaiting_payment')
          AND cardinality(seat_ids) <> (SELECT count(*) FROM tickets t WHERE t.order_id = o.id AND t.status IN ('held','sold'))) AS "partialOrders",
       (SELECT count(*) FROM orders WHERE status = 'queued') AS "stillQueued"`);
-  return rows[0] as unknown;
+  return Object.fromEntries(Object.entries(rows[0] as Record<string, string>).map(([key, count]) => [key, Number(count)])) as Integrity;
 }
 
 /**
@@ -111,16 +114,8 @@ async function integrityViolations(db: Awaited<ReturnType<typeof prepareDatabase
  * leaves their statistics unknown, and the planner then sizes them from their pages as they fill.
  * A sweep of the worker may hold a lock on one of the tables meanwhile: a deadlock is tried again.
  */
-async function emptyOrderTables(db: Awaited<ReturnType<typeof prepareDatabase>>) {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      await db.raw('TRUNCATE orders, tickets, payments');
-      return;
-    } catch (error) {
-      if ((error as { code?: string }).code !== '40P01' || attempt === 3) throw error;
-    }
-  }
-}
+const emptyOrderTables = (db: Awaited<ReturnType<typeof prepareDatabase>>) =>
+  retryingDeadlock(() => db.raw('TRUNCATE orders, tickets, payments'), 3);
 
 /** 500 buyers on one 300-seat showing, each retrying 1-4 adjacent seats until served or sold out. */
 async function hotShowing(client: ReturnType<typeof jsonClient>, buyers: number) {
@@ -208,10 +203,10 @@ try {
   // sizes, not these. Without them the run is far slower: p99 1.2 s at 3,000/s.
   await db.raw('ANALYZE orders, tickets');
   log('warmed up (5 s at 1,000 orders/s), orders and tickets analysed');
-  const integrity = { doubleSold: 0, partialOrders: 0, stillQueued: 0 };
+  const integrity: Integrity = { doubleSold: 0, partialOrders: 0, stillQueued: 0 };
   const checkIntegrity = async () => {
-    const found = (await integrityViolations(db)) as Record<keyof typeof integrity, string | number>;
-    for (const key of Object.keys(integrity) as (keyof typeof integrity)[]) integrity[key] += Number(found[key]);
+    const found = await integrityViolations(db);
+    for (const key of Object.keys(integrity) as (keyof Integrity)[]) integrity[key] += found[key];
   };
   const steps = [];
   for (const rate of rates) {
