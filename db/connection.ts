@@ -6,7 +6,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
 // bigint[] (oid 1016, absent from pg's builtins list) likewise comes back as numbers.
 const INT8_ARRAY = 1016 as (typeof pg.types.builtins)[keyof typeof pg.types.builtins];
 const parseInt8Array = pg.types.getTypeParser(INT8_ARRAY) as (value: string) => (string | null)[];
-pg.types.setTypeParser(INT8_ARRAY, (value: string) => parseInt8Array(value).map((item) => (item === null ? null : Number(item))));
+pg.types.setTypeParser(INT8_ARRAY, (value: string) =>
+  parseInt8Array(value).map((item) => (item === null ? null : Number(item))),
+);
 
 export type Db = Knex;
 

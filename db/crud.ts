@@ -24,13 +24,21 @@ export function crudRepository<Row, Write extends object, Filter extends object 
     );
 
   return {
-    list: (db: Db, { after, limit, filter }: { after?: After; limit: number; filter?: Partial<Filter> }): Promise<Row[]> =>
-      pageAfter(db(table).select(columns).where(toColumns(filter ?? {}, filters ?? {})), {
-        sortColumn: 'id',
-        idColumn: 'id',
-        after,
-        limit,
-      }),
+    list: (
+      db: Db,
+      { after, limit, filter }: { after?: After; limit: number; filter?: Partial<Filter> },
+    ): Promise<Row[]> =>
+      pageAfter(
+        db(table)
+          .select(columns)
+          .where(toColumns(filter ?? {}, filters ?? {})),
+        {
+          sortColumn: 'id',
+          idColumn: 'id',
+          after,
+          limit,
+        },
+      ),
 
     get: (db: Db, id: number): Promise<Row | undefined> => db(table).select(columns).where({ id }).first(),
 

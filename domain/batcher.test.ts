@@ -21,7 +21,10 @@ function firstFlushHeld(maxSize: number) {
 describe('batcher', () => {
   it('when items arrive within one window, should flush them together and answer each in order', async () => {
     const flushes: number[][] = [];
-    const batcher = createBatcher<number, number>(async (items) => (flushes.push(items), items.map((item) => item * 2)), { windowMs: 5, maxSize: 100 });
+    const batcher = createBatcher<number, number>(
+      async (items) => (flushes.push(items), items.map((item) => item * 2)),
+      { windowMs: 5, maxSize: 100 },
+    );
     expect(await Promise.all([1, 2, 3].map((item) => batcher.add(item)))).to.deep.equal([2, 4, 6]);
     expect(flushes).to.deep.equal([[1, 2, 3]]);
   });

@@ -8,7 +8,11 @@
  */
 export function createBatcher<T, R>(
   flush: (items: T[]) => Promise<R[]>,
-  { windowMs, maxSize, maxInFlight = Number.POSITIVE_INFINITY }: { windowMs: number; maxSize: number; maxInFlight?: number },
+  {
+    windowMs,
+    maxSize,
+    maxInFlight = Number.POSITIVE_INFINITY,
+  }: { windowMs: number; maxSize: number; maxInFlight?: number },
 ) {
   let pending: { item: T; resolve: (result: R) => void; reject: (error: unknown) => void }[] = [];
   let timer: NodeJS.Timeout | undefined;

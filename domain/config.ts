@@ -7,21 +7,27 @@ export type Role = (typeof ROLES)[number];
 
 const rate = z.coerce.number().min(0).max(1);
 
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0'])
-  .transform((value) => value === 'true' || value === '1');
+const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 const configSchema = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/cinema'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(8),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
-  REDIS_PREFIX: z.string().regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only').default('cinema'),
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only')
+    .default('cinema'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   ROLES: z
     .string()
     .default(ROLES.join(','))
-    .transform((value) => value.split(',').map((role) => role.trim()).filter(Boolean))
+    .transform((value) =>
+      value
+        .split(',')
+        .map((role) => role.trim())
+        .filter(Boolean),
+    )
     .pipe(z.array(z.enum(ROLES)).min(1)),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-change-me'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -56,7 +62,10 @@ const configSchema = z.object({
   /** Defaults to this process's own port: `npm start` runs the payment service in the same process. */
   PAYMENT_SERVICE_URL: z.url({ protocol: /^https?$/ }).optional(),
   /** The payment service accepts only requests bearing this key. */
-  PAYMENT_SERVICE_KEY: z.string().min(16, 'must be at least 16 characters').default('dev-payment-service-key-change-me'),
+  PAYMENT_SERVICE_KEY: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .default('dev-payment-service-key-change-me'),
   /** A charge not answered within this is an unknown outcome: looked up and retried, never assumed failed. */
   PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5_000),
   /** Charges and refunds in flight at once per worker process: calls wait on the service, not on CPU (Little: 100 charges/s × 0.5 s mean latency = 50 busy). */
@@ -99,9 +108,13 @@ export function parseConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
   }
-  const missingSecrets = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET', 'PAYMENT_SERVICE_KEY'].filter((name) => env[name] === undefined);
+  const missingSecrets = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET', 'PAYMENT_SERVICE_KEY'].filter(
+    (name) => env[name] === undefined,
+  );
   if (result.data.NODE_ENV === 'production' && missingSecrets.length > 0) {
-    throw new ConfigError(`Invalid configuration:\n${missingSecrets.map((name) => `  ${name}: required in production`).join('\n')}`);
+    throw new ConfigError(
+      `Invalid configuration:\n${missingSecrets.map((name) => `  ${name}: required in production`).join('\n')}`,
+    );
   }
   const paymentServiceUrl = result.data.PAYMENT_SERVICE_URL ?? `http://127.0.0.1:${result.data.PORT}/api/v1`;
   return { ...result.data, PAYMENT_SERVICE_URL: paymentServiceUrl.replace(/\/$/, '') };

@@ -63,7 +63,12 @@ export class DomainError extends Error {
 }
 
 /** Returns the row, or throws the entity's NOT_FOUND error. */
-export function foundOr<T>(row: T | undefined, code: ErrorCode & `${string}_NOT_FOUND`, what: string, id: number | string): T {
+export function foundOr<T>(
+  row: T | undefined,
+  code: ErrorCode & `${string}_NOT_FOUND`,
+  what: string,
+  id: number | string,
+): T {
   if (row === undefined) throw new DomainError(code, `${what} ${id} does not exist`);
   return row;
 }

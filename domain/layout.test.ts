@@ -25,7 +25,12 @@ describe('layout normalisation', () => {
 
   it('when seats have no x, should place each right after the previous one, counting double widths', () => {
     const [row] = normalizeLayout({
-      rows: [{ label: 'A', seats: [{ number: 1 }, { number: 2, category: 'double' }, { number: 3 }, { number: 4, category: 'vip' }] }],
+      rows: [
+        {
+          label: 'A',
+          seats: [{ number: 1 }, { number: 2, category: 'double' }, { number: 3 }, { number: 4, category: 'vip' }],
+        },
+      ],
     });
     expect(row!.seats).to.deep.equal([
       { number: 1, x: 0, width: 1, category: 'standard' },
@@ -36,17 +41,37 @@ describe('layout normalisation', () => {
   });
 
   it('when an x marks an aisle, should continue the following seats from it', () => {
-    const [row] = normalizeLayout({ rows: [{ label: 'A', seats: [{ number: 1 }, { number: 2, x: 3 }, { number: 3 }] }] });
+    const [row] = normalizeLayout({
+      rows: [{ label: 'A', seats: [{ number: 1 }, { number: 2, x: 3 }, { number: 3 }] }],
+    });
     expect(row!.seats.map((seat) => seat.x)).to.deep.equal([0, 3, 4]);
   });
 
   it('when seats are given right to left, should answer them sorted by x', () => {
-    const [row] = normalizeLayout({ rows: [{ label: 'A', seats: [{ number: 3, x: 2 }, { number: 2, x: 1 }, { number: 1, x: 0 }] }] });
+    const [row] = normalizeLayout({
+      rows: [
+        {
+          label: 'A',
+          seats: [
+            { number: 3, x: 2 },
+            { number: 2, x: 1 },
+            { number: 1, x: 0 },
+          ],
+        },
+      ],
+    });
     expect(row!.seats.map((seat) => seat.number)).to.deep.equal([1, 2, 3]);
   });
 
   it('when rows have no y, should give each its index; with y, should sort rows by it', () => {
-    expect(normalizeLayout({ rows: [{ label: 'A', seats: seats(1) }, { label: 'B', seats: seats(1) }] }).map((r) => [r.label, r.y])).to.deep.equal([
+    expect(
+      normalizeLayout({
+        rows: [
+          { label: 'A', seats: seats(1) },
+          { label: 'B', seats: seats(1) },
+        ],
+      }).map((r) => [r.label, r.y]),
+    ).to.deep.equal([
       ['A', 0],
       ['B', 1],
     ]);
@@ -61,7 +86,17 @@ describe('layout normalisation', () => {
   });
 
   it('when seats exactly touch, including after a double seat, should accept them', () => {
-    const [row] = normalizeLayout({ rows: [{ label: 'A', seats: [{ number: 1, category: 'double', x: 0 }, { number: 2, x: 2 }] }] });
+    const [row] = normalizeLayout({
+      rows: [
+        {
+          label: 'A',
+          seats: [
+            { number: 1, category: 'double', x: 0 },
+            { number: 2, x: 2 },
+          ],
+        },
+      ],
+    });
     expect(row!.seats.map((seat) => [seat.x, seat.width])).to.deep.equal([
       [0, 2],
       [2, 1],
@@ -69,15 +104,25 @@ describe('layout normalisation', () => {
   });
 
   it('when a row label repeats, should name the later row', () => {
-    expect(problemsOf({ rows: [{ label: 'A', seats: seats(1) }, { label: 'A', seats: seats(1) }] })).to.deep.equal([
-      { in: 'body', path: 'layout.rows.1.label', message: 'row label "A" repeats' },
-    ]);
+    expect(
+      problemsOf({
+        rows: [
+          { label: 'A', seats: seats(1) },
+          { label: 'A', seats: seats(1) },
+        ],
+      }),
+    ).to.deep.equal([{ in: 'body', path: 'layout.rows.1.label', message: 'row label "A" repeats' }]);
   });
 
   it('when a y repeats, should name the later row', () => {
-    expect(problemsOf({ rows: [{ label: 'A', y: 2, seats: seats(1) }, { label: 'B', y: 2, seats: seats(1) }] })).to.deep.equal([
-      { in: 'body', path: 'layout.rows.1.y', message: 'another row is already at y=2' },
-    ]);
+    expect(
+      problemsOf({
+        rows: [
+          { label: 'A', y: 2, seats: seats(1) },
+          { label: 'B', y: 2, seats: seats(1) },
+        ],
+      }),
+    ).to.deep.equal([{ in: 'body', path: 'layout.rows.1.y', message: 'another row is already at y=2' }]);
   });
 
   it('when a seat number repeats within a row, should name the later seat', () => {
@@ -87,9 +132,19 @@ describe('layout normalisation', () => {
   });
 
   it('when a double seat covers the position of the next seat, should report the overlap', () => {
-    expect(problemsOf({ rows: [{ label: 'A', seats: [{ number: 1, category: 'double' }, { number: 2, x: 1 }] }] })).to.deep.equal([
-      { in: 'body', path: 'layout.rows.0.seats', message: 'seats 1 and 2 of row "A" overlap at x=1' },
-    ]);
+    expect(
+      problemsOf({
+        rows: [
+          {
+            label: 'A',
+            seats: [
+              { number: 1, category: 'double' },
+              { number: 2, x: 1 },
+            ],
+          },
+        ],
+      }),
+    ).to.deep.equal([{ in: 'body', path: 'layout.rows.0.seats', message: 'seats 1 and 2 of row "A" overlap at x=1' }]);
   });
 
   it('when an explicit x lands on an earlier seat, should report the overlap', () => {
@@ -100,7 +155,9 @@ describe('layout normalisation', () => {
   });
 
   it('when rows have no seats, should refuse a hall without any', () => {
-    expect(problemsOf({ rows: [{ label: 'A', seats: [] }] })).to.deep.equal([{ in: 'body', path: 'layout.rows', message: 'a hall needs at least one seat' }]);
+    expect(problemsOf({ rows: [{ label: 'A', seats: [] }] })).to.deep.equal([
+      { in: 'body', path: 'layout.rows', message: 'a hall needs at least one seat' },
+    ]);
   });
 
   it(`when a layout has ${MAX_SEATS_PER_HALL} seats it should pass, and one more should be refused`, () => {

@@ -34,7 +34,8 @@ export function normalizeLayout(input: LayoutInput): LayoutRow[] {
 
   const rows = input.rows.map((row, rowIndex) => {
     const y = row.y ?? rowIndex;
-    if (labels.has(row.label)) problems.push({ path: ['rows', rowIndex, 'label'], message: `row label "${row.label}" repeats` });
+    if (labels.has(row.label))
+      problems.push({ path: ['rows', rowIndex, 'label'], message: `row label "${row.label}" repeats` });
     if (ys.has(y)) problems.push({ path: ['rows', rowIndex, 'y'], message: `another row is already at y=${y}` });
     labels.add(row.label);
     ys.add(y);
@@ -46,7 +47,11 @@ export function normalizeLayout(input: LayoutInput): LayoutRow[] {
       const width = seatWidth(category);
       const x = seat.x ?? nextX;
       const path = ['rows', rowIndex, 'seats', seatIndex];
-      if (numbers.has(seat.number)) problems.push({ path: [...path, 'number'], message: `seat number ${seat.number} repeats in row "${row.label}"` });
+      if (numbers.has(seat.number))
+        problems.push({
+          path: [...path, 'number'],
+          message: `seat number ${seat.number} repeats in row "${row.label}"`,
+        });
       numbers.add(seat.number);
       nextX = x + width;
       return { number: seat.number, x, width, category };
@@ -67,7 +72,8 @@ export function normalizeLayout(input: LayoutInput): LayoutRow[] {
 
   const seatCount = countSeats(rows);
   if (seatCount === 0) problems.push({ path: ['rows'], message: 'a hall needs at least one seat' });
-  if (seatCount > MAX_SEATS_PER_HALL) problems.push({ path: ['rows'], message: `at most ${MAX_SEATS_PER_HALL} seats per hall` });
+  if (seatCount > MAX_SEATS_PER_HALL)
+    problems.push({ path: ['rows'], message: `at most ${MAX_SEATS_PER_HALL} seats per hall` });
 
   if (problems.length > 0) {
     // Reported like VALIDATION_FAILED's details: the place in the request body as a dotted path.

@@ -62,17 +62,31 @@ export function createQueues(config: Config, connection: Redis) {
   return {
     allocation,
     requestCharges: (orderIds: string[]) =>
-      payments.addBulk(orderIds.map((orderId) => ({ name: 'charge', data: { kind: 'charge' as const, orderId }, opts: { jobId: `charge-${orderId}` } }))),
+      payments.addBulk(
+        orderIds.map((orderId) => ({
+          name: 'charge',
+          data: { kind: 'charge' as const, orderId },
+          opts: { jobId: `charge-${orderId}` },
+        })),
+      ),
     requestRefunds: (paymentIds: string[]) =>
       payments.addBulk(
-        paymentIds.map((paymentId) => ({ name: 'refund', data: { kind: 'refund' as const, paymentId }, opts: { jobId: `refund-${paymentId}` } })),
+        paymentIds.map((paymentId) => ({
+          name: 'refund',
+          data: { kind: 'refund' as const, paymentId },
+          opts: { jobId: `refund-${paymentId}` },
+        })),
       ),
     /**
      * At most one waiting wake-up per partition; one added while the partition's job runs is kept and
      * runs after it, so an order committed during a drain is never left without a wake-up.
      */
     wakePartition: (partition: number) =>
-      allocation[partition]!.add('drain', { partition }, { deduplication: { id: `alloc-${partition}`, keepLastIfActive: true } }),
+      allocation[partition]!.add(
+        'drain',
+        { partition },
+        { deduplication: { id: `alloc-${partition}`, keepLastIfActive: true } },
+      ),
     /** Stored in Redis, so it is set again on every sweep: a Redis that lost its data gets it back. */
     enforceSerialPartitions: () => Promise.all(allocation.map((queue) => queue.setGlobalConcurrency(1))),
     close: async () => {

@@ -26,7 +26,9 @@ export function localDate(timezone: string, instant: number = Date.now()): strin
 
 function offsetMs(timezone: string, instant: number): number {
   const p = partsIn(timezone, instant);
-  return Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) - Math.floor(instant / 1000) * 1000;
+  return (
+    Date.UTC(+p.year!, +p.month! - 1, +p.day!, +p.hour!, +p.minute!, +p.second!) - Math.floor(instant / 1000) * 1000
+  );
 }
 
 /** The instant of a wall-clock time (minutes after midnight) on a local date in the zone. */

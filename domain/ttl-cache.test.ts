@@ -97,7 +97,10 @@ describe('ttl cache', () => {
     let time = 0;
     const spreads = [0, 1]; // the shortest and the longest lifetime
     const loads: string[] = [];
-    const cache = ttlCache(100, async (key: string) => (loads.push(key), key), { now: () => time, random: () => spreads.shift()! });
+    const cache = ttlCache(100, async (key: string) => (loads.push(key), key), {
+      now: () => time,
+      random: () => spreads.shift()!,
+    });
     await Promise.all([cache.get('short'), cache.get('long')]);
     time = 80;
     await Promise.all([cache.get('short'), cache.get('long')]);

@@ -2,7 +2,11 @@ import { expect } from 'chai';
 import type { SeatDelta } from '../db/repositories/seat-versions.js';
 import { inVersionOrder } from './in-order.js';
 
-const delta = (version: number, showingId = 1): SeatDelta => ({ showingId, version, seats: [{ id: version, status: 'held' }] });
+const delta = (version: number, showingId = 1): SeatDelta => ({
+  showingId,
+  version,
+  seats: [{ id: version, status: 'held' }],
+});
 
 describe('realtime: seat deltas put back in version order', () => {
   it('when deltas arrive out of order, should send them in version order and drop repeats', () => {
@@ -27,7 +31,14 @@ describe('realtime: seat deltas put back in version order', () => {
   it('when showings interleave, should order each one on its own', () => {
     const sent: string[] = [];
     const ordering = inVersionOrder((d) => sent.push(`${d.showingId}:${d.version}`), 1_000);
-    for (const [showing, version] of [[1, 1], [2, 10], [1, 3], [2, 11], [1, 2]] as const) ordering.accept(delta(version, showing));
+    for (const [showing, version] of [
+      [1, 1],
+      [2, 10],
+      [1, 3],
+      [2, 11],
+      [1, 2],
+    ] as const)
+      ordering.accept(delta(version, showing));
     ordering.close();
     expect(sent).to.deep.equal(['1:1', '2:10', '2:11', '1:2', '1:3']);
   });

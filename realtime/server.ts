@@ -16,7 +16,10 @@ const orderIdField = z.uuid();
 const orderSubscription = z.strictObject({ orderId: orderIdField, token: z.string().min(1).max(200) });
 const showingSubscription = z.strictObject({ showingId: z.number().int().positive() });
 
-type Ack = (answer: { ok: true; [key: string]: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } }) => void;
+type Ack = (
+  answer:
+    { ok: true; [key: string]: unknown } | { ok: false; error: { code: string; message: string; details?: unknown } },
+) => void;
 
 /**
  * The realtime role: Socket.IO on the process's HTTP server, websocket transport only, so any
@@ -29,7 +32,10 @@ type Ack = (answer: { ok: true; [key: string]: unknown } | { ok: false; error: {
  * server → client: order:update (the order as GET /orders/:id shows it);
  *   seats:update { showingId, version, seats: [{ id, status }] }.
  */
-export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise<{ io: Server; stop: () => Promise<void> }> {
+export async function startRealtime(
+  deps: Deps,
+  httpServer: HttpServer,
+): Promise<{ io: Server; stop: () => Promise<void> }> {
   const { config, log } = deps;
   const publisher = connectRedis(config.REDIS_URL, { resp2: true });
   const subscriber = publisher.duplicate();
@@ -41,7 +47,10 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
   });
 
   const watched = (room: string) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0;
-  const seatDeltas = inVersionOrder((delta) => io.local.to(showingRoom(delta.showingId)).emit('seats:update', delta), config.REALTIME_REORDER_WAIT_MS);
+  const seatDeltas = inVersionOrder(
+    (delta) => io.local.to(showingRoom(delta.showingId)).emit('seats:update', delta),
+    config.REALTIME_REORDER_WAIT_MS,
+  );
   io.of('/').adapter.on('delete-room', (room: string) => {
     if (room.startsWith('showing:')) seatDeltas.forget(Number(room.slice('showing:'.length)));
   });
@@ -69,21 +78,21 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
   const subscription =
     <T>(schema: z.ZodType<T>, room: (input: T) => string, read: (input: T) => Promise<Record<string, unknown>>) =>
     (socket: Socket) =>
-    validated(schema, async (input, reply) => {
-      const alreadyIn = socket.rooms.has(room(input));
-      await socket.join(room(input));
-      try {
-        reply({ ok: true, ...(await read(input)) });
-      } catch (error) {
-        // A failed re-subscription keeps the subscription the socket already had.
-        if (!alreadyIn) await socket.leave(room(input));
-        if (error instanceof DomainError) reply({ ok: false, error: { code: error.code, message: error.message } });
-        else {
-          log.error({ err: error }, 'realtime subscription failed');
-          reply({ ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
+      validated(schema, async (input, reply) => {
+        const alreadyIn = socket.rooms.has(room(input));
+        await socket.join(room(input));
+        try {
+          reply({ ok: true, ...(await read(input)) });
+        } catch (error) {
+          // A failed re-subscription keeps the subscription the socket already had.
+          if (!alreadyIn) await socket.leave(room(input));
+          if (error instanceof DomainError) reply({ ok: false, error: { code: error.code, message: error.message } });
+          else {
+            log.error({ err: error }, 'realtime subscription failed');
+            reply({ ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
+          }
         }
-      }
-    });
+      });
   const subscribeToOrder = subscription(
     orderSubscription,
     ({ orderId }) => orderRoom(orderId),
@@ -107,8 +116,14 @@ export async function startRealtime(deps: Deps, httpServer: HttpServer): Promise
   io.on('connection', (socket) => {
     socket.on('order:subscribe', subscribeToOrder(socket));
     socket.on('showing:subscribe', subscribeToShowing(socket));
-    socket.on('order:unsubscribe', unsubscribe(socket, z.strictObject({ orderId: orderIdField }), (input) => orderRoom(input.orderId)));
-    socket.on('showing:unsubscribe', unsubscribe(socket, showingSubscription, (input) => showingRoom(input.showingId)));
+    socket.on(
+      'order:unsubscribe',
+      unsubscribe(socket, z.strictObject({ orderId: orderIdField }), (input) => orderRoom(input.orderId)),
+    );
+    socket.on(
+      'showing:unsubscribe',
+      unsubscribe(socket, showingSubscription, (input) => showingRoom(input.showingId)),
+    );
   });
   log.info('realtime started');
 

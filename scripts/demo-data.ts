@@ -16,7 +16,14 @@ export type DemoSize = {
   cleaningGapMinutes: number;
 };
 
-export const SMALL_DEMO: Omit<DemoSize, 'cleaningGapMinutes'> = { cities: 3, cinemas: 6, hallsPerCinema: 2, films: 8, days: 3, showingsPerHallPerDay: 4 };
+export const SMALL_DEMO: Omit<DemoSize, 'cleaningGapMinutes'> = {
+  cities: 3,
+  cinemas: 6,
+  hallsPerCinema: 2,
+  films: 8,
+  days: 3,
+  showingsPerHallPerDay: 4,
+};
 
 const CITIES: [string, string][] = [
   ['Moscow', 'Europe/Moscow'],
@@ -32,9 +39,46 @@ const CITIES: [string, string][] = [
   ['Irkutsk', 'Asia/Irkutsk'],
   ['Khabarovsk', 'Asia/Vladivostok'],
 ];
-const CINEMA_NAMES = ['Octobre', 'Aurora', 'Luxor', 'Cinema Park', 'Karo', 'Formula Kino', 'Mori', 'Pioneer', 'Illusion', 'Khudozhestvenny'];
-const FILM_WORDS = ['Silent', 'Northern', 'Last', 'Iron', 'Glass', 'Winter', 'Hidden', 'Red', 'Distant', 'Golden', 'Lost', 'Midnight'];
-const FILM_NOUNS = ['Harbour', 'Road', 'Garden', 'Signal', 'River', 'Empire', 'Orbit', 'Letter', 'Station', 'Forest', 'Crown', 'Tide'];
+const CINEMA_NAMES = [
+  'Octobre',
+  'Aurora',
+  'Luxor',
+  'Cinema Park',
+  'Karo',
+  'Formula Kino',
+  'Mori',
+  'Pioneer',
+  'Illusion',
+  'Khudozhestvenny',
+];
+const FILM_WORDS = [
+  'Silent',
+  'Northern',
+  'Last',
+  'Iron',
+  'Glass',
+  'Winter',
+  'Hidden',
+  'Red',
+  'Distant',
+  'Golden',
+  'Lost',
+  'Midnight',
+];
+const FILM_NOUNS = [
+  'Harbour',
+  'Road',
+  'Garden',
+  'Signal',
+  'River',
+  'Empire',
+  'Orbit',
+  'Letter',
+  'Station',
+  'Forest',
+  'Crown',
+  'Tide',
+];
 const AGE_RATINGS = ['0+', '6+', '12+', '16+', '18+'];
 const ROW_LABELS = 'ABCDEFGHJKLMNOPQRSTU';
 const FIRST_SHOW_MINUTES = 10 * 60;
@@ -113,7 +157,9 @@ export async function seedDemoData(db: Db, size: DemoSize, progress: (line: stri
         address: `${rng.between(1, 120)} Central Street`,
         timezone: CITIES[cityIndex % CITIES.length]![1],
         currency: 'RUB',
-        defaultPrices: Object.fromEntries(Object.entries(DEFAULT_PRICES).map(([category, price]) => [category, price + surcharge])),
+        defaultPrices: Object.fromEntries(
+          Object.entries(DEFAULT_PRICES).map(([category, price]) => [category, price + surcharge]),
+        ),
       };
     }),
   );
@@ -124,7 +170,11 @@ export async function seedDemoData(db: Db, size: DemoSize, progress: (line: stri
   for (const [cinemaIndex, cinema] of cinemas.entries()) {
     for (let number = 1; number <= size.hallsPerCinema; number += 1) {
       const rows = normalizeLayout(demoLayout(rng.between(8, 16), rng.between(12, 26)));
-      const hall = await hallsRepository.insert(db, { cinemaId: cinema.id, name: `Hall ${number}`, seatCount: countSeats(rows) });
+      const hall = await hallsRepository.insert(db, {
+        cinemaId: cinema.id,
+        name: `Hall ${number}`,
+        seatCount: countSeats(rows),
+      });
       await hallsRepository.replaceLayout(db, hall.id, rows);
       halls.push({ id: hall.id, cinemaIndex });
     }
@@ -151,7 +201,9 @@ export async function seedDemoData(db: Db, size: DemoSize, progress: (line: stri
   const showings = [];
   for (const [hallIndex, hall] of halls.entries()) {
     const cinema = cinemas[hall.cinemaIndex]!;
-    const prices = Object.fromEntries(categoriesByHall.get(hall.id)!.map((category) => [category, cinema.defaultPrices[category]!]));
+    const prices = Object.fromEntries(
+      categoriesByHall.get(hall.id)!.map((category) => [category, cinema.defaultPrices[category]!]),
+    );
     const today = localDate(cinema.timezone, now);
     for (let day = 0; day < size.days; day += 1) {
       const date = addDays(today, day);
@@ -170,11 +222,21 @@ export async function seedDemoData(db: Db, size: DemoSize, progress: (line: stri
   }
   await bulkRepository.insertShowings(db, showings);
   progress(`showings  ${showings.length} (${elapsed()})`);
-  return { cities: cities.length, cinemas: cinemas.length, halls: halls.length, films: films.length, showings: showings.length };
+  return {
+    cities: cities.length,
+    cinemas: cinemas.length,
+    halls: halls.length,
+    films: films.length,
+    showings: showings.length,
+  };
 }
 
 /** Seeds the small demo set on a fresh database; several instances starting together seed it once. */
-export async function seedWhenEmpty(db: Db, cleaningGapMinutes: number, log: { info: (obj: object, msg: string) => void }) {
+export async function seedWhenEmpty(
+  db: Db,
+  cleaningGapMinutes: number,
+  log: { info: (obj: object, msg: string) => void },
+) {
   await db.transaction(async (trx) => {
     await bulkRepository.lockSeeding(trx);
     if (!(await bulkRepository.catalogIsEmpty(trx))) return;

@@ -19,7 +19,9 @@ export async function runRoles(config: Config): Promise<RunningProcess> {
   const log = createLogger(config, { roles: config.ROLES.join(',') });
   const deps = createDeps(config, log);
   // Tickets first: buying is the most frequent request, and express tries routes in order.
-  const routes = (['tickets', 'catalog', 'payments'] as const).filter((role) => config.ROLES.includes(role)).flatMap((role) => routesByRole[role]);
+  const routes = (['tickets', 'catalog', 'payments'] as const)
+    .filter((role) => config.ROLES.includes(role))
+    .flatMap((role) => routesByRole[role]);
   const server = createServer(createApp(deps, routes));
   server.keepAliveTimeout = 65_000;
   // A deep accept queue: a burst of new connections must wait to be accepted, not be dropped and

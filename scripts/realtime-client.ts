@@ -31,11 +31,18 @@ const freeSeats = () => [...map.seats.values()].filter((status) => status === 'f
 const socket = io(args.url, { transports: ['websocket'] });
 socket.on('seats:update', (delta: SeatsUpdate) => {
   map.apply(delta);
-  console.log(`seats v${delta.version}: ${delta.seats.map((seat) => `${seat.id}→${seat.status}`).join(' ')} (${freeSeats()} free)`);
+  console.log(
+    `seats v${delta.version}: ${delta.seats.map((seat) => `${seat.id}→${seat.status}`).join(' ')} (${freeSeats()} free)`,
+  );
 });
-socket.on('order:update', (order: { id: string; status: string; paymentStatus: string | null; reason: string | null }) => {
-  console.log(`order ${order.id}: ${order.status}${order.paymentStatus ? ` / ${order.paymentStatus}` : ''}${order.reason ? ` (${order.reason})` : ''}`);
-});
+socket.on(
+  'order:update',
+  (order: { id: string; status: string; paymentStatus: string | null; reason: string | null }) => {
+    console.log(
+      `order ${order.id}: ${order.status}${order.paymentStatus ? ` / ${order.paymentStatus}` : ''}${order.reason ? ` (${order.reason})` : ''}`,
+    );
+  },
+);
 // Also after every reconnect: subscriptions belong to a connection.
 socket.on('connect', async () => {
   const showing = await socket.emitWithAck('showing:subscribe', { showingId });
@@ -44,7 +51,9 @@ socket.on('connect', async () => {
   console.log(`watching showing ${showingId} at v${map.version}: ${freeSeats()} of ${map.seats.size} seats free`);
   if (args.order) {
     const order = await socket.emitWithAck('order:subscribe', { orderId: args.order, token: args.token });
-    console.log(order.ok ? `order ${args.order}: ${order.order.status}` : `order:subscribe refused: ${order.error.code}`);
+    console.log(
+      order.ok ? `order ${args.order}: ${order.order.status}` : `order:subscribe refused: ${order.error.code}`,
+    );
   }
 });
 socket.on('connect_error', (error) => console.error(`cannot connect: ${error.message}`));

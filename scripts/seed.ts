@@ -49,7 +49,9 @@ try {
       process.exitCode = 1;
       return;
     }
-    const counts = await seedDemoData(trx, { ...size, cleaningGapMinutes: config.CLEANING_GAP_MINUTES }, (line) => console.error(line));
+    const counts = await seedDemoData(trx, { ...size, cleaningGapMinutes: config.CLEANING_GAP_MINUTES }, (line) =>
+      console.error(line),
+    );
     console.log(JSON.stringify(counts));
   });
 } finally {

@@ -16,15 +16,34 @@ const field = <T>(overrides: Overrides, name: string) => (overrides as Record<st
 
 export type City = { id: number; name: string };
 export type Cinema = { id: number; cityId: number; timezone: string };
-export type Hall = { id: number; cinemaId: number; seatCount: number; layout: { rows: { label: string; seats: { id: number; number: number; x: number; category: string }[] }[] } };
+export type Hall = {
+  id: number;
+  cinemaId: number;
+  seatCount: number;
+  layout: { rows: { label: string; seats: { id: number; number: number; x: number; category: string }[] }[] };
+};
 export type Film = { id: number; durationMinutes: number };
-export type Showing = { id: number; hallId: number; filmId: number; startsAt: string; endsAt: string; prices: Record<string, number>; freeSeats: number };
+export type Showing = {
+  id: number;
+  hallId: number;
+  filmId: number;
+  startsAt: string;
+  endsAt: string;
+  prices: Record<string, number>;
+  freeSeats: number;
+};
 
-export const makeCity = (overrides: Overrides = {}) => created<City>('/api/v1/cities', { name: `City ${next()}`, ...overrides });
+export const makeCity = (overrides: Overrides = {}) =>
+  created<City>('/api/v1/cities', { name: `City ${next()}`, ...overrides });
 
 export async function makeCinema(overrides: Overrides = {}) {
   const cityId = field<number>(overrides, 'cityId') ?? (await makeCity()).id;
-  return created<Cinema>('/api/v1/cinemas', { name: `Cinema ${next()}`, timezone: 'Europe/Moscow', ...overrides, cityId });
+  return created<Cinema>('/api/v1/cinemas', {
+    name: `Cinema ${next()}`,
+    timezone: 'Europe/Moscow',
+    ...overrides,
+    cityId,
+  });
 }
 
 /** A small hall: rows A and B of `seatsPerRow` standard seats, an aisle after seat 2, and a vip row C. */

@@ -88,7 +88,11 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
  * Starts `scripts/start.ts` as a separate process with the given roles, joined to this test run,
  * and resolves once it logged `readyLine`. The caller kills it (SIGKILL to simulate a crash).
  */
-export async function spawnProcess(roles: string, readyLine: string, overrides: Record<string, string> = {}): Promise<ChildProcess> {
+export async function spawnProcess(
+  roles: string,
+  readyLine: string,
+  overrides: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: await testEnvironment({ ROLES: roles, ...overrides }),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,9 +3,21 @@ import { createCinema, deleteCinema, getCinema, listCinemas, updateCinema } from
 import { createCity, deleteCity, getCity, listCities, updateCity } from '../../domain/catalog/cities.js';
 import { createFilm, deleteFilm, getFilm, listFilms, updateFilm } from '../../domain/catalog/films.js';
 import { createHall, deleteHall, getHall, listHalls, updateHall } from '../../domain/catalog/halls.js';
-import { cinemasOfCity, hallsOfCinema, showingsOfCinema, showingsOfFilm, showingsOfHall } from '../../domain/catalog/relations.js';
+import {
+  cinemasOfCity,
+  hallsOfCinema,
+  showingsOfCinema,
+  showingsOfFilm,
+  showingsOfHall,
+} from '../../domain/catalog/relations.js';
 import { getSchedule } from '../../domain/catalog/schedule.js';
-import { createShowing, deleteShowing, getShowing, listShowings, updateShowing } from '../../domain/catalog/showings.js';
+import {
+  createShowing,
+  deleteShowing,
+  getShowing,
+  listShowings,
+  updateShowing,
+} from '../../domain/catalog/showings.js';
 import type { Deps } from '../../domain/context.js';
 import type { ErrorCode } from '../../domain/errors.js';
 import type { PageRequest } from '../../domain/pagination.js';
@@ -80,7 +92,8 @@ export const catalogRoutes: Route[] = [
     deleteErrors: ['CINEMA_HAS_HALLS'],
     list: listCinemas,
     get: getCinema,
-    create: (deps, cinema) => createCinema(deps, { ...cinema, address: cinema.address ?? null, currency: cinema.currency ?? 'RUB' }),
+    create: (deps, cinema) =>
+      createCinema(deps, { ...cinema, address: cinema.address ?? null, currency: cinema.currency ?? 'RUB' }),
     update: updateCinema,
     remove: deleteCinema,
   }),
@@ -141,7 +154,8 @@ export const catalogRoutes: Route[] = [
     deleteErrors: ['FILM_HAS_SHOWINGS'],
     list: listFilms,
     get: getFilm,
-    create: (deps, film) => createFilm(deps, { ...film, description: film.description ?? null, ageRating: film.ageRating ?? null }),
+    create: (deps, film) =>
+      createFilm(deps, { ...film, description: film.description ?? null, ageRating: film.ageRating ?? null }),
     update: updateFilm,
     remove: deleteFilm,
   }),
@@ -161,10 +175,21 @@ export const catalogRoutes: Route[] = [
     noun: 'showing',
     entity: schemas.showing,
     fields: schemas.showingFields,
-    patchFields: { filmId: schemas.showingFields.filmId, startsAt: schemas.showingFields.startsAt, prices: schemas.showingFields.prices },
+    patchFields: {
+      filmId: schemas.showingFields.filmId,
+      startsAt: schemas.showingFields.startsAt,
+      prices: schemas.showingFields.prices,
+    },
     filters: schemas.showingFilters,
     notFound: 'SHOWING_NOT_FOUND',
-    writeErrors: ['HALL_NOT_FOUND', 'FILM_NOT_FOUND', 'SHOWING_OVERLAP', 'SHOWING_IN_PAST', 'PRICE_MISSING', 'SHOWING_HAS_TICKETS'],
+    writeErrors: [
+      'HALL_NOT_FOUND',
+      'FILM_NOT_FOUND',
+      'SHOWING_OVERLAP',
+      'SHOWING_IN_PAST',
+      'PRICE_MISSING',
+      'SHOWING_HAS_TICKETS',
+    ],
     deleteErrors: ['SHOWING_HAS_ORDERS'],
     list: listShowings,
     get: getShowing,

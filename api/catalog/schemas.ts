@@ -77,7 +77,9 @@ export const layout = z
                   .min(0)
                   .max(10_000)
                   .optional()
-                  .describe('Position in the row; defaults to right after the previous seat, so give x only after an aisle'),
+                  .describe(
+                    'Position in the row; defaults to right after the previous seat, so give x only after an aisle',
+                  ),
                 category: seatCategory.optional().describe('Defaults to standard; a double seat is two positions wide'),
               }),
             )

@@ -57,9 +57,17 @@ export const routeNotFound: RequestHandler = (req) => {
 };
 
 /** The one place errors become responses: known codes get their status, anything else a logged 500. */
-export function errorResponse(error: unknown, log: Logger, request: { method?: string; url?: string }): { status: number; body: unknown } {
+export function errorResponse(
+  error: unknown,
+  log: Logger,
+  request: { method?: string; url?: string },
+): { status: number; body: unknown } {
   const known = asDomainError(error);
-  if (known) return { status: statusOf(known.code), body: { error: { code: known.code, message: known.message, details: known.details } } };
+  if (known)
+    return {
+      status: statusOf(known.code),
+      body: { error: { code: known.code, message: known.message, details: known.details } },
+    };
   log.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal server error' } } };
 }

@@ -48,21 +48,35 @@ describe('api: the fast path', () => {
   after(() => new Promise((resolve) => server.close(resolve)));
 
   /** Sends these headers and bytes. */
-  const send = (method: string, path: string, headers: Record<string, string | number>, body?: string | Buffer): Promise<Answer> =>
+  const send = (
+    method: string,
+    path: string,
+    headers: Record<string, string | number>,
+    body?: string | Buffer,
+  ): Promise<Answer> =>
     new Promise((resolve, reject) => {
       const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode!, type: res.headers['content-type'], body: text ? JSON.parse(text) : undefined });
+          resolve({
+            status: res.statusCode!,
+            type: res.headers['content-type'],
+            body: text ? JSON.parse(text) : undefined,
+          });
         });
       });
       req.on('error', reject);
       req.end(body);
     });
   const json = (body: string | Buffer, headers: Record<string, string | number> = {}) =>
-    send('POST', '/api/v1/things', { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }, body);
+    send(
+      'POST',
+      '/api/v1/things',
+      { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers },
+      body,
+    );
 
   it('when a plain JSON body comes to the exact path, should answer it with the route status and a JSON body', async () => {
     for (const type of ['application/json', 'application/json; charset=utf-8', 'Application/JSON; Charset=UTF-8']) {
@@ -78,7 +92,10 @@ describe('api: the fast path', () => {
       ['query string', send('POST', '/api/v1/things?x=1', plain, body)],
       ['other path', send('POST', '/api/v1/things/1', plain, body)],
       ['other method', send('PUT', '/api/v1/things', plain, body)],
-      ['chunked', send('POST', '/api/v1/things', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body)],
+      [
+        'chunked',
+        send('POST', '/api/v1/things', { 'content-type': 'application/json', 'transfer-encoding': 'chunked' }, body),
+      ],
       ['gzip', json(gzipSync(body), { 'content-encoding': 'gzip' })],
       ['latin1', json(body, { 'content-type': 'application/json; charset=latin1' })],
       ['not JSON', json(body, { 'content-type': 'text/plain' })],
@@ -128,6 +145,7 @@ describe('api: the fast path', () => {
   it('when a fast-path route has a guard or path parameters, should refuse it at start-up', () => {
     const guarded = { ...thingRoute, guard: 'admin' } as Route;
     const withParams = { ...thingRoute, path: '/things/:id' } as Route;
-    for (const route of [guarded, withParams]) expect(() => fastPathFor([route], {} as Deps, '/api/v1')).to.throw(/no guard and no path parameters/);
+    for (const route of [guarded, withParams])
+      expect(() => fastPathFor([route], {} as Deps, '/api/v1')).to.throw(/no guard and no path parameters/);
   });
 });

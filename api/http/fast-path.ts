@@ -20,7 +20,11 @@ export const JSON_BODY_LIMIT = 1024 * 1024;
  *
  * Returns a function that serves the request and returns true, or returns false and leaves it.
  */
-export function fastPathFor(routes: Route[], deps: Deps, base: string): (req: IncomingMessage, res: ServerResponse) => boolean {
+export function fastPathFor(
+  routes: Route[],
+  deps: Deps,
+  base: string,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
   const byTarget = new Map<string, Route>();
   for (const route of routes.filter((candidate) => candidate.fastPath)) {
     if (route.guard || route.params || route.path.includes(':')) {
@@ -60,12 +64,23 @@ async function serve(route: Route, req: IncomingMessage, res: ServerResponse, de
     return { status, text: JSON.stringify(body) };
   });
   if (status === 204) res.writeHead(204).end();
-  else res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(text) }).end(text);
+  else
+    res
+      .writeHead(status, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(text),
+      })
+      .end(text);
 }
 
 /** The reply as JSON text: a body that cannot be serialised fails here and is answered as an error. */
 async function answer(route: Route, req: IncomingMessage, deps: Deps): Promise<{ status: number; text: string }> {
-  const input = parseInput(route, { params: {}, query: {}, headers: req.headers, body: parseJson(await readBody(req)) });
+  const input = parseInput(route, {
+    params: {},
+    query: {},
+    headers: req.headers,
+    body: parseJson(await readBody(req)),
+  });
   const { status, body } = replyOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps));
   return { status, text: status === 204 ? '' : (JSON.stringify(body) ?? '') };
 }

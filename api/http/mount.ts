@@ -10,11 +10,16 @@ export function routerFor(routes: Route[], deps: Deps): Router {
     Object.entries(GUARDS).map(([guard, { setting, name }]) => [guard, requireBearer(deps.config[setting], name)]),
   ) as Record<Guard, RequestHandler>;
   for (const route of routes) {
-    router[route.method](route.path, ...(route.guard ? [guards[route.guard]] : []), validate(route), async (_req, res) => {
-      const { status, body } = replyOf(route, await route.handler(res.locals.input, deps));
-      if (status === 204) res.status(204).end();
-      else res.status(status).json(body);
-    });
+    router[route.method](
+      route.path,
+      ...(route.guard ? [guards[route.guard]] : []),
+      validate(route),
+      async (_req, res) => {
+        const { status, body } = replyOf(route, await route.handler(res.locals.input, deps));
+        if (status === 204) res.status(204).end();
+        else res.status(status).json(body);
+      },
+    );
   }
   return router;
 }

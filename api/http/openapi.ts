@@ -24,7 +24,10 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 
 
 const securitySchemeOf = (route: Route) => (route.guard ? GUARDS[route.guard].scheme : undefined);
 
-const errorResponse = { description: 'Error', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+const errorResponse = {
+  description: 'Error',
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
 
 /** OpenAPI 3.1 built from the very schemas that validate requests, so the two cannot drift apart. */
 export function buildOpenApi(routes: Route[], basePath: string) {
@@ -40,9 +43,18 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       summary: route.summary,
       tags: [route.tag],
       ...(security ? { security: [{ [security]: [] }] } : {}),
-      parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query'), ...parameters(route.headers, 'header')],
+      parameters: [
+        ...parameters(route.params, 'path'),
+        ...parameters(route.query, 'query'),
+        ...parameters(route.headers, 'header'),
+      ],
       ...(route.body
-        ? { requestBody: { required: true, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
+        ? {
+            requestBody: {
+              required: true,
+              content: { 'application/json': { schema: jsonSchema(route.body, 'input') } },
+            },
+          }
         : {}),
       responses: {
         ...Object.fromEntries(
@@ -50,7 +62,9 @@ export function buildOpenApi(routes: Route[], basePath: string) {
             code,
             {
               description: 'Success',
-              ...(route.response && code !== 204 ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } } : {}),
+              ...(route.response && code !== 204
+                ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
+                : {}),
             },
           ]),
         ),
@@ -71,7 +85,11 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       schemas: { Error: jsonSchema(errorBody, 'output') },
       securitySchemes: {
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment' },
-        paymentServiceKey: { type: 'http', scheme: 'bearer', description: 'PAYMENT_SERVICE_KEY of the deployment (payment service)' },
+        paymentServiceKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'PAYMENT_SERVICE_KEY of the deployment (payment service)',
+        },
       },
     },
   };

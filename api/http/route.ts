@@ -28,7 +28,8 @@ export class Reply {
 }
 
 /** What a handler returned, as the status and body to answer with. */
-export const replyOf = (route: Route, result: unknown): Reply => (result instanceof Reply ? result : new Reply(route.status ?? 200, result));
+export const replyOf = (route: Route, result: unknown): Reply =>
+  result instanceof Reply ? result : new Reply(route.status ?? 200, result);
 
 /**
  * One declaration per endpoint: the zod schemas validate the request, describe it in OpenAPI,

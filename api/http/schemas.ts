@@ -32,7 +32,10 @@ export const idParams = z.strictObject({ id });
 export const timestamp = z.iso
   .datetime({ offset: true })
   .transform((value) => new Date(value))
-  .refine((value) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9000, 'must be between the years 1970 and 9000');
+  .refine(
+    (value) => value.getUTCFullYear() >= 1970 && value.getUTCFullYear() <= 9000,
+    'must be between the years 1970 and 9000',
+  );
 
 /** PostgreSQL has no year 0 (1 BC precedes 1 AD): refusing it here keeps such input a 400 and not a 500. */
 export const date = z.iso.date().refine((value) => !value.startsWith('0000-'), 'must be in the year 0001 or later');

@@ -20,7 +20,10 @@ export function parseInput(schemas: Partial<Record<Part, z.ZodType>>, request: R
     if (!schema) continue;
     const result = schema.safeParse(request[part] ?? (part === 'body' ? {} : undefined));
     if (result.success) input[part] = result.data;
-    else problems.push(...result.error.issues.map((issue) => ({ in: part, path: issue.path.join('.'), message: issue.message })));
+    else
+      problems.push(
+        ...result.error.issues.map((issue) => ({ in: part, path: issue.path.join('.'), message: issue.message })),
+      );
   }
   if (problems.length > 0) throw new DomainError('VALIDATION_FAILED', 'The request is not valid', problems);
   return input;

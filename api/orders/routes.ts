@@ -39,9 +39,22 @@ const order = z.object({
   currency: z.string(),
   holdExpiresAt: isoTimestamp.nullable(),
   rejectedSeatIds: z.array(z.number()).describe('For a rejected order: the requested seats that were taken'),
-  reason: z.string().nullable().describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...'),
+  reason: z
+    .string()
+    .nullable()
+    .describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...'),
   paymentStatus: z
-    .enum(['processing', 'retrying', 'provider_unavailable', 'paid', 'declined', 'unresolved', 'refund_pending', 'refunded', 'partially_refunded'])
+    .enum([
+      'processing',
+      'retrying',
+      'provider_unavailable',
+      'paid',
+      'declined',
+      'unresolved',
+      'refund_pending',
+      'refunded',
+      'partially_refunded',
+    ])
     .nullable(),
   refundedTotal: z.number(),
   createdAt: isoTimestamp,
@@ -50,16 +63,24 @@ const order = z.object({
 });
 
 const submitHeaders = z.object({
-  'idempotency-key': z.string().min(1).max(255).optional().describe('Required. A replay with the same body returns the same order'),
+  'idempotency-key': z
+    .string()
+    .min(1)
+    .max(255)
+    .optional()
+    .describe('Required. A replay with the same body returns the same order'),
   prefer: z
     .string()
     .max(200)
     .optional()
-    .describe('RFC 7240 preferences; wait=N holds the response up to N seconds for the decision (200), else 202 as usual'),
+    .describe(
+      'RFC 7240 preferences; wait=N holds the response up to N seconds for the decision (200), else 202 as usual',
+    ),
 });
 
 /** The `wait` preference in seconds (RFC 7240: `Prefer: respond-async, wait=5`), 0 when absent. */
-const preferredWaitSeconds = (prefer: string | undefined) => Number(prefer?.match(/(?:^|[,;\s])wait=(\d{1,4})\b/i)?.[1] ?? 0);
+const preferredWaitSeconds = (prefer: string | undefined) =>
+  Number(prefer?.match(/(?:^|[,;\s])wait=(\d{1,4})\b/i)?.[1] ?? 0);
 
 const bearer = z.object({ authorization: z.string().optional().describe('Bearer <accessToken of the order>') });
 const orderToken = z.strictObject({ token: z.string().max(200).optional() });
@@ -89,7 +110,10 @@ export const orderRoutes: Route[] = [
     ],
     handler: async ({ body, headers }, deps) => {
       const waitSeconds = Math.min(preferredWaitSeconds(headers.prefer), deps.config.MAX_DECISION_WAIT_SECONDS);
-      const placed = await placeOrder(deps, body, { idempotencyKey: headers['idempotency-key'], waitMs: waitSeconds * 1000 });
+      const placed = await placeOrder(deps, body, {
+        idempotencyKey: headers['idempotency-key'],
+        waitMs: waitSeconds * 1000,
+      });
       return new Reply(placed.decided ? 200 : 202, { ...placed.order, accessToken: placed.accessToken });
     },
   }),
@@ -109,7 +133,8 @@ export const orderRoutes: Route[] = [
     method: 'post',
     path: '/orders/:id/payment',
     tag: 'Orders',
-    summary: 'Pay a held order that was placed without a card token (with its access token); the charge runs in the background',
+    summary:
+      'Pay a held order that was placed without a card token (with its access token); the charge runs in the background',
     params: z.strictObject({ id: z.uuid() }),
     query: orderToken,
     headers: bearer,
@@ -127,11 +152,14 @@ export const orderRoutes: Route[] = [
     query: orderToken,
     headers: bearer,
     body: z
-      .strictObject({ ticketIds: z.array(refId).min(1).max(10).optional().describe('Cancel only these tickets (a paid order)') })
+      .strictObject({
+        ticketIds: z.array(refId).min(1).max(10).optional().describe('Cancel only these tickets (a paid order)'),
+      })
       .optional(),
     response: order,
     errors: ['ORDER_NOT_FOUND', 'ORDER_NOT_CANCELLABLE', 'CANCELLATION_CLOSED', 'TICKET_NOT_IN_ORDER'],
-    handler: ({ params, query, headers, body }, deps) => cancelOrder(deps, params.id, tokenOf(query, headers), body?.ticketIds),
+    handler: ({ params, query, headers, body }, deps) =>
+      cancelOrder(deps, params.id, tokenOf(query, headers), body?.ticketIds),
   }),
 ];
 
@@ -199,7 +227,8 @@ export const showingSalesRoutes: Route[] = [
     method: 'post',
     path: '/showings/:id/cancel',
     tag: 'Showings',
-    summary: 'Cancel a showing (admin): it leaves sale; every order holding or owning its seats is cancelled and refunded',
+    summary:
+      'Cancel a showing (admin): it leaves sale; every order holding or owning its seats is cancelled and refunded',
     guard: 'admin',
     params: idParams,
     response: z.object({ showingId: z.number(), cancelledOrders: z.number(), refundsRequested: z.number() }),

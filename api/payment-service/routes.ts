@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { DECLINE_CODES } from '../../domain/payment-service/behaviour.js';
-import { CHARGE_STATUSES, createCharge, createRefund, getCharge, listCharges, listRefunds } from '../../domain/payment-service/charges.js';
+import {
+  CHARGE_STATUSES,
+  createCharge,
+  createRefund,
+  getCharge,
+  listCharges,
+  listRefunds,
+} from '../../domain/payment-service/charges.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { isoTimestamp, patchOf, text } from '../http/schemas.js';
 
@@ -56,7 +63,8 @@ export const paymentServiceRoutes: Route[] = [
     method: 'post',
     path: '/charges',
     tag: TAG,
-    summary: 'Charge a card, once per Idempotency-Key (402 CARD_DECLINED carries the declined charge in details.charge)',
+    summary:
+      'Charge a card, once per Idempotency-Key (402 CARD_DECLINED carries the declined charge in details.charge)',
     guard: 'serviceKey',
     headers: idempotencyKey,
     body: z.strictObject({
@@ -69,7 +77,13 @@ export const paymentServiceRoutes: Route[] = [
     }),
     response: charge,
     status: 201,
-    errors: ['IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_KEY_REUSED', 'REQUEST_IN_PROGRESS', 'CARD_DECLINED', 'PROVIDER_UNAVAILABLE'],
+    errors: [
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'IDEMPOTENCY_KEY_REUSED',
+      'REQUEST_IN_PROGRESS',
+      'CARD_DECLINED',
+      'PROVIDER_UNAVAILABLE',
+    ],
     handler: ({ body, headers }, deps) => createCharge(deps, body, headers['idempotency-key']),
   }),
   defineRoute({

@@ -168,7 +168,9 @@ export async function up(db: Knex): Promise<void> {
 
   `);
   for (const table of ['cities', 'cinemas', 'halls', 'films', 'showings', 'orders', 'tickets', 'payments']) {
-    await db.raw(`CREATE TRIGGER ${table}_updated_at BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION set_updated_at()`);
+    await db.raw(
+      `CREATE TRIGGER ${table}_updated_at BEFORE UPDATE ON ${table} FOR EACH ROW EXECUTE FUNCTION set_updated_at()`,
+    );
   }
 }
 

@@ -14,7 +14,9 @@ export const auditRepository = {
   },
 
   outcomes: async (db: Db): Promise<Record<string, number>> => {
-    const { rows } = await db.raw(`SELECT status || '/' || coalesce(payment_status, '-') AS outcome, count(*)::int AS n FROM orders GROUP BY 1 ORDER BY 2 DESC`);
+    const { rows } = await db.raw(
+      `SELECT status || '/' || coalesce(payment_status, '-') AS outcome, count(*)::int AS n FROM orders GROUP BY 1 ORDER BY 2 DESC`,
+    );
     return Object.fromEntries((rows as { outcome: string; n: number }[]).map((row) => [row.outcome, row.n]));
   },
 
@@ -52,6 +54,8 @@ export const auditRepository = {
         (SELECT count(*) FROM orders o WHERE o.status = 'confirmed'
           AND cardinality(o.seat_ids) <> (SELECT count(*) FROM tickets t WHERE t.order_id = o.id AND t.status IN ('sold', 'cancelled')))
           AS "confirmedWithMissingTickets"`);
-    return Object.fromEntries(Object.entries(rows[0] as Record<string, string>).map(([name, value]) => [name, Number(value)]));
+    return Object.fromEntries(
+      Object.entries(rows[0] as Record<string, string>).map(([name, value]) => [name, Number(value)]),
+    );
   },
 };

@@ -15,11 +15,20 @@ export const bulkRepository = {
   lockSeeding: (trx: Db) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['seed-demo-data']),
 
   insertCities: (db: Db, names: string[]): Promise<{ id: number; name: string }[]> =>
-    db('cities').insert(names.map((name) => ({ name }))).returning(['id', 'name']),
+    db('cities')
+      .insert(names.map((name) => ({ name })))
+      .returning(['id', 'name']),
 
   insertCinemas: (
     db: Db,
-    cinemas: { cityId: number; name: string; address: string; timezone: string; currency: string; defaultPrices: Record<string, number> }[],
+    cinemas: {
+      cityId: number;
+      name: string;
+      address: string;
+      timezone: string;
+      currency: string;
+      defaultPrices: Record<string, number>;
+    }[],
   ): Promise<{ id: number; timezone: string; defaultPrices: Record<string, number> }[]> =>
     db('cinemas')
       .insert(
@@ -34,14 +43,32 @@ export const bulkRepository = {
       )
       .returning(['id', 'timezone', 'default_prices as defaultPrices']),
 
-  insertFilms: (db: Db, films: { title: string; durationMinutes: number; ageRating: string; description: string }[]): Promise<{ id: number; durationMinutes: number }[]> =>
+  insertFilms: (
+    db: Db,
+    films: { title: string; durationMinutes: number; ageRating: string; description: string }[],
+  ): Promise<{ id: number; durationMinutes: number }[]> =>
     db('films')
-      .insert(films.map((film) => ({ title: film.title, duration_minutes: film.durationMinutes, age_rating: film.ageRating, description: film.description })))
+      .insert(
+        films.map((film) => ({
+          title: film.title,
+          duration_minutes: film.durationMinutes,
+          age_rating: film.ageRating,
+          description: film.description,
+        })),
+      )
       .returning(['id', 'duration_minutes as durationMinutes']),
 
   insertShowings: async (
     db: Db,
-    showings: { hallId: number; filmId: number; startsAt: Date; endsAt: Date; blockedUntil: Date; prices: Record<string, number>; currency: string }[],
+    showings: {
+      hallId: number;
+      filmId: number;
+      startsAt: Date;
+      endsAt: Date;
+      blockedUntil: Date;
+      prices: Record<string, number>;
+      currency: string;
+    }[],
   ): Promise<number> => {
     const rows = showings.map((showing) => ({
       hall_id: showing.hallId,

@@ -9,7 +9,11 @@ type CancellableOrder = { id: string; status: string; currency: string };
 /** Soft deletes: a cancelled ticket keeps its row and gets `cancelled_at`, leaving the active set. */
 export const cancellationsRepository = {
   activeTickets: (trx: Db, orderIds: string[]): Promise<ActiveTicket[]> =>
-    trx('tickets').select('id', 'order_id as orderId', 'price').whereIn('order_id', orderIds).whereIn('status', ACTIVE_TICKET_STATUSES).orderBy('id'),
+    trx('tickets')
+      .select('id', 'order_id as orderId', 'price')
+      .whereIn('order_id', orderIds)
+      .whereIn('status', ACTIVE_TICKET_STATUSES)
+      .orderBy('id'),
 
   /** Returns the seat-map deltas. */
   cancelTickets: async (trx: Db, ticketIds: number[]): Promise<SeatDelta[]> => {
@@ -21,7 +25,8 @@ export const cancellationsRepository = {
     return seatVersionsRepository.bump(trx, changed);
   },
 
-  markShowingCancelled: (trx: Db, showingId: number) => trx('showings').where('id', showingId).update({ cancelled_at: trx.fn.now() }),
+  markShowingCancelled: (trx: Db, showingId: number) =>
+    trx('showings').where('id', showingId).update({ cancelled_at: trx.fn.now() }),
 
   /** The showing's orders that hold or own seats, locked against the payment saga. */
   lockActiveOrdersOfShowing: (trx: Db, showingId: number): Promise<CancellableOrder[]> =>

@@ -22,5 +22,10 @@ export const filmsRepository = crudRepository<FilmRow, FilmWrite>({
     'created_at as createdAt',
     'updated_at as updatedAt',
   ],
-  writable: { title: 'title', durationMinutes: 'duration_minutes', description: 'description', ageRating: 'age_rating' },
+  writable: {
+    title: 'title',
+    durationMinutes: 'duration_minutes',
+    description: 'description',
+    ageRating: 'age_rating',
+  },
 });

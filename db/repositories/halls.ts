@@ -2,7 +2,14 @@ import type { Db } from '../connection.js';
 import { insertInChunks } from '../chunks.js';
 import { crudRepository } from '../crud.js';
 
-export type HallRow = { id: number; cinemaId: number; name: string; seatCount: number; createdAt: Date; updatedAt: Date };
+export type HallRow = {
+  id: number;
+  cinemaId: number;
+  name: string;
+  seatCount: number;
+  createdAt: Date;
+  updatedAt: Date;
+};
 export type HallWrite = { cinemaId: number; name: string; seatCount: number };
 
 export type SeatCategory = 'standard' | 'vip' | 'double' | 'wheelchair';
@@ -13,7 +20,14 @@ export type StoredRow = { id: number; label: string; y: number; seats: StoredSea
 
 const basics = crudRepository<HallRow, HallWrite, { cinemaId: number }>({
   table: 'halls',
-  columns: ['id', 'cinema_id as cinemaId', 'name', 'seat_count as seatCount', 'created_at as createdAt', 'updated_at as updatedAt'],
+  columns: [
+    'id',
+    'cinema_id as cinemaId',
+    'name',
+    'seat_count as seatCount',
+    'created_at as createdAt',
+    'updated_at as updatedAt',
+  ],
   writable: { cinemaId: 'cinema_id', name: 'name', seatCount: 'seat_count' },
   filters: { cinemaId: 'cinema_id' },
 });
@@ -38,7 +52,16 @@ export const hallsRepository = {
     const seats: (StoredSeat & { rowId: number; label: string; y: number })[] = await db('seats')
       .join('hall_rows', 'hall_rows.id', 'seats.row_id')
       .where('seats.hall_id', hallId)
-      .select('hall_rows.id as rowId', 'hall_rows.label', 'hall_rows.y', 'seats.id', 'seats.number', 'seats.x', 'seats.width', 'seats.category')
+      .select(
+        'hall_rows.id as rowId',
+        'hall_rows.label',
+        'hall_rows.y',
+        'seats.id',
+        'seats.number',
+        'seats.x',
+        'seats.width',
+        'seats.category',
+      )
       .orderBy([{ column: 'hall_rows.y' }, { column: 'seats.x' }]);
     const rows = new Map<number, StoredRow>();
     for (const { rowId, label, y, ...seat } of seats) {

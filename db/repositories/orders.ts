@@ -37,7 +37,14 @@ export type OrderRow = {
 };
 
 /** A requested seat; the ticket exists once the order was decided in its favour. */
-export type OrderSeatRow = { seatId: number; row: string; number: number; price: number | null; ticketId: number | null; ticketStatus: string | null };
+export type OrderSeatRow = {
+  seatId: number;
+  row: string;
+  number: number;
+  price: number | null;
+  ticketId: number | null;
+  ticketStatus: string | null;
+};
 
 /** A queued order with what allocation needs of its showing, read in the same locked statement. */
 export type QueuedOrder = {
@@ -68,7 +75,14 @@ export type SaleShowing = {
 
 export type SeatInfo = { id: number; hallId: number; category: string; row: string; number: number };
 
-export type NewTicket = { orderId: string; showingId: number; hallId: number; seatId: number; price: number; status: 'held' | 'sold' };
+export type NewTicket = {
+  orderId: string;
+  showingId: number;
+  hallId: number;
+  seatId: number;
+  price: number;
+  status: 'held' | 'sold';
+};
 
 export type Decision = {
   id: string;
@@ -172,7 +186,15 @@ export const ordersRepository = {
     const [orders, seats] = await Promise.all([
       db('orders').select(orderColumns).whereIn('id', ids) as Promise<OrderRow[]>,
       db
-        .select('o.id as orderId', 's.id as seatId', 'r.label as row', 's.number', 't.price', 't.id as ticketId', 't.status as ticketStatus')
+        .select(
+          'o.id as orderId',
+          's.id as seatId',
+          'r.label as row',
+          's.number',
+          't.price',
+          't.id as ticketId',
+          't.status as ticketStatus',
+        )
         .from({ o: 'orders' })
         .joinRaw('CROSS JOIN LATERAL unnest(o.seat_ids) WITH ORDINALITY AS wanted(seat_id, position)')
         .join({ s: 'seats' }, 's.id', 'wanted.seat_id')
@@ -231,9 +253,18 @@ export const ordersRepository = {
    */
   lockQueuedBatch: async (
     trx: Db,
-    { partitions, partition, afterSeq, horizon, limit }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
+    {
+      partitions,
+      partition,
+      afterSeq,
+      horizon,
+      limit,
+    }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
   ): Promise<QueuedOrder[]> => {
-    await runPrepared(trx, 'orders-arrival-lock-shared', 'SELECT pg_advisory_xact_lock_shared($1, $2)', [ARRIVAL_LOCK, partition]);
+    await runPrepared(trx, 'orders-arrival-lock-shared', 'SELECT pg_advisory_xact_lock_shared($1, $2)', [
+      ARRIVAL_LOCK,
+      partition,
+    ]);
     return runPrepared<QueuedOrder>(
       trx,
       'orders-lock-queued-batch',
@@ -335,7 +366,11 @@ export const ordersRepository = {
     const stored = new Map(
       row!.decided.map((decision) => [
         decision.id,
-        { decidedAt: new Date(decision.decidedAt), updatedAt: new Date(decision.updatedAt), ticketIds: decision.ticketIds },
+        {
+          decidedAt: new Date(decision.decidedAt),
+          updatedAt: new Date(decision.updatedAt),
+          ticketIds: decision.ticketIds,
+        },
       ]),
     );
     return { stored, seats: toSeatDeltas(row!.versions, tickets) };

@@ -43,7 +43,10 @@ export const paymentServiceRepository = {
    * of the same request whose lease ran out (its request died before deciding). False when the key
    * is held: by a finished charge, a live attempt, or another request.
    */
-  claimCharge: async (db: Db, claim: ChargeRequest & { id: string; idempotencyKey: string; leaseMs: number }): Promise<boolean> => {
+  claimCharge: async (
+    db: Db,
+    claim: ChargeRequest & { id: string; idempotencyKey: string; leaseMs: number },
+  ): Promise<boolean> => {
     const { rows } = await db.raw(
       `INSERT INTO payment_service.charges AS c (id, idempotency_key, reference, amount, currency, token, status, lease_expires_at)
        VALUES (?, ?, ?, ?, ?, ?, 'processing', now() + make_interval(secs => ?))
@@ -52,7 +55,15 @@ export const paymentServiceRepository = {
          WHERE c.status = 'processing' AND c.lease_expires_at < now()
            AND (c.reference, c.amount, c.currency, c.token) = (EXCLUDED.reference, EXCLUDED.amount, EXCLUDED.currency, EXCLUDED.token)
        RETURNING id`,
-      [claim.id, claim.idempotencyKey, claim.reference, claim.amount, claim.currency, claim.token, claim.leaseMs / 1000],
+      [
+        claim.id,
+        claim.idempotencyKey,
+        claim.reference,
+        claim.amount,
+        claim.currency,
+        claim.token,
+        claim.leaseMs / 1000,
+      ],
     );
     return rows.length > 0;
   },
@@ -83,7 +94,8 @@ export const paymentServiceRepository = {
     db(CHARGES).select(chargeColumns).where({ reference }).orderBy(newestFirst),
 
   /** The charge, locked until the transaction ends: refunds of one charge are decided one at a time. */
-  lockCharge: (trx: Db, id: string): Promise<ChargeRow | undefined> => trx(CHARGES).where({ id }).forUpdate().first(chargeColumns),
+  lockCharge: (trx: Db, id: string): Promise<ChargeRow | undefined> =>
+    trx(CHARGES).where({ id }).forUpdate().first(chargeColumns),
 
   refundByKey: (trx: Db, idempotencyKey: string): Promise<RefundRow | undefined> =>
     trx(REFUNDS).where({ idempotency_key: idempotencyKey }).first(refundColumns),
@@ -92,7 +104,10 @@ export const paymentServiceRepository = {
    * Stores the refund and adds it to its charge; undefined when the key was taken meanwhile by a
    * refund of another charge. Call with the charge locked.
    */
-  insertRefund: async (trx: Db, refund: RefundRequest & { id: string; idempotencyKey: string }): Promise<RefundRow | undefined> => {
+  insertRefund: async (
+    trx: Db,
+    refund: RefundRequest & { id: string; idempotencyKey: string },
+  ): Promise<RefundRow | undefined> => {
     const [row] = await trx(REFUNDS)
       .insert({
         id: refund.id,

@@ -58,12 +58,18 @@ const paymentColumns = [
 
 export const paymentsRepository = {
   payableOrder: (db: Db, orderId: string, { lock = false } = {}): Promise<PayableOrder | undefined> => {
-    const query = db({ o: 'orders' }).join({ s: 'showings' }, 's.id', 'o.showing_id').first(payableColumns).where('o.id', orderId);
+    const query = db({ o: 'orders' })
+      .join({ s: 'showings' }, 's.id', 'o.showing_id')
+      .first(payableColumns)
+      .where('o.id', orderId);
     return lock ? query.forUpdate('o') : query;
   },
 
   /** Written before each call, so a charge that may have happened is never unrecorded, nor its last attempt forgotten. */
-  recordChargeAttempt: (db: Db, charge: { orderId: string; idempotencyKey: string; amount: number; currency: string }) =>
+  recordChargeAttempt: (
+    db: Db,
+    charge: { orderId: string; idempotencyKey: string; amount: number; currency: string },
+  ) =>
     db('payments')
       .insert({
         order_id: charge.orderId,
@@ -95,13 +101,23 @@ export const paymentsRepository = {
          WHERE p.id = before.id AND before.status <> 'succeeded' AND (:status = 'succeeded' OR before.status IN ('pending', 'unknown'))
        )
        SELECT status FROM before`,
-      { key: idempotencyKey, status: outcome.status, reference: outcome.providerReference ?? null, reason: outcome.failureReason ?? null },
+      {
+        key: idempotencyKey,
+        status: outcome.status,
+        reference: outcome.providerReference ?? null,
+        reason: outcome.failureReason ?? null,
+      },
     );
     return (rows as { status: PaymentRow['status'] }[])[0]?.status;
   },
 
   /** Moves an order's held tickets on (sold, released) and applies the change to the order; returns the seat-map deltas. */
-  settleOrder: async (trx: Db, orderId: string, tickets: 'sold' | 'released', change: OrderChange): Promise<SeatDelta[]> => {
+  settleOrder: async (
+    trx: Db,
+    orderId: string,
+    tickets: 'sold' | 'released',
+    change: OrderChange,
+  ): Promise<SeatDelta[]> => {
     const changed: TicketChange[] = await trx('tickets')
       .where({ order_id: orderId, status: 'held' })
       .update({ status: tickets })
@@ -158,7 +174,8 @@ export const paymentsRepository = {
     return existing.id;
   },
 
-  payment: (db: Db, id: string): Promise<PaymentRow | undefined> => db('payments').first(paymentColumns).where('id', id),
+  payment: (db: Db, id: string): Promise<PaymentRow | undefined> =>
+    db('payments').first(paymentColumns).where('id', id),
 
   /** The order's successful charge: what a refund pays back from. */
   succeededCharge: (db: Db, orderId: string): Promise<PaymentRow | undefined> =>
@@ -180,7 +197,10 @@ export const paymentsRepository = {
 
   /** For an unsettled payment only (see settlePayment). */
   markPayment: (db: Db, paymentId: string, status: 'failed' | 'unknown', failureReason: string | null) =>
-    db('payments').where('id', paymentId).whereIn('status', ['pending', 'unknown']).update({ status, failure_reason: failureReason }),
+    db('payments')
+      .where('id', paymentId)
+      .whereIn('status', ['pending', 'unknown'])
+      .update({ status, failure_reason: failureReason }),
 
   // What the reconcile sweep looks for.
 
@@ -208,7 +228,9 @@ export const paymentsRepository = {
       .join({ o: 'orders' }, 'o.id', 'p.order_id')
       .select(
         'p.order_id as orderId',
-        db.raw('coalesce(p.last_attempt_at, p.created_at) < now() - make_interval(secs => ?) AS "givenUp"', [giveUpAfterSeconds]),
+        db.raw('coalesce(p.last_attempt_at, p.created_at) < now() - make_interval(secs => ?) AS "givenUp"', [
+          giveUpAfterSeconds,
+        ]),
       )
       .where('p.kind', 'charge')
       .whereIn('p.status', ['pending', 'unknown'])

@@ -24,7 +24,10 @@ export type ScheduleRow = {
 
 export const scheduleRepository = {
   /** One city's live showings on a local date, ordered for grouping by cinema, then film, then time. */
-  forCityAndDate: (db: Db, { cityId, date, filmId }: { cityId: number; date: string; filmId?: number }): Promise<ScheduleRow[]> => {
+  forCityAndDate: (
+    db: Db,
+    { cityId, date, filmId }: { cityId: number; date: string; filmId?: number },
+  ): Promise<ScheduleRow[]> => {
     const query = db({ c: 'cinemas' })
       .join({ h: 'halls' }, 'h.cinema_id', 'c.id')
       .join({ s: 'showings' }, 's.hall_id', 'h.id')

@@ -39,7 +39,10 @@ export const seatMapRepository = {
       .select('s.id', 'r.id as rowId', 'r.label as row', 'r.y', 's.number', 's.x', 's.width', 's.category', 't.status')
       .orderBy(['r.y', 's.x']),
 
-  tickets: (db: Db, { showingId, status, after, limit }: { showingId: number; status?: string; after?: After; limit: number }): Promise<TicketRow[]> => {
+  tickets: (
+    db: Db,
+    { showingId, status, after, limit }: { showingId: number; status?: string; after?: After; limit: number },
+  ): Promise<TicketRow[]> => {
     const query = db({ t: 'tickets' })
       .join({ s: 'seats' }, 's.id', 't.seat_id')
       .join({ r: 'hall_rows' }, 'r.id', 's.row_id')

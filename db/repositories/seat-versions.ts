@@ -9,7 +9,8 @@ export type SeatDelta = { showingId: number; version: number; seats: { id: numbe
 /** A ticket that changed, with its new status (held, sold, released, cancelled). */
 export type TicketChange = { showingId: number; seatId: number; status: string };
 
-const liveStatus = (ticketStatus: string): LiveSeatStatus => (ticketStatus === 'held' || ticketStatus === 'sold' ? ticketStatus : 'free');
+const liveStatus = (ticketStatus: string): LiveSeatStatus =>
+  ticketStatus === 'held' || ticketStatus === 'sold' ? ticketStatus : 'free';
 
 /**
  * The CTEs that bump the seat-map version of the showings whose ids the statement parameter

@@ -69,22 +69,26 @@ function toColumns(values: Partial<ShowingWrite>) {
   return Object.fromEntries(
     Object.entries(values)
       .filter(([, value]) => value !== undefined)
-      .map(([field, value]) => [writable[field as keyof ShowingWrite], field === 'prices' ? JSON.stringify(value) : value]),
+      .map(([field, value]) => [
+        writable[field as keyof ShowingWrite],
+        field === 'prices' ? JSON.stringify(value) : value,
+      ]),
   );
 }
 
 function withPlace(db: Db) {
-  return db({ s: 'showings' })
-    .join({ h: 'halls' }, 'h.id', 's.hall_id')
-    .join({ c: 'cinemas' }, 'c.id', 'h.cinema_id');
+  return db({ s: 'showings' }).join({ h: 'halls' }, 'h.id', 's.hall_id').join({ c: 'cinemas' }, 'c.id', 'h.cinema_id');
 }
 
 /** The day [date 00:00, next day 00:00) in the cinema's zone, as a condition on s.starts_at. */
 export const STARTS_ON_LOCAL_DATE =
-  "s.starts_at >= (?::date)::timestamp AT TIME ZONE c.timezone AND s.starts_at < (?::date + 1)::timestamp AT TIME ZONE c.timezone";
+  's.starts_at >= (?::date)::timestamp AT TIME ZONE c.timezone AND s.starts_at < (?::date + 1)::timestamp AT TIME ZONE c.timezone';
 
 export const showingsRepository = {
-  list: (db: Db, { filter, after, limit }: { filter: ShowingFilter; after?: After; limit: number }): Promise<ShowingRow[]> => {
+  list: (
+    db: Db,
+    { filter, after, limit }: { filter: ShowingFilter; after?: After; limit: number },
+  ): Promise<ShowingRow[]> => {
     const query = withPlace(db).select(columns).whereNull('s.cancelled_at');
     if (filter.cityId !== undefined) query.where('c.city_id', filter.cityId);
     if (filter.cinemaId !== undefined) query.where('h.cinema_id', filter.cinemaId);
@@ -109,7 +113,15 @@ export const showingsRepository = {
   delete: async (db: Db, id: number): Promise<boolean> => (await db('showings').where({ id }).delete()) > 0,
 
   /** Live showings of the hall whose busy time meets [startsAt, blockedUntil). */
-  overlapping: async (db: Db, { hallId, startsAt, blockedUntil, exceptId }: { hallId: number; startsAt: Date; blockedUntil: Date; exceptId?: number }): Promise<number[]> => {
+  overlapping: async (
+    db: Db,
+    {
+      hallId,
+      startsAt,
+      blockedUntil,
+      exceptId,
+    }: { hallId: number; startsAt: Date; blockedUntil: Date; exceptId?: number },
+  ): Promise<number[]> => {
     const query = db('showings')
       .where({ hall_id: hallId })
       .whereNull('cancelled_at')

@@ -7,7 +7,8 @@ import { translateViolations } from '../violations.js';
 /** Prices in minor units (kopecks, cents) used when a cinema names none of its own. */
 export const DEFAULT_PRICES = { standard: 45_000, vip: 90_000, double: 100_000, wheelchair: 30_000 };
 
-const cityMissing = (cityId: number | undefined) => () => new DomainError('CITY_NOT_FOUND', `City ${cityId} does not exist`);
+const cityMissing = (cityId: number | undefined) => () =>
+  new DomainError('CITY_NOT_FOUND', `City ${cityId} does not exist`);
 
 export const listCinemas = ({ db }: Deps, page: PageRequest & { cityId?: number }) =>
   paginate(page, (keyset) => cinemasRepository.list(db, { ...keyset, filter: { cityId: page.cityId } }));
@@ -15,7 +16,10 @@ export const listCinemas = ({ db }: Deps, page: PageRequest & { cityId?: number 
 export const getCinema = async ({ db }: Deps, id: number) =>
   foundOr(await cinemasRepository.get(db, id), 'CINEMA_NOT_FOUND', 'Cinema', id);
 
-export const createCinema = ({ db }: Deps, cinema: Omit<CinemaWrite, 'defaultPrices'> & { defaultPrices?: CinemaWrite['defaultPrices'] }) =>
+export const createCinema = (
+  { db }: Deps,
+  cinema: Omit<CinemaWrite, 'defaultPrices'> & { defaultPrices?: CinemaWrite['defaultPrices'] },
+) =>
   translateViolations(
     () => cinemasRepository.insert(db, { ...cinema, defaultPrices: { ...DEFAULT_PRICES, ...cinema.defaultPrices } }),
     { cinemas_city_id_fkey: cityMissing(cinema.cityId) },

@@ -4,18 +4,23 @@ import { DomainError, foundOr } from '../errors.js';
 import { paginate, type PageRequest } from '../pagination.js';
 import { translateViolations } from '../violations.js';
 
-const nameTaken = (name: string | undefined) => () => new DomainError('CITY_NAME_TAKEN', `A city named "${name}" exists already`);
+const nameTaken = (name: string | undefined) => () =>
+  new DomainError('CITY_NAME_TAKEN', `A city named "${name}" exists already`);
 
-export const listCities = ({ db }: Deps, page: PageRequest) => paginate(page, (keyset) => citiesRepository.list(db, keyset));
+export const listCities = ({ db }: Deps, page: PageRequest) =>
+  paginate(page, (keyset) => citiesRepository.list(db, keyset));
 
-export const getCity = async ({ db }: Deps, id: number) => foundOr(await citiesRepository.get(db, id), 'CITY_NOT_FOUND', 'City', id);
+export const getCity = async ({ db }: Deps, id: number) =>
+  foundOr(await citiesRepository.get(db, id), 'CITY_NOT_FOUND', 'City', id);
 
 export const createCity = ({ db }: Deps, city: CityWrite) =>
   translateViolations(() => citiesRepository.insert(db, city), { cities_name_key: nameTaken(city.name) });
 
 export const updateCity = async ({ db }: Deps, id: number, changes: Partial<CityWrite>) =>
   foundOr(
-    await translateViolations(() => citiesRepository.update(db, id, changes), { cities_name_key: nameTaken(changes.name) }),
+    await translateViolations(() => citiesRepository.update(db, id, changes), {
+      cities_name_key: nameTaken(changes.name),
+    }),
     'CITY_NOT_FOUND',
     'City',
     id,

@@ -4,9 +4,11 @@ import { DomainError, foundOr } from '../errors.js';
 import { paginate, type PageRequest } from '../pagination.js';
 import { translateViolations } from '../violations.js';
 
-export const listFilms = ({ db }: Deps, page: PageRequest) => paginate(page, (keyset) => filmsRepository.list(db, keyset));
+export const listFilms = ({ db }: Deps, page: PageRequest) =>
+  paginate(page, (keyset) => filmsRepository.list(db, keyset));
 
-export const getFilm = async ({ db }: Deps, id: number) => foundOr(await filmsRepository.get(db, id), 'FILM_NOT_FOUND', 'Film', id);
+export const getFilm = async ({ db }: Deps, id: number) =>
+  foundOr(await filmsRepository.get(db, id), 'FILM_NOT_FOUND', 'Film', id);
 
 export const createFilm = ({ db }: Deps, film: FilmWrite) => filmsRepository.insert(db, film);
 

@@ -26,11 +26,14 @@ export const createHall = async (deps: Deps, input: { cinemaId: number; name: st
   const rows = normalizeLayout(input.layout);
   const seatCount = countSeats(rows);
   const hall = await deps.db.transaction((trx) =>
-    translateViolations(async () => {
-      const created = await hallsRepository.insert(trx, { cinemaId: input.cinemaId, name: input.name, seatCount });
-      await hallsRepository.replaceLayout(trx, created.id, rows);
-      return created;
-    }, hallViolations(input.name, input.cinemaId)),
+    translateViolations(
+      async () => {
+        const created = await hallsRepository.insert(trx, { cinemaId: input.cinemaId, name: input.name, seatCount });
+        await hallsRepository.replaceLayout(trx, created.id, rows);
+        return created;
+      },
+      hallViolations(input.name, input.cinemaId),
+    ),
   );
   return getHall(deps, hall.id);
 };

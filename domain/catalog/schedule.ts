@@ -11,7 +11,10 @@ import { foundOr } from '../errors.js';
 export const getSchedule = async ({ db }: Deps, request: { cityId: number; date: string; filmId?: number }) => {
   const city = foundOr(await citiesRepository.get(db, request.cityId), 'CITY_NOT_FOUND', 'City', request.cityId);
   const rows = await scheduleRepository.forCityAndDate(db, request);
-  const taken = await showingsRepository.takenSeatCounts(db, rows.map((row) => row.showingId));
+  const taken = await showingsRepository.takenSeatCounts(
+    db,
+    rows.map((row) => row.showingId),
+  );
   return { cityId: city.id, cityName: city.name, date: request.date, cinemas: groupByCinemaAndFilm(rows, taken) };
 };
 

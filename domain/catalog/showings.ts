@@ -14,7 +14,10 @@ const MINUTE = 60_000;
 export type Showing = ShowingRow & { freeSeats: number; status: 'scheduled' | 'cancelled' };
 
 async function withFreeSeats(db: Db, rows: ShowingRow[]): Promise<Showing[]> {
-  const taken = await showingsRepository.takenSeatCounts(db, rows.map((row) => row.id));
+  const taken = await showingsRepository.takenSeatCounts(
+    db,
+    rows.map((row) => row.id),
+  );
   return rows.map((row) => ({
     ...row,
     status: row.cancelledAt ? 'cancelled' : 'scheduled',
@@ -65,15 +68,22 @@ export const getShowing = async ({ db }: Deps, id: number): Promise<Showing> => 
 };
 
 /** The end follows from the film's length; prices default to the cinema's, per seat category of the hall. */
-export const createShowing = async (deps: Deps, input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices }) => {
+export const createShowing = async (
+  deps: Deps,
+  input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices },
+) => {
   const { db, config } = deps;
   const film = foundOr(await filmsRepository.get(db, input.filmId), 'FILM_NOT_FOUND', 'Film', input.filmId);
   const hall = foundOr(await hallsRepository.get(db, input.hallId), 'HALL_NOT_FOUND', 'Hall', input.hallId);
   const cinema = foundOr(await cinemasRepository.get(db, hall.cinemaId), 'CINEMA_NOT_FOUND', 'Cinema', hall.cinemaId);
   const times = showingTimes(input.startsAt, film.durationMinutes, config.CLEANING_GAP_MINUTES);
-  const prices = pricesForHall(await hallsRepository.categories(db, hall.id), { ...cinema.defaultPrices, ...input.prices });
+  const prices = pricesForHall(await hallsRepository.categories(db, hall.id), {
+    ...cinema.defaultPrices,
+    ...input.prices,
+  });
   const id = await translateViolations(
-    () => showingsRepository.insert(db, { hallId: hall.id, filmId: film.id, ...times, prices, currency: cinema.currency }),
+    () =>
+      showingsRepository.insert(db, { hallId: hall.id, filmId: film.id, ...times, prices, currency: cinema.currency }),
     showingViolations(db, { hallId: hall.id, ...times }),
   );
   return getShowing(deps, id);
@@ -91,7 +101,8 @@ export const updateShowing = async (
   await deps.db.transaction(async (trx) => {
     foundOr(await showingsRepository.lockForUpdate(trx, id), 'SHOWING_NOT_FOUND', 'Showing', id);
     const current = (await showingsRepository.get(trx, id))!;
-    const prices = changes.prices && pricesForHall(Object.keys(current.prices), { ...current.prices, ...changes.prices });
+    const prices =
+      changes.prices && pricesForHall(Object.keys(current.prices), { ...current.prices, ...changes.prices });
     const moves = changes.startsAt !== undefined || changes.filmId !== undefined;
     if (!moves) {
       await showingsRepository.update(trx, id, { prices });
@@ -102,7 +113,11 @@ export const updateShowing = async (
     }
     const filmId = changes.filmId ?? current.filmId;
     const film = foundOr(await filmsRepository.get(trx, filmId), 'FILM_NOT_FOUND', 'Film', filmId);
-    const times = showingTimes(changes.startsAt ?? current.startsAt, film.durationMinutes, deps.config.CLEANING_GAP_MINUTES);
+    const times = showingTimes(
+      changes.startsAt ?? current.startsAt,
+      film.durationMinutes,
+      deps.config.CLEANING_GAP_MINUTES,
+    );
     await translateViolations(
       () => showingsRepository.update(trx, id, { filmId, prices, ...times }),
       showingViolations(deps.db, { hallId: current.hallId, ...times, exceptId: id }),

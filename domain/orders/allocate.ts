@@ -16,20 +16,34 @@ export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPaym
 const seatKey = (showingId: number, seatId: number) => `${showingId}:${seatId}`;
 
 /** The seats an order asked for that are in its showing's hall, by id. */
-const hallSeatsOf = (order: QueuedOrder) => new Map(order.seats.filter((seat) => seat.hallId === order.hallId).map((seat) => [seat.id, seat]));
+const hallSeatsOf = (order: QueuedOrder) =>
+  new Map(order.seats.filter((seat) => seat.hallId === order.hallId).map((seat) => [seat.id, seat]));
 
 /**
  * Decides orders strictly in the given (arrival) order, all or nothing each: an order gets every
  * seat it asked for, or none and the list of seats that were taken. An earlier order's seats are
  * taken for every later one in the same batch.
  */
-export function decideOrders(orders: QueuedOrder[], rules: AllocationRules): { decisions: Decision[]; tickets: NewTicket[] } {
+export function decideOrders(
+  orders: QueuedOrder[],
+  rules: AllocationRules,
+): { decisions: Decision[]; tickets: NewTicket[] } {
   const decisions: Decision[] = [];
   const tickets: NewTicket[] = [];
   const reject = (order: QueuedOrder, reason: string, rejectedSeatIds: number[] = []) =>
-    decisions.push({ id: order.id, status: 'rejected', total: null, holdExpiresAt: null, rejectedSeatIds, failureReason: reason, paymentStatus: null });
+    decisions.push({
+      id: order.id,
+      status: 'rejected',
+      total: null,
+      holdExpiresAt: null,
+      rejectedSeatIds,
+      failureReason: reason,
+      paymentStatus: null,
+    });
   const takenSeats = new Set(
-    orders.flatMap((order) => order.seats.filter((seat) => seat.taken).map((seat) => seatKey(order.showingId, seat.id))),
+    orders.flatMap((order) =>
+      order.seats.filter((seat) => seat.taken).map((seat) => seatKey(order.showingId, seat.id)),
+    ),
   );
 
   for (const order of orders) {
@@ -56,7 +70,14 @@ export function decideOrders(orders: QueuedOrder[], rules: AllocationRules): { d
     const status = rules.confirmWithoutPayment ? 'sold' : 'held';
     order.seatIds.forEach((seatId, index) => {
       takenSeats.add(seatKey(order.showingId, seatId));
-      tickets.push({ orderId: order.id, showingId: order.showingId, hallId: order.hallId, seatId, price: prices[index]!, status });
+      tickets.push({
+        orderId: order.id,
+        showingId: order.showingId,
+        hallId: order.hallId,
+        seatId,
+        price: prices[index]!,
+        status,
+      });
     });
     decisions.push({
       id: order.id,
@@ -157,7 +178,10 @@ export async function allocateSeats(deps: Deps, partition: number, marks: DrainM
       } catch (error) {
         const violation = constraintViolation(error);
         if (violation?.constraint !== 'tickets_one_active_per_seat' || attempt >= MAX_CONFLICT_RETRIES) throw error;
-        deps.log.warn({ partition, attempt }, 'a seat was taken outside the queue during allocation; deciding the batch again');
+        deps.log.warn(
+          { partition, attempt },
+          'a seat was taken outside the queue during allocation; deciding the batch again',
+        );
       }
     }
     const decided = batch.views;

@@ -18,7 +18,12 @@ const CANCELLABLE = ['queued', 'awaiting_payment', 'confirmed'];
  * refund ids. Counting tickets, not the order's refunded total, keeps refunds still under way from
  * being paid twice.
  */
-async function refundTickets(trx: Db, order: { id: string; currency: string }, tickets: { id: number; price: number }[], key?: string) {
+async function refundTickets(
+  trx: Db,
+  order: { id: string; currency: string },
+  tickets: { id: number; price: number }[],
+  key?: string,
+) {
   const amount = tickets.reduce((sum, ticket) => sum + ticket.price, 0);
   if (amount === 0) return [];
   const ticketIds = tickets.map((ticket) => ticket.id).sort((a, b) => a - b);
@@ -43,27 +48,40 @@ const paymentStatusAfterCancel = (status: string, refundIds: string[]) =>
  * idempotent refund path; an unpaid one is cancelled whole, and a charge still under way for it is
  * refunded when it lands. Closed CANCELLATION_CUTOFF_MINUTES before the showing starts.
  */
-export async function cancelOrder(deps: Deps, orderId: string, token: string | undefined, ticketIds?: number[]): Promise<OrderView> {
+export async function cancelOrder(
+  deps: Deps,
+  orderId: string,
+  token: string | undefined,
+  ticketIds?: number[],
+): Promise<OrderView> {
   checkOrderAccess(deps, orderId, token);
   const { refundIds, seats } = await deps.db.transaction(async (trx) => {
     const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
     if (!order) throw orderNotFound(orderId);
     if (!CANCELLABLE.includes(order.status)) {
-      throw new DomainError('ORDER_NOT_CANCELLABLE', `An order that is ${order.status} cannot be cancelled`, { status: order.status });
+      throw new DomainError('ORDER_NOT_CANCELLABLE', `An order that is ${order.status} cannot be cancelled`, {
+        status: order.status,
+      });
     }
     const cutoff = new Date(order.startsAt.getTime() - deps.config.CANCELLATION_CUTOFF_MINUTES * 60_000);
     if (Date.now() >= cutoff.getTime()) {
-      throw new DomainError('CANCELLATION_CLOSED', `Cancellation closed at ${cutoff.toISOString()}`, { closedAt: cutoff.toISOString() });
+      throw new DomainError('CANCELLATION_CLOSED', `Cancellation closed at ${cutoff.toISOString()}`, {
+        closedAt: cutoff.toISOString(),
+      });
     }
     const active = await cancellationsRepository.activeTickets(trx, [orderId]);
     const chosen = ticketIds ? active.filter((ticket) => ticketIds.includes(ticket.id)) : active;
     const foreign = (ticketIds ?? []).filter((id) => !active.some((ticket) => ticket.id === id));
     if (foreign.length > 0) {
-      throw new DomainError('TICKET_NOT_IN_ORDER', 'Some tickets are not active tickets of this order', { ticketIds: foreign });
+      throw new DomainError('TICKET_NOT_IN_ORDER', 'Some tickets are not active tickets of this order', {
+        ticketIds: foreign,
+      });
     }
     const whole = chosen.length === active.length;
     if (!whole && order.status !== 'confirmed') {
-      throw new DomainError('ORDER_NOT_CANCELLABLE', 'An order not paid yet is cancelled whole', { status: order.status });
+      throw new DomainError('ORDER_NOT_CANCELLABLE', 'An order not paid yet is cancelled whole', {
+        status: order.status,
+      });
     }
     const seats = await cancellationsRepository.cancelTickets(
       trx,
@@ -92,7 +110,11 @@ export async function cancelShowing(deps: Deps, showingId: number): Promise<Canc
     const orders = await cancellationsRepository.lockActiveOrdersOfShowing(trx, showingId);
     const showing = await showingsRepository.lockForUpdate(trx, showingId);
     if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
-    if (showing.cancelledAt) throw new DomainError('SHOWING_ALREADY_CANCELLED', `Showing ${showingId} was cancelled at ${showing.cancelledAt.toISOString()}`);
+    if (showing.cancelledAt)
+      throw new DomainError(
+        'SHOWING_ALREADY_CANCELLED',
+        `Showing ${showingId} was cancelled at ${showing.cancelledAt.toISOString()}`,
+      );
     await cancellationsRepository.markShowingCancelled(trx, showingId);
     const tickets = await cancellationsRepository.activeTickets(
       trx,

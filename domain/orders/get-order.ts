@@ -5,7 +5,8 @@ import { DomainError } from '../errors.js';
 import { isAccessTokenValid } from './access-token.js';
 import { toOrderView, type OrderView } from './view.js';
 
-export const orderNotFound = (id: string) => new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
+export const orderNotFound = (id: string) =>
+  new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
 
 /** Without the order's access token an order does not exist, whoever asks. */
 export function checkOrderAccess(deps: Deps, id: string, token: string | undefined): void {

@@ -46,7 +46,10 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
     retryingDeadlock(() => ordersRepository.insertQueued(db, orders));
 
   const insertBatch = async (orders: NewOrder[]): Promise<InsertOutcome[]> => {
-    const withPartition = orders.map((order) => ({ ...order, partition: partitionOf(order.showingId, config.ALLOCATION_PARTITIONS) }));
+    const withPartition = orders.map((order) => ({
+      ...order,
+      partition: partitionOf(order.showingId, config.ALLOCATION_PARTITIONS),
+    }));
     let kept = withPartition;
     let inserted: Set<string>;
     try {
@@ -62,7 +65,9 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
     // Redis to come back; a lost wake-up only delays the orders until the requeue sweep.
     const partitions = new Set(kept.filter((order) => inserted.has(order.id)).map((order) => order.partition));
     for (const partition of partitions) {
-      queues.wakePartition(partition).catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry'));
+      queues
+        .wakePartition(partition)
+        .catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry'));
     }
     const keptIds = new Set(kept.map((order) => order.id));
     return orders.map((order) => (keptIds.has(order.id) ? inserted.has(order.id) : 'showing-gone'));
@@ -85,7 +90,8 @@ export function createOrderIntake(db: Db, queues: Queues, config: Config, log: L
     /** Resolves once the order is committed and its partition woken: true if inserted, false if its key existed. */
     insert: async (order: NewOrder) => {
       const result = await inserts.add(order);
-      if (result === 'showing-gone') throw new DomainError('SHOWING_NOT_FOUND', `Showing ${order.showingId} does not exist`);
+      if (result === 'showing-gone')
+        throw new DomainError('SHOWING_NOT_FOUND', `Showing ${order.showingId} does not exist`);
       return result;
     },
     drain: () => inserts.drain(),

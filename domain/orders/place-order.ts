@@ -39,7 +39,10 @@ export async function placeOrder(
 ): Promise<PlacedOrder> {
   const { config, orderIntake, orderUpdates } = deps;
   if (!idempotencyKey) {
-    throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header (a UUID is a good choice) so a retry cannot buy twice');
+    throw new DomainError(
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'Send an Idempotency-Key header (a UUID is a good choice) so a retry cannot buy twice',
+    );
   }
   if (request.seatIds.length > config.MAX_SEATS_PER_ORDER) {
     throw new DomainError('TOO_MANY_SEATS', `At most ${config.MAX_SEATS_PER_ORDER} seats per order`);
@@ -66,16 +69,16 @@ export async function placeOrder(
   const waiting = waitMs > 0 ? await orderUpdates.waitFor(id, waitMs) : undefined;
   const inserted = await orderIntake
     .insert({
-    id,
-    showingId: request.showingId,
-    seatIds: request.seatIds,
-    customerEmail: request.customer.email,
-    customerName: request.customer.name ?? null,
-    currency: showing.currency,
-    idempotencyKey,
-    requestHash: hash,
-    paymentToken: request.payment?.token ?? null,
-    createdAt,
+      id,
+      showingId: request.showingId,
+      seatIds: request.seatIds,
+      customerEmail: request.customer.email,
+      customerName: request.customer.name ?? null,
+      currency: showing.currency,
+      idempotencyKey,
+      requestHash: hash,
+      paymentToken: request.payment?.token ?? null,
+      createdAt,
     })
     .catch((error: unknown) => {
       waiting?.cancel();
@@ -132,5 +135,9 @@ async function replay(deps: Deps, idempotencyKey: string, hash: string, waitMs: 
   } finally {
     waiting?.cancel();
   }
-  return { order, accessToken: accessTokenFor(existing.id, deps.config.ORDER_TOKEN_SECRET), decided: order.status !== 'queued' };
+  return {
+    order,
+    accessToken: accessTokenFor(existing.id, deps.config.ORDER_TOKEN_SECRET),
+    decided: order.status !== 'queued',
+  };
 }

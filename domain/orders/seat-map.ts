@@ -16,7 +16,10 @@ export async function getSeatMap(deps: Deps, showingId: number) {
   const { showing, seats, version } = await deps.db.transaction(
     async (trx) => {
       const showing = foundOr(await showingsRepository.get(trx, showingId), 'SHOWING_NOT_FOUND', 'Showing', showingId);
-      const [seats, version] = [await seatMapRepository.seatStates(trx, showingId), await seatVersionsRepository.version(trx, showingId)];
+      const [seats, version] = [
+        await seatMapRepository.seatStates(trx, showingId),
+        await seatVersionsRepository.version(trx, showingId),
+      ];
       return { showing, seats, version: version ?? 0 };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
@@ -52,5 +55,7 @@ export async function getSeatMapVersion(deps: Deps, showingId: number): Promise<
 
 export async function listTicketsOfShowing(deps: Deps, showingId: number, request: PageRequest & { status?: string }) {
   await getShowing(deps, showingId);
-  return paginate(request, (keyset) => seatMapRepository.tickets(deps.db, { showingId, status: request.status, ...keyset }));
+  return paginate(request, (keyset) =>
+    seatMapRepository.tickets(deps.db, { showingId, status: request.status, ...keyset }),
+  );
 }

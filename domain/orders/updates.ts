@@ -43,14 +43,18 @@ export function createOrderUpdates(redis: Redis, prefix: string) {
 
   return {
     publish: async (orders: OrderView[], seats: SeatDelta[] = []) => {
-      if (orders.length > 0 || seats.length > 0) await redis.publish(channel, JSON.stringify({ orders, seats } satisfies SaleEvent));
+      if (orders.length > 0 || seats.length > 0)
+        await redis.publish(channel, JSON.stringify({ orders, seats } satisfies SaleEvent));
     },
 
     /**
      * Registers interest in an order before it exists (call it before the insert, so no update can
      * slip by), and gives a promise of the first update or null after `timeoutMs`.
      */
-    async waitFor(orderId: string, timeoutMs: number): Promise<{ decided: Promise<OrderView | null>; cancel: () => void }> {
+    async waitFor(
+      orderId: string,
+      timeoutMs: number,
+    ): Promise<{ decided: Promise<OrderView | null>; cancel: () => void }> {
       await subscribe();
       let cancel = () => {};
       const decided = new Promise<OrderView | null>((resolve) => {

@@ -70,7 +70,10 @@ export const pause = (ms: number): Promise<void> =>
   ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms).unref()) : Promise.resolve();
 
 export const unavailable = () =>
-  new DomainError('PROVIDER_UNAVAILABLE', 'The payment provider is unavailable; nothing was done, retry with the same Idempotency-Key');
+  new DomainError(
+    'PROVIDER_UNAVAILABLE',
+    'The payment provider is unavailable; nothing was done, retry with the same Idempotency-Key',
+  );
 
 /** What every charge and refund meets first: the provider's latency, then its outages. */
 export async function throughProvider(behaviour: PaymentBehaviour, random: () => number = Math.random): Promise<void> {
@@ -96,7 +99,11 @@ const SPECIAL_TOKENS = new Map<string, ChargeOutcome>([
   ['tok_timeout_after_charge', { kind: 'succeeded', hang: true }],
 ]);
 
-export function chargeOutcome(token: string, behaviour: PaymentBehaviour, random: () => number = Math.random): ChargeOutcome {
+export function chargeOutcome(
+  token: string,
+  behaviour: PaymentBehaviour,
+  random: () => number = Math.random,
+): ChargeOutcome {
   const special = SPECIAL_TOKENS.get(token);
   if (special) return special;
   if (random() < behaviour.timeoutRate) return { kind: 'unavailable', hang: true };

@@ -23,7 +23,14 @@ export type ChargeView = {
   createdAt: string;
 };
 
-export type RefundView = { id: string; chargeId: string; amount: number; reason: string | null; status: 'succeeded'; createdAt: string };
+export type RefundView = {
+  id: string;
+  chargeId: string;
+  amount: number;
+  reason: string | null;
+  status: 'succeeded';
+  createdAt: string;
+};
 
 /**
  * Past the longest planned hang, a processing row is given this long before a retry may take it
@@ -45,11 +52,16 @@ const toChargeView = (row: ChargeRow): ChargeView => ({
 const toRefundView = (row: RefundRow): RefundView => ({ ...row, createdAt: row.createdAt.toISOString() });
 
 function requireKey(idempotencyKey: string | undefined): string {
-  if (!idempotencyKey) throw new DomainError('IDEMPOTENCY_KEY_REQUIRED', 'Send an Idempotency-Key header so that a retry cannot charge twice');
+  if (!idempotencyKey)
+    throw new DomainError(
+      'IDEMPOTENCY_KEY_REQUIRED',
+      'Send an Idempotency-Key header so that a retry cannot charge twice',
+    );
   return idempotencyKey;
 }
 
-const keyReused = () => new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+const keyReused = () =>
+  new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
 
 /** A declined charge is an answer, not an outage: 402 with the stored charge. */
 function declined(row: ChargeRow): never {
@@ -57,19 +69,31 @@ function declined(row: ChargeRow): never {
 }
 
 const sameCharge = (row: ChargeRow, request: ChargeRequest) =>
-  row.amount === request.amount && row.currency === request.currency && row.reference === request.reference && row.token === request.token;
+  row.amount === request.amount &&
+  row.currency === request.currency &&
+  row.reference === request.reference &&
+  row.token === request.token;
 
 /**
  * Charges the card once per Idempotency-Key, across every instance: the key's unique row is claimed
  * first ('processing'), then completed. A replay of a finished charge gets the stored outcome with
  * none of the token's faults; a request that charged nothing frees the key for a fresh attempt.
  */
-export async function createCharge(deps: Deps, request: ChargeRequest, idempotencyKey: string | undefined): Promise<ChargeView> {
+export async function createCharge(
+  deps: Deps,
+  request: ChargeRequest,
+  idempotencyKey: string | undefined,
+): Promise<ChargeView> {
   const key = requireKey(idempotencyKey);
   const behaviour = deps.paymentBehaviour.current();
   await throughProvider(behaviour);
   const id = randomUUID();
-  const claimed = await repository.claimCharge(deps.db, { ...request, id, idempotencyKey: key, leaseMs: behaviour.hangMs + LEASE_MARGIN_MS });
+  const claimed = await repository.claimCharge(deps.db, {
+    ...request,
+    id,
+    idempotencyKey: key,
+    leaseMs: behaviour.hangMs + LEASE_MARGIN_MS,
+  });
   if (!claimed) return replayCharge(deps, key, request);
 
   const outcome = chargeOutcome(request.token, behaviour);
@@ -92,7 +116,10 @@ async function replayCharge(deps: Deps, key: string, request: ChargeRequest): Pr
   if (existing && !sameCharge(existing, request)) throw keyReused();
   // Missing: the attempt that held the key charged nothing and freed it just now; a retry is a fresh attempt.
   if (!existing || existing.status === 'processing') {
-    throw new DomainError('REQUEST_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry later');
+    throw new DomainError(
+      'REQUEST_IN_PROGRESS',
+      'A request with this Idempotency-Key is still being processed; retry later',
+    );
   }
   if (existing.status === 'declined') declined(existing);
   return toChargeView(existing);
@@ -119,15 +146,28 @@ export async function createRefund(
   await throughProvider(deps.paymentBehaviour.current());
   const refund: RefundRequest = { chargeId: request.chargeId, amount: request.amount, reason: request.reason ?? null };
   const row = await deps.db.transaction(async (trx) => {
-    const charge = foundOr(await repository.lockCharge(trx, refund.chargeId), 'CHARGE_NOT_FOUND', 'Charge', refund.chargeId);
+    const charge = foundOr(
+      await repository.lockCharge(trx, refund.chargeId),
+      'CHARGE_NOT_FOUND',
+      'Charge',
+      refund.chargeId,
+    );
     // Read under the lock: a replay racing its original sees it committed.
     const existing = await repository.refundByKey(trx, key);
     if (existing) {
-      if (existing.chargeId !== refund.chargeId || existing.amount !== refund.amount || existing.reason !== refund.reason) throw keyReused();
+      if (
+        existing.chargeId !== refund.chargeId ||
+        existing.amount !== refund.amount ||
+        existing.reason !== refund.reason
+      )
+        throw keyReused();
       return existing;
     }
     if (charge.status !== 'succeeded') {
-      throw new DomainError('CHARGE_NOT_REFUNDABLE', `Charge ${charge.id} is ${charge.status}; only a succeeded charge can be refunded`);
+      throw new DomainError(
+        'CHARGE_NOT_REFUNDABLE',
+        `Charge ${charge.id} is ${charge.status}; only a succeeded charge can be refunded`,
+      );
     }
     const refundable = charge.amount - charge.refundedAmount;
     if (refund.amount > refundable) {

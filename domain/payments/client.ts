@@ -11,9 +11,15 @@ export type ChargeOutcome =
   | { kind: 'declined'; chargeId: string; declineCode: string }
   | { kind: 'unknown'; reason: string; providerUnavailable: boolean };
 
-type RefundOutcome = { kind: 'succeeded'; refundId: string } | { kind: 'refused'; code: string } | { kind: 'unknown'; reason: string };
+type RefundOutcome =
+  { kind: 'succeeded'; refundId: string } | { kind: 'refused'; code: string } | { kind: 'unknown'; reason: string };
 
-export type ProviderCharge = { id: string; status: 'processing' | 'succeeded' | 'declined'; declineCode: string | null; amount: number };
+export type ProviderCharge = {
+  id: string;
+  status: 'processing' | 'succeeded' | 'declined';
+  declineCode: string | null;
+  amount: number;
+};
 
 /** The service did not give a usable answer: timeout, connection refused, 5xx, or the breaker is open. */
 class ProviderFault extends Error {}
@@ -36,7 +42,12 @@ export type PaymentClient = ReturnType<typeof createPaymentClient>;
  * Declines and other 4xx answers are answers, not failures: they never open the breaker.
  */
 export function createPaymentClient(config: Config, log: Logger) {
-  const call = async (method: 'GET' | 'POST', path: string, body?: unknown, idempotencyKey?: string): Promise<Answer> => {
+  const call = async (
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    idempotencyKey?: string,
+  ): Promise<Answer> => {
     let response: Response;
     try {
       response = await fetch(`${config.PAYMENT_SERVICE_URL}${path}`, {
@@ -50,7 +61,11 @@ export function createPaymentClient(config: Config, log: Logger) {
         signal: AbortSignal.timeout(config.PAYMENT_TIMEOUT_MS),
       });
     } catch (error) {
-      throw new ProviderFault(error instanceof Error && error.name === 'TimeoutError' ? 'timeout' : `unreachable: ${(error as Error).message}`);
+      throw new ProviderFault(
+        error instanceof Error && error.name === 'TimeoutError'
+          ? 'timeout'
+          : `unreachable: ${(error as Error).message}`,
+      );
     }
     const text = await response.text().catch(() => '');
     if (response.status >= 500) throw new ProviderFault(`answered ${response.status}`);
@@ -78,7 +93,13 @@ export function createPaymentClient(config: Config, log: Logger) {
   const isOpen = (error: unknown) => (error as { code?: string }).code === 'EOPENBREAKER';
 
   return {
-    async charge(request: { amount: number; currency: string; reference: string; token: string; idempotencyKey: string }): Promise<ChargeOutcome> {
+    async charge(request: {
+      amount: number;
+      currency: string;
+      reference: string;
+      token: string;
+      idempotencyKey: string;
+    }): Promise<ChargeOutcome> {
       let answer: Answer;
       try {
         answer = await fire(
@@ -88,13 +109,18 @@ export function createPaymentClient(config: Config, log: Logger) {
           request.idempotencyKey,
         );
       } catch (error) {
-        return { kind: 'unknown', reason: isOpen(error) ? 'breaker open' : faultReason(error), providerUnavailable: isOpen(error) };
+        return {
+          kind: 'unknown',
+          reason: isOpen(error) ? 'breaker open' : faultReason(error),
+          providerUnavailable: isOpen(error),
+        };
       }
       if ((answer.status === 201 || answer.status === 200) && answer.body?.id && answer.body.status === 'succeeded') {
         return { kind: 'succeeded', chargeId: answer.body.id };
       }
       const declined = answer.status === 402 ? answer.body?.error?.details?.charge : undefined;
-      if (declined) return { kind: 'declined', chargeId: declined.id, declineCode: declined.declineCode ?? 'card_declined' };
+      if (declined)
+        return { kind: 'declined', chargeId: declined.id, declineCode: declined.declineCode ?? 'card_declined' };
       // 409 REQUEST_IN_PROGRESS: an earlier attempt with this key is still being processed.
       if (answer.status === 409) return { kind: 'unknown', reason: 'request in progress', providerUnavailable: false };
       throw new Error(`payment service refused the charge: ${answer.status} ${JSON.stringify(answer.body)}`);
@@ -107,18 +133,30 @@ export function createPaymentClient(config: Config, log: Logger) {
     async chargesFor(reference: string): Promise<ProviderCharge[]> {
       if (breaker.opened) throw new ProviderFault('breaker open');
       const answer = await call('GET', `/charges?reference=${encodeURIComponent(reference)}`);
-      if (answer.status !== 200 || !answer.body?.data) throw new Error(`payment service answered ${answer.status} to a charge lookup`);
+      if (answer.status !== 200 || !answer.body?.data)
+        throw new Error(`payment service answered ${answer.status} to a charge lookup`);
       return answer.body.data;
     },
 
-    async refund(request: { chargeId: string; amount: number; reason: string; idempotencyKey: string }): Promise<RefundOutcome> {
+    async refund(request: {
+      chargeId: string;
+      amount: number;
+      reason: string;
+      idempotencyKey: string;
+    }): Promise<RefundOutcome> {
       let answer: Answer;
       try {
-        answer = await fire('POST', '/refunds', { chargeId: request.chargeId, amount: request.amount, reason: request.reason }, request.idempotencyKey);
+        answer = await fire(
+          'POST',
+          '/refunds',
+          { chargeId: request.chargeId, amount: request.amount, reason: request.reason },
+          request.idempotencyKey,
+        );
       } catch (error) {
         return { kind: 'unknown', reason: faultReason(error) };
       }
-      if ((answer.status === 201 || answer.status === 200) && answer.body?.id) return { kind: 'succeeded', refundId: answer.body.id };
+      if ((answer.status === 201 || answer.status === 200) && answer.body?.id)
+        return { kind: 'succeeded', refundId: answer.body.id };
       const code = answer.body?.error?.code;
       // Only these say the refund can never be made; anything else (a key rotated, a 429) is tried again.
       if (code === 'REFUND_EXCEEDS_CHARGE' || code === 'CHARGE_NOT_REFUNDABLE') return { kind: 'refused', code };

@@ -27,19 +27,28 @@ const FULL_REFUND = 'order';
 
 export async function requestCharges(deps: Deps, orderIds: string[]) {
   if (orderIds.length === 0) return;
-  await deps.queues.requestCharges(orderIds).catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
+  await deps.queues
+    .requestCharges(orderIds)
+    .catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
 }
 
 export async function requestRefunds(deps: Deps, paymentIds: string[]) {
   if (paymentIds.length === 0) return;
-  await deps.queues.requestRefunds(paymentIds).catch((error: unknown) => deps.log.warn({ err: error }, 'refund jobs not sent; the sweep will'));
+  await deps.queues
+    .requestRefunds(paymentIds)
+    .catch((error: unknown) => deps.log.warn({ err: error }, 'refund jobs not sent; the sweep will'));
 }
 
 /**
  * The buyer pays a held order (one placed without a card token). Sending the same token again while
  * its payment is under way is answered with the order as it stands; another token is refused.
  */
-export async function payOrder(deps: Deps, orderId: string, accessToken: string | undefined, paymentToken: string): Promise<OrderView> {
+export async function payOrder(
+  deps: Deps,
+  orderId: string,
+  accessToken: string | undefined,
+  paymentToken: string,
+): Promise<OrderView> {
   checkOrderAccess(deps, orderId, accessToken);
   if (await paymentsRepository.attachPaymentToken(deps.db, orderId, paymentToken)) {
     await requestCharges(deps, [orderId]);
@@ -49,10 +58,16 @@ export async function payOrder(deps: Deps, orderId: string, accessToken: string 
   const order = await paymentsRepository.payableOrder(deps.db, orderId);
   if (!order) throw orderNotFound(orderId);
   if (order.paymentToken === paymentToken) return getOrderView(deps, orderId);
-  throw new DomainError('ORDER_NOT_PAYABLE', order?.status === 'awaiting_payment' ? 'A payment for this order is under way' : `An order that is ${order.status} cannot be paid`, {
-    status: order.status,
-    paymentStatus: order.paymentStatus,
-  });
+  throw new DomainError(
+    'ORDER_NOT_PAYABLE',
+    order?.status === 'awaiting_payment'
+      ? 'A payment for this order is under way'
+      : `An order that is ${order.status} cannot be paid`,
+    {
+      status: order.status,
+      paymentStatus: order.paymentStatus,
+    },
+  );
 }
 
 export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: string): Promise<void> {
@@ -62,15 +77,27 @@ export async function chargeOrder(deps: Deps, payments: PaymentClient, orderId: 
   if (!order || order.status !== 'awaiting_payment' || !order.paymentToken || order.total === null) return;
   if (order.total === 0) return confirmFreeOrder(deps, orderId);
   const idempotencyKey = chargeKey(orderId);
-  await paymentsRepository.recordChargeAttempt(deps.db, { orderId, idempotencyKey, amount: order.total, currency: order.currency });
-  const outcome = await payments.charge({ amount: order.total, currency: order.currency, reference: orderId, token: order.paymentToken, idempotencyKey });
+  await paymentsRepository.recordChargeAttempt(deps.db, {
+    orderId,
+    idempotencyKey,
+    amount: order.total,
+    currency: order.currency,
+  });
+  const outcome = await payments.charge({
+    amount: order.total,
+    currency: order.currency,
+    reference: orderId,
+    token: order.paymentToken,
+    idempotencyKey,
+  });
   const lookUp = outcome.kind === 'unknown' && !outcome.providerUnavailable;
   const known = lookUp ? ((await lookUpCharge(payments, orderId)) ?? outcome) : outcome;
   if (known.kind !== 'unknown') return settleCharge(deps, orderId, known);
 
   await paymentsRepository.settlePayment(deps.db, idempotencyKey, { status: 'unknown', failureReason: known.reason });
   const paymentStatus = known.providerUnavailable ? 'provider_unavailable' : 'retrying';
-  if (await paymentsRepository.setPaymentInFlightStatus(deps.db, orderId, paymentStatus)) await publishOrderUpdates(deps, [orderId]);
+  if (await paymentsRepository.setPaymentInFlightStatus(deps.db, orderId, paymentStatus))
+    await publishOrderUpdates(deps, [orderId]);
   throw new PaymentPending(`charge of order ${orderId}: ${known.reason}`);
 }
 
@@ -105,49 +132,68 @@ async function lookUpCharge(payments: PaymentClient, orderId: string): Promise<C
   if (succeeded) return { kind: 'succeeded', chargeId: succeeded.id };
   if (charges.some((charge) => charge.status === 'processing')) return null;
   const declined = charges.find((charge) => charge.status === 'declined');
-  return declined ? { kind: 'declined', chargeId: declined.id, declineCode: declined.declineCode ?? 'card_declined' } : { kind: 'unknown', reason: 'no charge', providerUnavailable: false };
+  return declined
+    ? { kind: 'declined', chargeId: declined.id, declineCode: declined.declineCode ?? 'card_declined' }
+    : { kind: 'unknown', reason: 'no charge', providerUnavailable: false };
 }
 
 /** Applies a known outcome of the order's charge; running it again changes nothing. */
-async function settleCharge(deps: Deps, orderId: string, outcome: Exclude<ChargeOutcome, { kind: 'unknown' }>): Promise<void> {
-  const changed = await deps.db.transaction(async (trx): Promise<{ refundIds: string[]; seats: SeatDelta[] } | null> => {
-    const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
-    // null: the order as buyers see it did not change, nothing to publish.
-    if (!order) return null;
-    const idempotencyKey = chargeKey(orderId);
-    if (outcome.kind === 'declined') {
-      await paymentsRepository.settlePayment(trx, idempotencyKey, { status: 'failed', providerReference: outcome.chargeId, failureReason: outcome.declineCode });
-      if (order.status !== 'awaiting_payment') return null;
-      const seats = await paymentsRepository.settleOrder(trx, orderId, 'released', {
-        status: 'payment_failed',
-        failureReason: outcome.declineCode.toUpperCase(),
-        paymentStatus: 'declined',
-        endHold: true,
+async function settleCharge(
+  deps: Deps,
+  orderId: string,
+  outcome: Exclude<ChargeOutcome, { kind: 'unknown' }>,
+): Promise<void> {
+  const changed = await deps.db.transaction(
+    async (trx): Promise<{ refundIds: string[]; seats: SeatDelta[] } | null> => {
+      const order = await paymentsRepository.payableOrder(trx, orderId, { lock: true });
+      // null: the order as buyers see it did not change, nothing to publish.
+      if (!order) return null;
+      const idempotencyKey = chargeKey(orderId);
+      if (outcome.kind === 'declined') {
+        await paymentsRepository.settlePayment(trx, idempotencyKey, {
+          status: 'failed',
+          providerReference: outcome.chargeId,
+          failureReason: outcome.declineCode,
+        });
+        if (order.status !== 'awaiting_payment') return null;
+        const seats = await paymentsRepository.settleOrder(trx, orderId, 'released', {
+          status: 'payment_failed',
+          failureReason: outcome.declineCode.toUpperCase(),
+          paymentStatus: 'declined',
+          endHold: true,
+        });
+        return { refundIds: [], seats };
+      }
+      const before = await paymentsRepository.settlePayment(trx, idempotencyKey, {
+        status: 'succeeded',
+        providerReference: outcome.chargeId,
       });
-      return { refundIds: [], seats };
-    }
-    const before = await paymentsRepository.settlePayment(trx, idempotencyKey, { status: 'succeeded', providerReference: outcome.chargeId });
-    if (order.status === 'awaiting_payment') {
-      const seats = await paymentsRepository.settleOrder(trx, orderId, 'sold', { status: 'confirmed', paymentStatus: 'paid', endHold: true });
-      return { refundIds: [], seats };
-    }
-    if (before === 'succeeded' || order.status === 'confirmed') return null;
-    // Paid, but the seats are gone (cancelled, or released when the payment stayed unresolved): pay it all back.
-    const amount = (order.total ?? 0) - order.refundedTotal;
-    if (amount <= 0) return null;
-    const refundId = await paymentsRepository.recordRefund(trx, {
-      orderId,
-      idempotencyKey: `refund:${orderId}:${FULL_REFUND}`,
-      amount,
-      currency: order.currency,
-      ticketIds: null,
-    });
-    await paymentsRepository.updateOrder(trx, orderId, {
-      ...(order.status === 'cancelled' ? {} : { status: 'refunded', failureReason: 'PAID_AFTER_SEATS_RELEASED' }),
-      paymentStatus: 'refund_pending',
-    });
-    return { refundIds: [refundId], seats: [] };
-  });
+      if (order.status === 'awaiting_payment') {
+        const seats = await paymentsRepository.settleOrder(trx, orderId, 'sold', {
+          status: 'confirmed',
+          paymentStatus: 'paid',
+          endHold: true,
+        });
+        return { refundIds: [], seats };
+      }
+      if (before === 'succeeded' || order.status === 'confirmed') return null;
+      // Paid, but the seats are gone (cancelled, or released when the payment stayed unresolved): pay it all back.
+      const amount = (order.total ?? 0) - order.refundedTotal;
+      if (amount <= 0) return null;
+      const refundId = await paymentsRepository.recordRefund(trx, {
+        orderId,
+        idempotencyKey: `refund:${orderId}:${FULL_REFUND}`,
+        amount,
+        currency: order.currency,
+        ticketIds: null,
+      });
+      await paymentsRepository.updateOrder(trx, orderId, {
+        ...(order.status === 'cancelled' ? {} : { status: 'refunded', failureReason: 'PAID_AFTER_SEATS_RELEASED' }),
+        paymentStatus: 'refund_pending',
+      });
+      return { refundIds: [refundId], seats: [] };
+    },
+  );
   if (!changed) return;
   await publishOrderUpdates(deps, [orderId], changed.seats);
   await requestRefunds(deps, changed.refundIds);
@@ -159,7 +205,12 @@ async function settleCharge(deps: Deps, orderId: string, outcome: Exclude<Charge
  * reconcile sweep refunds it.
  */
 const giveUpPayment = (deps: Deps, orderId: string) =>
-  settleAwaitingOrder(deps, orderId, 'released', { status: 'payment_failed', failureReason: 'PAYMENT_UNRESOLVED', paymentStatus: 'unresolved', endHold: true });
+  settleAwaitingOrder(deps, orderId, 'released', {
+    status: 'payment_failed',
+    failureReason: 'PAYMENT_UNRESOLVED',
+    paymentStatus: 'unresolved',
+    endHold: true,
+  });
 
 export async function refundPayment(deps: Deps, payments: PaymentClient, paymentId: string): Promise<void> {
   const refund = await paymentsRepository.payment(deps.db, paymentId);
@@ -207,11 +258,14 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>) {
  */
 export async function reconcilePayments(deps: Deps, payments: PaymentClient): Promise<void> {
   const { db, config } = deps;
-  await inChunks(await paymentsRepository.overduePayments(db, config.PAYMENT_RECONCILE_WINDOW_SECONDS, SWEEP_BATCH), async (orderId) => {
-    const outcome = await lookUpCharge(payments, orderId);
-    if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
-    else await giveUpPayment(deps, orderId);
-  });
+  await inChunks(
+    await paymentsRepository.overduePayments(db, config.PAYMENT_RECONCILE_WINDOW_SECONDS, SWEEP_BATCH),
+    async (orderId) => {
+      const outcome = await lookUpCharge(payments, orderId);
+      if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
+      else await giveUpPayment(deps, orderId);
+    },
+  );
   // Looked at again every two call timeouts; a charge the service has never heard of is taken as
   // not made only after the reconcile window, since a request may reach the service late.
   const closedCharges = await paymentsRepository.unsettledChargesOfClosedOrders(db, {
@@ -223,8 +277,13 @@ export async function reconcilePayments(deps: Deps, payments: PaymentClient): Pr
     const outcome = await lookUpCharge(payments, orderId);
     const key = chargeKey(orderId);
     if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
-    else if (outcome && givenUp) await paymentsRepository.settlePayment(db, key, { status: 'failed', failureReason: 'NOT_CHARGED' });
-    else await paymentsRepository.settlePayment(db, key, { status: 'unknown', failureReason: outcome ? 'NOT_FOUND_YET' : 'LOOKUP_FAILED' });
+    else if (outcome && givenUp)
+      await paymentsRepository.settlePayment(db, key, { status: 'failed', failureReason: 'NOT_CHARGED' });
+    else
+      await paymentsRepository.settlePayment(db, key, {
+        status: 'unknown',
+        failureReason: outcome ? 'NOT_FOUND_YET' : 'LOOKUP_FAILED',
+      });
   });
   const stalledAfterMs = Math.max(config.PAYMENT_RETRY_MAX_MS, config.PAYMENT_TIMEOUT_MS) * 2;
   const stalled = await paymentsRepository.stalledPaymentOrders(db, stalledAfterMs, SWEEP_BATCH);

@@ -5,7 +5,12 @@ export function jsonClient(baseUrl: string, maxSockets = 1024) {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   const { hostname, port } = new URL(baseUrl);
   return {
-    request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
+    request(
+      method: string,
+      path: string,
+      body?: unknown,
+      headers: Record<string, string> = {},
+    ): Promise<{ status: number; body: any }> {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       return new Promise((resolve, reject) => {
         const req = http.request(
@@ -15,7 +20,10 @@ export function jsonClient(baseUrl: string, maxSockets = 1024) {
             port,
             method,
             path,
-            headers: { ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}), ...headers },
+            headers: {
+              ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+              ...headers,
+            },
           },
           (res) => {
             const chunks: Buffer[] = [];

@@ -30,11 +30,38 @@ function measureBaseline(seconds: number): number {
   const env = { ...process.env, PGOPTIONS: '-c search_path=bench_baseline' };
   const connection = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres'];
   const database = url.pathname.slice(1);
-  execFileSync('psql', [...connection, '-q', '-d', database, '-c', 'DROP SCHEMA IF EXISTS bench_baseline CASCADE; CREATE SCHEMA bench_baseline'], { env });
-  execFileSync('psql', [...connection, '-q', '-d', database, '-f', `${root}/scripts/bench/baseline-schema.sql`], { env });
+  execFileSync(
+    'psql',
+    [
+      ...connection,
+      '-q',
+      '-d',
+      database,
+      '-c',
+      'DROP SCHEMA IF EXISTS bench_baseline CASCADE; CREATE SCHEMA bench_baseline',
+    ],
+    { env },
+  );
+  execFileSync('psql', [...connection, '-q', '-d', database, '-f', `${root}/scripts/bench/baseline-schema.sql`], {
+    env,
+  });
   const output = execFileSync(
     'pgbench',
-    [...connection, '-n', '-M', 'prepared', '-c', '16', '-j', '2', '-T', String(seconds), '-f', `${root}/scripts/bench/baseline-order-per-tx.sql`, database],
+    [
+      ...connection,
+      '-n',
+      '-M',
+      'prepared',
+      '-c',
+      '16',
+      '-j',
+      '2',
+      '-T',
+      String(seconds),
+      '-f',
+      `${root}/scripts/bench/baseline-order-per-tx.sql`,
+      database,
+    ],
     { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const tps = Number(output.match(/tps = ([\d.]+)/)?.[1]);
@@ -106,7 +133,9 @@ async function integrityViolations(db: Awaited<ReturnType<typeof prepareDatabase
       (SELECT count(*) FROM orders o WHERE status IN ('confirmed','awaiting_payment')
          AND cardinality(seat_ids) <> (SELECT count(*) FROM tickets t WHERE t.order_id = o.id AND t.status IN ('held','sold'))) AS "partialOrders",
       (SELECT count(*) FROM orders WHERE status = 'queued') AS "stillQueued"`);
-  return Object.fromEntries(Object.entries(rows[0] as Record<string, string>).map(([key, count]) => [key, Number(count)])) as Integrity;
+  return Object.fromEntries(
+    Object.entries(rows[0] as Record<string, string>).map(([key, count]) => [key, Number(count)]),
+  ) as Integrity;
 }
 
 /**
@@ -127,10 +156,24 @@ async function hotShowing(client: ReturnType<typeof jsonClient>, buyers: number)
       seats: Array.from({ length: 20 }, (_, seat) => ({ number: seat + 1 })),
     })),
   };
-  const hall = (await client.request('POST', '/api/v1/halls', { cinemaId: cinemas.body.data[0].id, name: `Hot ${Date.now()}`, layout }, admin)).body;
+  const hall = (
+    await client.request(
+      'POST',
+      '/api/v1/halls',
+      { cinemaId: cinemas.body.data[0].id, name: `Hot ${Date.now()}`, layout },
+      admin,
+    )
+  ).body;
   const films = await client.request('GET', '/api/v1/films?limit=1');
   const startsAt = new Date(Date.now() + 3 * 86_400_000).toISOString();
-  const showing = (await client.request('POST', '/api/v1/showings', { hallId: hall.id, filmId: films.body.data[0].id, startsAt }, admin)).body;
+  const showing = (
+    await client.request(
+      'POST',
+      '/api/v1/showings',
+      { hallId: hall.id, filmId: films.body.data[0].id, startsAt },
+      admin,
+    )
+  ).body;
   const rows: number[][] = hall.layout.rows.map((row: { seats: { id: number }[] }) => row.seats.map((seat) => seat.id));
   const known = new Set<number>();
   const latencies: number[] = [];
@@ -139,7 +182,9 @@ async function hotShowing(client: ReturnType<typeof jsonClient>, buyers: number)
   const started = performance.now();
 
   const pick = (): number[] | null => {
-    const free = rows.flatMap((row, rowIndex) => row.map((seatId, index) => ({ rowIndex, index, seatId }))).filter((seat) => !known.has(seat.seatId));
+    const free = rows
+      .flatMap((row, rowIndex) => row.map((seatId, index) => ({ rowIndex, index, seatId })))
+      .filter((seat) => !known.has(seat.seatId));
     if (free.length === 0) return null;
     const start = free[Math.floor(Math.random() * free.length)]!;
     const want = 1 + Math.floor(Math.random() * 4);
@@ -187,8 +232,13 @@ log(`baseline ${Math.round(baselineTps)} orders/s`);
 
 // Several API instances stand for the nginx upstream of the deployment: requests go round-robin.
 const apiPorts = Array.from({ length: apiInstances }, (_, index) => apiPort + 1 + index);
-const processes = [await startRole('workers', apiPort), ...(await Promise.all(apiPorts.map((port) => startRole('catalog,tickets', port))))];
-const client = roundRobin(apiPorts.map((port) => jsonClient(`http://127.0.0.1:${port}`, Math.ceil(connections / apiInstances))));
+const processes = [
+  await startRole('workers', apiPort),
+  ...(await Promise.all(apiPorts.map((port) => startRole('catalog,tickets', port)))),
+];
+const client = roundRobin(
+  apiPorts.map((port) => jsonClient(`http://127.0.0.1:${port}`, Math.ceil(connections / apiInstances))),
+);
 try {
   const targets = await loadTargets(client, 1000);
   log(`${targets.length} showings on sale, ${targets.reduce((sum, target) => sum + target.seatIds.length, 0)} seats`);

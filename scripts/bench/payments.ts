@@ -49,7 +49,9 @@ const processes = [
 const client = jsonClient(`http://127.0.0.1:${basePort}`, 256);
 try {
   const targets = await loadTargets(client, 1000);
-  log(`${orders} paying orders at ${rate}/s on ${targets.length} showings; ${cancelShare * 100}% cancelled by their buyer a moment later`);
+  log(
+    `${orders} paying orders at ${rate}/s on ${targets.length} showings; ${cancelShare * 100}% cancelled by their buyer a moment later`,
+  );
   const started = performance.now();
   let accepted = 0;
   let refused = 0;
@@ -109,7 +111,8 @@ try {
   mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
   writeFileSync(`${root}/docs/benchmarks/payments-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result, null, 2));
-  if (Object.values(result.violations).some((count) => count > 0) || unsettled.orders > 0 || unsettled.payments > 0) process.exitCode = 1;
+  if (Object.values(result.violations).some((count) => count > 0) || unsettled.orders > 0 || unsettled.payments > 0)
+    process.exitCode = 1;
 } finally {
   client.close();
   for (const child of processes) child.kill('SIGTERM');

@@ -52,7 +52,11 @@ const db = await prepareDatabase();
 const probeDirectory = mkdtempSync(`${tmpdir()}/realtime-memory-`);
 const processes = [
   await startRole('workers', basePort + 1),
-  await startRole('realtime', basePort + 2, { MEMORY_PROBE_DIR: probeDirectory }, ['--expose-gc', '--import', `${root}/dist/scripts/bench/memory-probe.js`]),
+  await startRole('realtime', basePort + 2, { MEMORY_PROBE_DIR: probeDirectory }, [
+    '--expose-gc',
+    '--import',
+    `${root}/dist/scripts/bench/memory-probe.js`,
+  ]),
   await startRole('catalog,tickets', basePort),
 ];
 const client = jsonClient(`http://127.0.0.1:${basePort}`, 256);
@@ -96,11 +100,18 @@ try {
       const response = await client.request(
         'POST',
         '/api/v1/orders',
-        { showingId: target.showingId, seatIds: target.seatIds.slice(first, first + 1), customer: { email: 'realtime@example.com' } },
+        {
+          showingId: target.showingId,
+          seatIds: target.seatIds.slice(first, first + 1),
+          customer: { email: 'realtime@example.com' },
+        },
         { 'idempotency-key': randomUUID() },
       );
       if (response.status !== 202 && response.status !== 200) throw new Error(String(response.status));
-      const { order, pushed } = await decision(pool[next++ % pool.length]!, { ...response.body, accessToken: response.body.accessToken });
+      const { order, pushed } = await decision(pool[next++ % pool.length]!, {
+        ...response.body,
+        accessToken: response.body.accessToken,
+      });
       submitToPush.push(performance.now() - started);
       if (pushed && order.decidedAt) commitToEvent.push(Date.now() - Date.parse(order.decidedAt));
       else byAck += 1;
@@ -123,7 +134,11 @@ try {
     rate,
     decidedPerSecond: Math.round(submitToPush.length / run.seconds),
     errors: errors + run.refused,
-    submitToPushMs: { p50: Math.round(percentile(submitToPush, 50)), p95: Math.round(percentile(submitToPush, 95)), p99: Math.round(percentile(submitToPush, 99)) },
+    submitToPushMs: {
+      p50: Math.round(percentile(submitToPush, 50)),
+      p95: Math.round(percentile(submitToPush, 95)),
+      p99: Math.round(percentile(submitToPush, 99)),
+    },
     decisionToEventMs: {
       events: commitToEvent.length,
       p50: Math.round(percentile(commitToEvent, 50)),
@@ -142,7 +157,13 @@ try {
   const wanted = Number(args.connections);
   for (let opened = 0; opened < wanted; opened += 500) {
     const batch = await Promise.all(Array.from({ length: Math.min(500, wanted - opened) }, connect));
-    await Promise.all(batch.map((socket, index) => socket.timeout(10_000).emitWithAck('showing:subscribe', { showingId: targets[(opened + index) % targets.length]!.showingId })));
+    await Promise.all(
+      batch.map((socket, index) =>
+        socket
+          .timeout(10_000)
+          .emitWithAck('showing:subscribe', { showingId: targets[(opened + index) % targets.length]!.showingId }),
+      ),
+    );
     sockets.push(...batch);
     if ((opened + 500) % 2_500 === 0) log(`${sockets.length} clients connected and watching a showing`);
   }

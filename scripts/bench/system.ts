@@ -30,7 +30,15 @@ export async function prepareDatabase() {
     await bulkRepository.truncateAll(trx);
     const counts = await seedDemoData(
       trx,
-      { cities: 10, cinemas: 100, hallsPerCinema: 3, films: 40, days: 2, showingsPerHallPerDay: 5, cleaningGapMinutes: 15 },
+      {
+        cities: 10,
+        cinemas: 100,
+        hallsPerCinema: 3,
+        films: 40,
+        days: 2,
+        showingsPerHallPerDay: 5,
+        cleaningGapMinutes: 15,
+      },
       (line) => log(`seed ${line}`),
     );
     log(`seeded ${JSON.stringify(counts)}`);
@@ -46,7 +54,12 @@ export async function prepareDatabase() {
 }
 
 /** Starts dist/scripts/start.js with these roles; resolves once /readyz answers. `env` adds settings. */
-export function startRole(roles: string, port: number, env: Record<string, string> = {}, extraNodeArgs: string[] = []): Promise<ChildProcess> {
+export function startRole(
+  roles: string,
+  port: number,
+  env: Record<string, string> = {},
+  extraNodeArgs: string[] = [],
+): Promise<ChildProcess> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...extraNodeArgs];
   const child = spawn(process.execPath, [...nodeArgs, `${root}/dist/scripts/start.js`], {
@@ -92,7 +105,10 @@ export async function loadTargets(client: ReturnType<typeof jsonClient>, count: 
   // Showings that stay on sale for the whole run (an hour ahead), or their orders get SHOWING_NOT_ON_SALE.
   const from = new Date(Date.now() + 3_600_000).toISOString();
   while (showings.length < count) {
-    const page = await client.request('GET', `/api/v1/showings?limit=200&from=${from}${cursor ? `&cursor=${cursor}` : ''}`);
+    const page = await client.request(
+      'GET',
+      `/api/v1/showings?limit=200&from=${from}${cursor ? `&cursor=${cursor}` : ''}`,
+    );
     showings.push(...page.body.data);
     cursor = page.body.nextCursor;
     if (!cursor) break;
@@ -100,8 +116,12 @@ export async function loadTargets(client: ReturnType<typeof jsonClient>, count: 
   const seatsByHall = new Map<number, number[]>();
   for (const hallId of new Set(showings.map((showing) => showing.hallId))) {
     const hall = await client.request('GET', `/api/v1/halls/${hallId}`);
-    seatsByHall.set(hallId, hall.body.layout.rows.flatMap((row: { seats: { id: number }[] }) => row.seats.map((seat) => seat.id)));
+    seatsByHall.set(
+      hallId,
+      hall.body.layout.rows.flatMap((row: { seats: { id: number }[] }) => row.seats.map((seat) => seat.id)),
+    );
   }
-  return showings.slice(0, count).map((showing) => ({ showingId: showing.id, seatIds: seatsByHall.get(showing.hallId)! }));
+  return showings
+    .slice(0, count)
+    .map((showing) => ({ showingId: showing.id, seatIds: seatsByHall.get(showing.hallId)! }));
 }
-

@@ -71,7 +71,8 @@ export const at = (date: string, time: string, offset = '+00:00') => `${date}T${
 /** Inserts an order for a showing straight into the database, as the tickets side would. */
 export async function insertOrder(showingId: number, seatIds: number[]): Promise<string> {
   const { deps } = await testSystem();
-  const [order] = await deps.db('orders')
+  const [order] = await deps
+    .db('orders')
     .insert({
       showing_id: showingId,
       status: 'confirmed',

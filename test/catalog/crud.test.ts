@@ -15,9 +15,14 @@ function expectShape(body: unknown, schema: z.ZodType, keys: string[]) {
 }
 
 /** updatedAt of the answer is later than the given one, createdAt unchanged. */
-function expectTouched(before: { createdAt: string; updatedAt: string }, after: { createdAt: string; updatedAt: string }) {
+function expectTouched(
+  before: { createdAt: string; updatedAt: string },
+  after: { createdAt: string; updatedAt: string },
+) {
   expect(after.createdAt).to.equal(before.createdAt);
-  expect(Date.parse(after.updatedAt), `updatedAt ${before.updatedAt} -> ${after.updatedAt}`).to.be.greaterThan(Date.parse(before.updatedAt));
+  expect(Date.parse(after.updatedAt), `updatedAt ${before.updatedAt} -> ${after.updatedAt}`).to.be.greaterThan(
+    Date.parse(before.updatedAt),
+  );
 }
 
 /** Deletes, then checks that the entity is gone for reads, changes and a second delete. */
@@ -33,12 +38,36 @@ async function expectDeleted(path: string, id: number, notFound: string, patchBo
 }
 
 const CITY_KEYS = ['id', 'name', 'createdAt', 'updatedAt'];
-const CINEMA_KEYS = ['id', 'cityId', 'name', 'address', 'timezone', 'currency', 'defaultPrices', 'createdAt', 'updatedAt'];
+const CINEMA_KEYS = [
+  'id',
+  'cityId',
+  'name',
+  'address',
+  'timezone',
+  'currency',
+  'defaultPrices',
+  'createdAt',
+  'updatedAt',
+];
 const HALL_KEYS = ['id', 'cinemaId', 'name', 'seatCount', 'createdAt', 'updatedAt'];
 const FILM_KEYS = ['id', 'title', 'durationMinutes', 'description', 'ageRating', 'createdAt', 'updatedAt'];
 const SHOWING_KEYS = [
-  'id', 'hallId', 'cinemaId', 'cityId', 'filmId', 'startsAt', 'endsAt', 'timezone', 'prices', 'currency',
-  'status', 'cancelledAt', 'seatCount', 'freeSeats', 'createdAt', 'updatedAt',
+  'id',
+  'hallId',
+  'cinemaId',
+  'cityId',
+  'filmId',
+  'startsAt',
+  'endsAt',
+  'timezone',
+  'prices',
+  'currency',
+  'status',
+  'cancelledAt',
+  'seatCount',
+  'freeSeats',
+  'createdAt',
+  'updatedAt',
 ];
 
 describe('catalog CRUD', () => {
@@ -96,20 +125,51 @@ describe('catalog CRUD', () => {
     it('when a cinema is created with only the required fields, should answer 201 with the defaults filled in', async () => {
       const city = await makeCity();
       const name = uniqueName('Cinema');
-      const response = await api('POST', `${BASE}/cinemas`, { body: { cityId: city.id, name, timezone: 'Asia/Tokyo' } });
+      const response = await api('POST', `${BASE}/cinemas`, {
+        body: { cityId: city.id, name, timezone: 'Asia/Tokyo' },
+      });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
       expectShape(response.body, schemas.cinema, CINEMA_KEYS);
-      expect(response.body).to.include({ cityId: city.id, name, address: null, timezone: 'Asia/Tokyo', currency: 'RUB' });
-      expect(response.body.defaultPrices).to.deep.equal({ standard: 45_000, vip: 90_000, double: 100_000, wheelchair: 30_000 });
+      expect(response.body).to.include({
+        cityId: city.id,
+        name,
+        address: null,
+        timezone: 'Asia/Tokyo',
+        currency: 'RUB',
+      });
+      expect(response.body.defaultPrices).to.deep.equal({
+        standard: 45_000,
+        vip: 90_000,
+        double: 100_000,
+        wheelchair: 30_000,
+      });
     });
 
     it('when a cinema is created with all fields, should store them and merge its prices over the defaults', async () => {
       const city = await makeCity();
-      const body = { cityId: city.id, name: uniqueName('Cinema'), address: 'Lenina 1', timezone: 'UTC', currency: 'EUR', defaultPrices: { vip: 1_234 } };
+      const body = {
+        cityId: city.id,
+        name: uniqueName('Cinema'),
+        address: 'Lenina 1',
+        timezone: 'UTC',
+        currency: 'EUR',
+        defaultPrices: { vip: 1_234 },
+      };
       const response = await api('POST', `${BASE}/cinemas`, { body });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
-      expect(response.body).to.include({ cityId: city.id, name: body.name, address: 'Lenina 1', timezone: 'UTC', currency: 'EUR' });
-      expect(response.body.defaultPrices).to.deep.equal({ standard: 45_000, vip: 1_234, double: 100_000, wheelchair: 30_000 });
+      expect(response.body).to.include({
+        cityId: city.id,
+        name: body.name,
+        address: 'Lenina 1',
+        timezone: 'UTC',
+        currency: 'EUR',
+      });
+      expect(response.body.defaultPrices).to.deep.equal({
+        standard: 45_000,
+        vip: 1_234,
+        double: 100_000,
+        wheelchair: 30_000,
+      });
     });
 
     it('when a created cinema is read by id without a token, should answer it unchanged', async () => {
@@ -129,7 +189,13 @@ describe('catalog CRUD', () => {
       const cinema = await makeCinema({ address: 'Old street 1' } as object);
       const otherCity = await makeCity();
       await sleep(5);
-      const changes = { cityId: otherCity.id, name: uniqueName('Moved'), address: null, timezone: 'Europe/Berlin', currency: 'EUR' };
+      const changes = {
+        cityId: otherCity.id,
+        name: uniqueName('Moved'),
+        address: null,
+        timezone: 'Europe/Berlin',
+        currency: 'EUR',
+      };
       const response = await api('PATCH', `${BASE}/cinemas/${cinema.id}`, { body: changes });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expectShape(response.body, schemas.cinema, CINEMA_KEYS);
@@ -148,12 +214,23 @@ describe('catalog CRUD', () => {
     it('when a hall is created, should answer 201 with its seat count and a fully positioned layout', async () => {
       const cinema = await makeCinema();
       const name = uniqueName('Hall');
-      const response = await api('POST', `${BASE}/halls`, { body: { cinemaId: cinema.id, name, layout: smallLayout() } });
+      const response = await api('POST', `${BASE}/halls`, {
+        body: { cinemaId: cinema.id, name, layout: smallLayout() },
+      });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
       expectShape(response.body, schemas.hallWithLayout, [...HALL_KEYS, 'layout']);
       expect(response.body).to.include({ cinemaId: cinema.id, name, seatCount: 12 });
-      const rows = response.body.layout.rows as { id: number; label: string; y: number; seats: { id: number; number: number; x: number; width: number; category: string }[] }[];
-      expect(rows.map((row) => [row.label, row.y])).to.deep.equal([['A', 0], ['B', 1], ['C', 2]]);
+      const rows = response.body.layout.rows as {
+        id: number;
+        label: string;
+        y: number;
+        seats: { id: number; number: number; x: number; width: number; category: string }[];
+      }[];
+      expect(rows.map((row) => [row.label, row.y])).to.deep.equal([
+        ['A', 0],
+        ['B', 1],
+        ['C', 2],
+      ]);
       expect(rows[0]!.seats.map(({ number, x, width, category }) => ({ number, x, width, category }))).to.deep.equal([
         { number: 1, x: 0, width: 1, category: 'standard' },
         { number: 2, x: 1, width: 1, category: 'standard' },
@@ -185,14 +262,32 @@ describe('catalog CRUD', () => {
       const hall = await makeHall();
       await sleep(5);
       const name = uniqueName('Renamed hall');
-      const layout = { rows: [{ label: 'Z', y: 5, seats: [{ number: 1, category: 'double' }, { number: 2, category: 'wheelchair' }] }] };
+      const layout = {
+        rows: [
+          {
+            label: 'Z',
+            y: 5,
+            seats: [
+              { number: 1, category: 'double' },
+              { number: 2, category: 'wheelchair' },
+            ],
+          },
+        ],
+      };
       const response = await api('PATCH', `${BASE}/halls/${hall.id}`, { body: { name, layout } });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expectShape(response.body, schemas.hallWithLayout, [...HALL_KEYS, 'layout']);
       expect(response.body).to.include({ id: hall.id, cinemaId: hall.cinemaId, name, seatCount: 2 });
       expect(response.body.layout.rows).to.have.length(1);
       expect(response.body.layout.rows[0]).to.include({ label: 'Z', y: 5 });
-      expect(response.body.layout.rows[0].seats.map(({ number, x, width, category }: Record<string, unknown>) => ({ number, x, width, category }))).to.deep.equal([
+      expect(
+        response.body.layout.rows[0].seats.map(({ number, x, width, category }: Record<string, unknown>) => ({
+          number,
+          x,
+          width,
+          category,
+        })),
+      ).to.deep.equal([
         { number: 1, x: 0, width: 2, category: 'double' },
         { number: 2, x: 2, width: 1, category: 'wheelchair' },
       ]);
@@ -225,7 +320,12 @@ describe('catalog CRUD', () => {
     });
 
     it('when a film is created with all fields, should store them', async () => {
-      const body = { title: uniqueName('Солярис'), durationMinutes: 167, description: 'A space station 🚀', ageRating: '12+' };
+      const body = {
+        title: uniqueName('Солярис'),
+        durationMinutes: 167,
+        description: 'A space station 🚀',
+        ageRating: '12+',
+      };
       const response = await api('POST', `${BASE}/films`, { body });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
       expect(response.body).to.include(body);
@@ -293,7 +393,12 @@ describe('catalog CRUD', () => {
     it('when a showing is created with its own prices, should use them for the categories of the hall', async () => {
       const hall = await makeHall();
       const film = await makeFilm();
-      const body = { hallId: hall.id, filmId: film.id, startsAt: at(futureDate(4), '10:00'), prices: { standard: 100, vip: 200, double: 300 } };
+      const body = {
+        hallId: hall.id,
+        filmId: film.id,
+        startsAt: at(futureDate(4), '10:00'),
+        prices: { standard: 100, vip: 200, double: 300 },
+      };
       const response = await api('POST', `${BASE}/showings`, { body });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
       expect(response.body.prices).to.deep.equal({ standard: 100, vip: 200 });

@@ -2,7 +2,16 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import { makeCinema, makeCity, makeFilm, makeHall, makeShowing, smallLayout } from '../factories.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
-import { BASE, at, expectError, futureDate, insertOrder, insertSoldTickets, uniqueName, validationProblems } from './crud-support.js';
+import {
+  BASE,
+  at,
+  expectError,
+  futureDate,
+  insertOrder,
+  insertSoldTickets,
+  uniqueName,
+  validationProblems,
+} from './crud-support.js';
 
 const UNKNOWN_ID = 9_007_199_254_740_991;
 const ENTITIES = [
@@ -43,23 +52,39 @@ async function validCreateBodies() {
   const film = await makeFilm();
   return {
     '/cities': { name: uniqueName('City') },
-    '/cinemas': { cityId: cinema.cityId, name: uniqueName('Cinema'), timezone: 'UTC', address: 'Main 1', currency: 'RUB', defaultPrices: { vip: 1 } },
+    '/cinemas': {
+      cityId: cinema.cityId,
+      name: uniqueName('Cinema'),
+      timezone: 'UTC',
+      address: 'Main 1',
+      currency: 'RUB',
+      defaultPrices: { vip: 1 },
+    },
     '/halls': { cinemaId: cinema.id, name: uniqueName('Hall'), layout: smallLayout() },
     '/films': { title: uniqueName('Film'), durationMinutes: 90 },
-    '/showings': { hallId: hall.id, filmId: film.id, startsAt: at(futureDate(30), '12:00'), prices: { standard: 1, vip: 2 } },
+    '/showings': {
+      hallId: hall.id,
+      filmId: film.id,
+      startsAt: at(futureDate(30), '12:00'),
+      prices: { standard: 1, vip: 2 },
+    },
   };
 }
 
 describe('catalog errors', () => {
   describe('400 VALIDATION_FAILED', () => {
     it('when a body has a field the entity does not have, should reject it and name the field', async () => {
-      const problems = validationProblems(await api('POST', `${BASE}/cities`, { body: { name: uniqueName('City'), population: 5 } }));
+      const problems = validationProblems(
+        await api('POST', `${BASE}/cities`, { body: { name: uniqueName('City'), population: 5 } }),
+      );
       expect(problems).to.have.length(1);
       expect(problems[0]).to.include({ in: 'body', path: '' });
       expect(problems[0]!.message).to.include('population');
 
       const film = await makeFilm();
-      const patched = validationProblems(await api('PATCH', `${BASE}/films/${film.id}`, { body: { title: 'New', rating: 5 } }));
+      const patched = validationProblems(
+        await api('PATCH', `${BASE}/films/${film.id}`, { body: { title: 'New', rating: 5 } }),
+      );
       expect(patched[0]!.message).to.include('rating');
       expect((await api('GET', `${BASE}/films/${film.id}`)).body).to.deep.equal(film);
     });
@@ -67,16 +92,22 @@ describe('catalog errors', () => {
     it('when a field not changeable by PATCH is sent, should reject it (a hall cannot move, a showing cannot change hall)', async () => {
       const showing = await makeShowing();
       const other = await makeCinema();
-      const hallProblems = validationProblems(await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { cinemaId: other.id } }));
+      const hallProblems = validationProblems(
+        await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { cinemaId: other.id } }),
+      );
       expect(hallProblems[0]!.message).to.include('cinemaId');
-      const showingProblems = validationProblems(await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { hallId: showing.hallId } }));
+      const showingProblems = validationProblems(
+        await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { hallId: showing.hallId } }),
+      );
       expect(showingProblems[0]!.message).to.include('hallId');
     });
 
     it('when a layout row or seat has an unknown field, should reject it with its path', async () => {
       const cinema = await makeCinema();
       const layout = { rows: [{ label: 'A', seats: [{ number: 1 }, { number: 2, colour: 'red' }] }] };
-      const problems = validationProblems(await api('POST', `${BASE}/halls`, { body: { cinemaId: cinema.id, name: 'H', layout } }));
+      const problems = validationProblems(
+        await api('POST', `${BASE}/halls`, { body: { cinemaId: cinema.id, name: 'H', layout } }),
+      );
       expect(problems).to.have.length(1);
       expect(problems[0]).to.include({ in: 'body', path: 'layout.rows.0.seats.1' });
       expect(problems[0]!.message).to.include('colour');
@@ -84,7 +115,9 @@ describe('catalog errors', () => {
 
     it('when fields have the wrong types, should report every one of them', async () => {
       const problems = validationProblems(
-        await api('POST', `${BASE}/films`, { body: { title: 123, durationMinutes: '100', description: false, ageRating: ['12+'] } }),
+        await api('POST', `${BASE}/films`, {
+          body: { title: 123, durationMinutes: '100', description: false, ageRating: ['12+'] },
+        }),
       );
       expect(problems.map((problem) => [problem.in, problem.path])).to.have.deep.members([
         ['body', 'title'],
@@ -97,9 +130,14 @@ describe('catalog errors', () => {
     it('when a reference id in a body is not a number, should reject it rather than coerce it', async () => {
       const city = await makeCity();
       for (const cityId of [true, [city.id], String(city.id), { id: city.id }]) {
-        const response = await api('POST', `${BASE}/cinemas`, { body: { cityId, name: uniqueName('Cinema'), timezone: 'UTC' } });
+        const response = await api('POST', `${BASE}/cinemas`, {
+          body: { cityId, name: uniqueName('Cinema'), timezone: 'UTC' },
+        });
         const problems = validationProblems(response);
-        expect(problems.map((problem) => problem.path), JSON.stringify(cityId)).to.deep.equal(['cityId']);
+        expect(
+          problems.map((problem) => problem.path),
+          JSON.stringify(cityId),
+        ).to.deep.equal(['cityId']);
       }
       const cinemas = await api('GET', `${BASE}/cities/${city.id}/cinemas`);
       expect(cinemas.body.data).to.deep.equal([]);
@@ -116,7 +154,10 @@ describe('catalog errors', () => {
       ];
       for (const [path, body, field] of cases) {
         const problems = validationProblems(await api('POST', `${BASE}${path}`, { body }));
-        expect(problems.map((problem) => problem.path), JSON.stringify(body)).to.include(field);
+        expect(
+          problems.map((problem) => problem.path),
+          JSON.stringify(body),
+        ).to.include(field);
       }
     });
 
@@ -130,10 +171,14 @@ describe('catalog errors', () => {
     it('when a time zone, currency or timestamp is not in the required format, should reject it', async () => {
       const city = await makeCity();
       const problems = validationProblems(
-        await api('POST', `${BASE}/cinemas`, { body: { cityId: city.id, name: 'C', timezone: '+03:00', currency: 'rub' } }),
+        await api('POST', `${BASE}/cinemas`, {
+          body: { cityId: city.id, name: 'C', timezone: '+03:00', currency: 'rub' },
+        }),
       );
       expect(problems.map((problem) => problem.path)).to.have.members(['timezone', 'currency']);
-      const showing = validationProblems(await api('POST', `${BASE}/showings`, { body: { hallId: 1, filmId: 1, startsAt: '2099-01-01 10:00' } }));
+      const showing = validationProblems(
+        await api('POST', `${BASE}/showings`, { body: { hallId: 1, filmId: 1, startsAt: '2099-01-01 10:00' } }),
+      );
       expect(showing.map((problem) => problem.path)).to.deep.equal(['startsAt']);
     });
 
@@ -151,9 +196,16 @@ describe('catalog errors', () => {
       for (const { path } of ENTITIES) {
         for (const id of ['abc', '1.5', '0', '-4', '1e999']) {
           for (const method of ['GET', 'PATCH', 'DELETE']) {
-            const response = await api(method, `${BASE}${path}/${id}`, method === 'PATCH' ? { body: VALID_PATCH[path] } : {});
+            const response = await api(
+              method,
+              `${BASE}${path}/${id}`,
+              method === 'PATCH' ? { body: VALID_PATCH[path] } : {},
+            );
             const problems = validationProblems(response);
-            expect(problems.every((problem) => problem.in === 'params' && problem.path === 'id'), `${method} ${path}/${id}`).to.equal(true);
+            expect(
+              problems.every((problem) => problem.in === 'params' && problem.path === 'id'),
+              `${method} ${path}/${id}`,
+            ).to.equal(true);
           }
         }
       }
@@ -163,7 +215,9 @@ describe('catalog errors', () => {
       for (const { path } of ENTITIES) {
         for (const id of ['%ZZ', '%E0%A4%A', '%']) {
           const problems = validationProblems(await api('GET', `${BASE}${path}/${id}`, { token: null }));
-          expect(problems, `${path}/${id}`).to.deep.equal([{ in: 'params', path: '', message: 'not valid percent-encoding' }]);
+          expect(problems, `${path}/${id}`).to.deep.equal([
+            { in: 'params', path: '', message: 'not valid percent-encoding' },
+          ]);
         }
       }
       validationProblems(await api('GET', `${BASE}/films/%ZZ/showings`, { token: null }));
@@ -189,11 +243,20 @@ describe('catalog errors', () => {
         ['POST', '/films', { title: 'Film', durationMinutes: 90, description: 'a\u0000b' }, 'description'],
         ['PATCH', `/films/${film.id}`, { ageRating: '\u0000' }, 'ageRating'],
         ['PATCH', `/cinemas/${cinema.id}`, { address: 'Main\u0000street' }, 'address'],
-        ['POST', '/halls', { cinemaId: cinema.id, name: 'Hall', layout: { rows: [{ label: 'A\u0000', seats: [{ number: 1 }] }] } }, 'layout.rows.0.label'],
+        [
+          'POST',
+          '/halls',
+          { cinemaId: cinema.id, name: 'Hall', layout: { rows: [{ label: 'A\u0000', seats: [{ number: 1 }] }] } },
+          'layout.rows.0.label',
+        ],
       ];
       for (const [method, path, body, field] of cases) {
         const problems = validationProblems(await api(method, `${BASE}${path}`, { body }));
-        expect(problems, `${method} ${path}`).to.deep.include({ in: 'body', path: field, message: 'must not contain NUL characters' });
+        expect(problems, `${method} ${path}`).to.deep.include({
+          in: 'body',
+          path: field,
+          message: 'must not contain NUL characters',
+        });
       }
     });
 
@@ -201,11 +264,17 @@ describe('catalog errors', () => {
       const cinema = await makeCinema();
       const cases: [string, object, string][] = [
         ['/cities', { name: 'City \ud800' }, 'name'],
-        ['/halls', { cinemaId: cinema.id, name: 'Hall', layout: { rows: [{ label: '\udc00', seats: [{ number: 1 }] }] } }, 'layout.rows.0.label'],
+        [
+          '/halls',
+          { cinemaId: cinema.id, name: 'Hall', layout: { rows: [{ label: '\udc00', seats: [{ number: 1 }] }] } },
+          'layout.rows.0.label',
+        ],
       ];
       for (const [path, body, field] of cases) {
         const problems = validationProblems(await api('POST', `${BASE}${path}`, { body }));
-        expect(problems, path).to.deep.equal([{ in: 'body', path: field, message: 'must be valid Unicode (no lone surrogates)' }]);
+        expect(problems, path).to.deep.equal([
+          { in: 'body', path: field, message: 'must be valid Unicode (no lone surrogates)' },
+        ]);
       }
       // Characters outside the BMP are whole surrogate pairs and fine.
       const name = uniqueName('Кино 🎬');
@@ -219,13 +288,17 @@ describe('catalog errors', () => {
       for (const { path } of ENTITIES) {
         for (const options of [{ body: {} }, {}]) {
           const problems = validationProblems(await api('PATCH', `${BASE}${path}/${ids[path]}`, options));
-          expect(problems, path).to.deep.equal([{ in: 'body', path: '', message: 'give at least one field to change' }]);
+          expect(problems, path).to.deep.equal([
+            { in: 'body', path: '', message: 'give at least one field to change' },
+          ]);
         }
       }
     });
 
     it('when params, query and body are all wrong, should report the problems of all three at once', async () => {
-      const problems = validationProblems(await api('PATCH', `${BASE}/cities/abc?verbose=1`, { body: { nickname: 'x' } }));
+      const problems = validationProblems(
+        await api('PATCH', `${BASE}/cities/abc?verbose=1`, { body: { nickname: 'x' } }),
+      );
       expect([...new Set(problems.map((problem) => problem.in))]).to.deep.equal(['params', 'query', 'body']);
       expect(problems.find((problem) => problem.in === 'query')!.message).to.include('verbose');
       expect(problems.find((problem) => problem.in === 'body')!.message).to.include('nickname');
@@ -244,7 +317,15 @@ describe('catalog errors', () => {
 
   describe('400 MALFORMED_JSON and other unreadable bodies', () => {
     it('when the body is not valid JSON, should answer 400 MALFORMED_JSON', async () => {
-      for (const rawBody of ['{"name": ', "{'name': 'x'}", '{"name": "x",}', 'name=x', 'null', '"just a string"', '{"name": "x"} trailing']) {
+      for (const rawBody of [
+        '{"name": ',
+        "{'name': 'x'}",
+        '{"name": "x",}',
+        'name=x',
+        'null',
+        '"just a string"',
+        '{"name": "x"} trailing',
+      ]) {
         const error = expectError(await api('POST', `${BASE}/cities`, { rawBody }), 400, 'MALFORMED_JSON');
         expect(error.message, rawBody).to.equal('The request body is not valid JSON');
       }
@@ -259,7 +340,10 @@ describe('catalog errors', () => {
 
     it('when the body is not compressed as its Content-Encoding claims, should answer 400 MALFORMED_JSON and not 500', async () => {
       for (const encoding of ['gzip', 'deflate', 'br']) {
-        const response = await api('POST', `${BASE}/cities`, { rawBody: '{"name":"x"}', headers: { 'content-encoding': encoding } });
+        const response = await api('POST', `${BASE}/cities`, {
+          rawBody: '{"name":"x"}',
+          headers: { 'content-encoding': encoding },
+        });
         const error = expectError(response, 400, 'MALFORMED_JSON');
         expect(error.message, encoding).to.equal('The request body could not be read');
       }
@@ -270,7 +354,11 @@ describe('catalog errors', () => {
       const name = uniqueName('Gzip city');
       const response = await fetch(`${baseUrl}${BASE}/cities`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', authorization: 'Bearer test-admin-token-0123456789' },
+        headers: {
+          'content-type': 'application/json',
+          'content-encoding': 'gzip',
+          authorization: 'Bearer test-admin-token-0123456789',
+        },
         body: gzipSync(JSON.stringify({ name })),
       });
       expect(response.status).to.equal(201);
@@ -278,11 +366,18 @@ describe('catalog errors', () => {
     });
 
     it('when the body is over 1 MB, should answer 413 PAYLOAD_TOO_LARGE', async () => {
-      expectError(await api('POST', `${BASE}/cities`, { rawBody: JSON.stringify({ name: 'x'.repeat(1_100_000) }) }), 413, 'PAYLOAD_TOO_LARGE');
+      expectError(
+        await api('POST', `${BASE}/cities`, { rawBody: JSON.stringify({ name: 'x'.repeat(1_100_000) }) }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      );
     });
 
     it('when the body is in a charset other than UTF-8, should answer 415 UNSUPPORTED_MEDIA_TYPE', async () => {
-      const response = await api('POST', `${BASE}/cities`, { rawBody: '{"name":"x"}', headers: { 'content-type': 'application/json; charset=latin1' } });
+      const response = await api('POST', `${BASE}/cities`, {
+        rawBody: '{"name":"x"}',
+        headers: { 'content-type': 'application/json; charset=latin1' },
+      });
       expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE');
     });
   });
@@ -302,20 +397,40 @@ describe('catalog errors', () => {
         }
       }
       // Nothing was deleted.
-      for (const { path } of ENTITIES) expect((await api('GET', `${BASE}${path}/${ids[path]}`)).status, path).to.equal(200);
+      for (const { path } of ENTITIES)
+        expect((await api('GET', `${BASE}${path}/${ids[path]}`)).status, path).to.equal(200);
     });
 
     it('when the Authorization header is not a Bearer token, should answer 401 UNAUTHORIZED', async () => {
-      for (const authorization of ['Basic dXNlcjpwYXNz', 'Bearer', 'Bearer ', 'test-admin-token-0123456789', 'Bearer a b']) {
-        const response = await api('POST', `${BASE}/cities`, { token: null, headers: { authorization }, body: { name: uniqueName('City') } });
+      for (const authorization of [
+        'Basic dXNlcjpwYXNz',
+        'Bearer',
+        'Bearer ',
+        'test-admin-token-0123456789',
+        'Bearer a b',
+      ]) {
+        const response = await api('POST', `${BASE}/cities`, {
+          token: null,
+          headers: { authorization },
+          body: { name: uniqueName('City') },
+        });
         expectError(response, 401, 'UNAUTHORIZED');
       }
     });
 
     it('when the token is wrong, should answer 403 FORBIDDEN and change nothing', async () => {
       const city = await makeCity();
-      for (const token of ['wrong-token', 'test-admin-token-012345678', 'test-admin-token-0123456789x', 'TEST-ADMIN-TOKEN-0123456789']) {
-        expectError(await api('PATCH', `${BASE}/cities/${city.id}`, { token, body: { name: 'Hacked' } }), 403, 'FORBIDDEN');
+      for (const token of [
+        'wrong-token',
+        'test-admin-token-012345678',
+        'test-admin-token-0123456789x',
+        'TEST-ADMIN-TOKEN-0123456789',
+      ]) {
+        expectError(
+          await api('PATCH', `${BASE}/cities/${city.id}`, { token, body: { name: 'Hacked' } }),
+          403,
+          'FORBIDDEN',
+        );
         expectError(await api('DELETE', `${BASE}/cities/${city.id}`, { token }), 403, 'FORBIDDEN');
       }
       expect((await api('GET', `${BASE}/cities/${city.id}`)).body).to.deep.equal(city);
@@ -395,7 +510,11 @@ describe('catalog errors', () => {
         ['GET', `${BASE}/cities/1/halls`],
       ];
       for (const [method, path] of cases) {
-        const error = expectError(await api(method, path, { body: method === 'GET' || method === 'DELETE' ? undefined : {} }), 404, 'ROUTE_NOT_FOUND');
+        const error = expectError(
+          await api(method, path, { body: method === 'GET' || method === 'DELETE' ? undefined : {} }),
+          404,
+          'ROUTE_NOT_FOUND',
+        );
         expect(error.message).to.equal(`No route for ${method} ${path}`);
       }
     });
@@ -408,7 +527,11 @@ describe('catalog errors', () => {
         expectError(await api('POST', `${BASE}/cities`, { body: { name } }), 409, 'CITY_NAME_TAKEN');
       }
       const other = await makeCity();
-      const error = expectError(await api('PATCH', `${BASE}/cities/${other.id}`, { body: { name: city.name.toUpperCase() } }), 409, 'CITY_NAME_TAKEN');
+      const error = expectError(
+        await api('PATCH', `${BASE}/cities/${other.id}`, { body: { name: city.name.toUpperCase() } }),
+        409,
+        'CITY_NAME_TAKEN',
+      );
       expect(error.message).to.include(city.name.toUpperCase());
       expect((await api('GET', `${BASE}/cities/${other.id}`)).body).to.deep.equal(other);
     });
@@ -434,8 +557,16 @@ describe('catalog errors', () => {
     it('when the layout of a hall with a showing is patched, should answer 409 HALL_HAS_SHOWINGS and keep the seats', async () => {
       const showing = await makeShowing();
       const before = (await api('GET', `${BASE}/halls/${showing.hallId}`)).body;
-      expectError(await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { layout: smallLayout(6) } }), 409, 'HALL_HAS_SHOWINGS');
-      expectError(await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { name: 'New name', layout: smallLayout(6) } }), 409, 'HALL_HAS_SHOWINGS');
+      expectError(
+        await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { layout: smallLayout(6) } }),
+        409,
+        'HALL_HAS_SHOWINGS',
+      );
+      expectError(
+        await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { name: 'New name', layout: smallLayout(6) } }),
+        409,
+        'HALL_HAS_SHOWINGS',
+      );
       expect((await api('GET', `${BASE}/halls/${showing.hallId}`)).body).to.deep.equal(before);
       // Renaming alone is still allowed.
       const renamed = await api('PATCH', `${BASE}/halls/${showing.hallId}`, { body: { name: uniqueName('Renamed') } });
@@ -453,14 +584,22 @@ describe('catalog errors', () => {
       const cinema = await makeCinema();
       const name = uniqueName('Hall');
       await makeHall({ cinemaId: cinema.id, name } as object);
-      expectError(await api('POST', `${BASE}/halls`, { body: { cinemaId: cinema.id, name, layout: smallLayout() } }), 409, 'HALL_NAME_TAKEN');
+      expectError(
+        await api('POST', `${BASE}/halls`, { body: { cinemaId: cinema.id, name, layout: smallLayout() } }),
+        409,
+        'HALL_NAME_TAKEN',
+      );
       const second = await makeHall({ cinemaId: cinema.id });
       expectError(await api('PATCH', `${BASE}/halls/${second.id}`, { body: { name } }), 409, 'HALL_NAME_TAKEN');
       // The same name in another cinema is fine.
-      const elsewhere = await api('POST', `${BASE}/halls`, { body: { cinemaId: (await makeCinema()).id, name, layout: smallLayout() } });
+      const elsewhere = await api('POST', `${BASE}/halls`, {
+        body: { cinemaId: (await makeCinema()).id, name, layout: smallLayout() },
+      });
       expect(elsewhere.status, JSON.stringify(elsewhere.body)).to.equal(201);
       const halls = await api('GET', `${BASE}/cinemas/${cinema.id}/halls`);
-      expect(halls.body.data.map((hall: { name: string }) => hall.name).filter((hallName: string) => hallName === name)).to.have.length(1);
+      expect(
+        halls.body.data.map((hall: { name: string }) => hall.name).filter((hallName: string) => hallName === name),
+      ).to.have.length(1);
     });
 
     it('when a showing with an order is deleted, should answer 409 SHOWING_HAS_ORDERS and keep it', async () => {
@@ -476,10 +615,22 @@ describe('catalog errors', () => {
       const hall = (await api('GET', `${BASE}/halls/${showing.hallId}`)).body;
       await insertSoldTickets(showing, [hall.layout.rows[0].seats[0].id]);
       const later = new Date(Date.parse(showing.startsAt) + 86_400_000).toISOString();
-      expectError(await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { startsAt: later } }), 409, 'SHOWING_HAS_TICKETS');
-      expectError(await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { filmId: (await makeFilm()).id } }), 409, 'SHOWING_HAS_TICKETS');
+      expectError(
+        await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { startsAt: later } }),
+        409,
+        'SHOWING_HAS_TICKETS',
+      );
+      expectError(
+        await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { filmId: (await makeFilm()).id } }),
+        409,
+        'SHOWING_HAS_TICKETS',
+      );
       const current = (await api('GET', `${BASE}/showings/${showing.id}`)).body;
-      expect(current).to.include({ startsAt: showing.startsAt, filmId: showing.filmId, freeSeats: showing.freeSeats - 1 });
+      expect(current).to.include({
+        startsAt: showing.startsAt,
+        filmId: showing.filmId,
+        freeSeats: showing.freeSeats - 1,
+      });
       const repriced = await api('PATCH', `${BASE}/showings/${showing.id}`, { body: { prices: { standard: 50_000 } } });
       expect(repriced.status, JSON.stringify(repriced.body)).to.equal(200);
       expect(repriced.body.prices.standard).to.equal(50_000);
@@ -488,10 +639,35 @@ describe('catalog errors', () => {
 
   describe('fuzzing', () => {
     const ODD_VALUES: unknown[] = [
-      0, -1, 1.5, 2 ** 31, 2 ** 64, 1e308, -1e308,
-      '', '\u0000', 'x'.repeat(10_000), '🎬'.repeat(5_000), 'Ünïcödé 映画 \u202e', '\ud800', "'; DROP TABLE cities; --",
-      '1', '0x10', '2099-13-45', '0000-01-01', '0000-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2099-01-01T00:00:00+23:59',
-      true, null, [], [1, 2], {}, { a: { b: { c: { d: 1 } } } }, { constructor: 'x', toString: 1 }, { rows: [] },
+      0,
+      -1,
+      1.5,
+      2 ** 31,
+      2 ** 64,
+      1e308,
+      -1e308,
+      '',
+      '\u0000',
+      'x'.repeat(10_000),
+      '🎬'.repeat(5_000),
+      'Ünïcödé 映画 \u202e',
+      '\ud800',
+      "'; DROP TABLE cities; --",
+      '1',
+      '0x10',
+      '2099-13-45',
+      '0000-01-01',
+      '0000-01-01T00:00:00Z',
+      '9999-12-31T23:59:59Z',
+      '2099-01-01T00:00:00+23:59',
+      true,
+      null,
+      [],
+      [1, 2],
+      {},
+      { a: { b: { c: { d: 1 } } } },
+      { constructor: 'x', toString: 1 },
+      { rows: [] },
     ];
 
     /** Replaces the value at a dotted path of a copy of the body. */
@@ -506,10 +682,12 @@ describe('catalog errors', () => {
 
     /** Responses that broke the contract: a 5xx, or an error without the standard envelope. */
     function contractBreaks(label: string, response: ApiResponse): string[] {
-      if (response.status >= 500) return [`${label} -> ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`];
+      if (response.status >= 500)
+        return [`${label} -> ${response.status} ${JSON.stringify(response.body).slice(0, 200)}`];
       if (response.status >= 400) {
         const error = response.body?.error;
-        if (typeof error?.code !== 'string' || typeof error?.message !== 'string') return [`${label} -> ${response.status} without an error envelope`];
+        if (typeof error?.code !== 'string' || typeof error?.message !== 'string')
+          return [`${label} -> ${response.status} without an error envelope`];
       }
       return [];
     }
@@ -529,7 +707,16 @@ describe('catalog errors', () => {
       const creates: Record<string, string[]> = {
         '/cities': ['name'],
         '/cinemas': ['cityId', 'name', 'timezone', 'currency', 'defaultPrices'],
-        '/halls': ['cinemaId', 'name', 'layout.rows', 'layout.rows.0.label', 'layout.rows.0.seats', 'layout.rows.0.seats.0.number', 'layout.rows.0.seats.0.x', 'layout.rows.0.seats.0.category'],
+        '/halls': [
+          'cinemaId',
+          'name',
+          'layout.rows',
+          'layout.rows.0.label',
+          'layout.rows.0.seats',
+          'layout.rows.0.seats.0.number',
+          'layout.rows.0.seats.0.x',
+          'layout.rows.0.seats.0.category',
+        ],
         '/films': ['title', 'durationMinutes', 'description', 'ageRating'],
         '/showings': ['hallId', 'filmId', 'startsAt', 'prices', 'prices.standard'],
       };
@@ -549,22 +736,30 @@ describe('catalog errors', () => {
             requests.push(async () => {
               // A name-like field must stay unique so that a success does not block the next one.
               const fresh = 'name' in body && field !== 'name' ? { ...body, name: uniqueName('Fuzz') } : body;
-              return contractBreaks(`POST ${path} ${field}=${shown}`, await api('POST', `${BASE}${path}`, { body: withValue(fresh, field, value) }));
+              return contractBreaks(
+                `POST ${path} ${field}=${shown}`,
+                await api('POST', `${BASE}${path}`, { body: withValue(fresh, field, value) }),
+              );
             });
           }
-          requests.push(async () => contractBreaks(`POST ${path} body=${shown}`, await api('POST', `${BASE}${path}`, { body: value })));
+          requests.push(async () =>
+            contractBreaks(`POST ${path} body=${shown}`, await api('POST', `${BASE}${path}`, { body: value })),
+          );
         }
         for (const [path, fields] of Object.entries(patches)) {
           const id = ids[path as keyof typeof ids];
           for (const field of fields) {
             requests.push(async () =>
-              contractBreaks(`PATCH ${path} ${field}=${shown}`, await api('PATCH', `${BASE}${path}/${id}`, { body: { [field]: value } })),
+              contractBreaks(
+                `PATCH ${path} ${field}=${shown}`,
+                await api('PATCH', `${BASE}${path}/${id}`, { body: { [field]: value } }),
+              ),
             );
           }
         }
         let encoded: string | undefined;
         try {
-          encoded = encodeURIComponent(typeof value === 'string' ? value : JSON.stringify(value) ?? 'null');
+          encoded = encodeURIComponent(typeof value === 'string' ? value : (JSON.stringify(value) ?? 'null'));
         } catch {
           encoded = undefined; // a lone surrogate cannot be put in a URL
         }
@@ -572,7 +767,9 @@ describe('catalog errors', () => {
         if (encoded !== undefined && encoded.length < 4_000) {
           const q = encoded;
           for (const url of [`/cities/${q}`, `/showings?date=${q}`, `/films/${ids['/films']}/showings?from=${q}`]) {
-            requests.push(async () => contractBreaks(`GET ${url.slice(0, 60)}`, await api('GET', `${BASE}${url}`, { token: null })));
+            requests.push(async () =>
+              contractBreaks(`GET ${url.slice(0, 60)}`, await api('GET', `${BASE}${url}`, { token: null })),
+            );
           }
         }
       }
@@ -584,13 +781,34 @@ describe('catalog errors', () => {
     it('when odd raw bodies are sent, should never answer 5xx', async () => {
       const film = await makeFilm();
       const raw = [
-        '', ' ', '{', '}', '{}}', '[', '"', '\u0000', '{"name":"\\u0000"}', '{"name":"\\ud800"}', '{"__proto__":{"name":"x"}}',
-        '{"name":1e999}', `{"name":${'['.repeat(20_000)}${']'.repeat(20_000)}}`, `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`,
-        '{"name":"a","name":"b"}', '\ufeff{"name":"bom"}', 'true', '12', '{"title":"x"}'.repeat(1_000),
+        '',
+        ' ',
+        '{',
+        '}',
+        '{}}',
+        '[',
+        '"',
+        '\u0000',
+        '{"name":"\\u0000"}',
+        '{"name":"\\ud800"}',
+        '{"__proto__":{"name":"x"}}',
+        '{"name":1e999}',
+        `{"name":${'['.repeat(20_000)}${']'.repeat(20_000)}}`,
+        `${'{"a":'.repeat(5_000)}1${'}'.repeat(5_000)}`,
+        '{"name":"a","name":"b"}',
+        '\ufeff{"name":"bom"}',
+        'true',
+        '12',
+        '{"title":"x"}'.repeat(1_000),
       ];
       const requests = raw.flatMap((rawBody) => [
-        async () => contractBreaks(`POST /cities ${rawBody.slice(0, 30)}`, await api('POST', `${BASE}/cities`, { rawBody })),
-        async () => contractBreaks(`PATCH /films ${rawBody.slice(0, 30)}`, await api('PATCH', `${BASE}/films/${film.id}`, { rawBody })),
+        async () =>
+          contractBreaks(`POST /cities ${rawBody.slice(0, 30)}`, await api('POST', `${BASE}/cities`, { rawBody })),
+        async () =>
+          contractBreaks(
+            `PATCH /films ${rawBody.slice(0, 30)}`,
+            await api('PATCH', `${BASE}/films/${film.id}`, { rawBody }),
+          ),
       ]);
       const breaks = await inBatches(requests);
       expect(breaks, breaks.join('\n')).to.deep.equal([]);

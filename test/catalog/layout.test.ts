@@ -49,11 +49,18 @@ describe('hall layouts', () => {
       const details = await refusedLayout({
         rows: [{ label: 'A', seats: [{ number: 1 }, { number: 2 }, { number: 1 }] }],
       });
-      expect(details).to.deep.equal([{ in: 'body', path: 'layout.rows.0.seats.2.number', message: 'seat number 1 repeats in row "A"' }]);
+      expect(details).to.deep.equal([
+        { in: 'body', path: 'layout.rows.0.seats.2.number', message: 'seat number 1 repeats in row "A"' },
+      ]);
     });
 
     it('when the same seat number is used in two rows, should accept it', async () => {
-      const response = await postHall({ rows: [{ label: 'A', seats: [{ number: 1 }] }, { label: 'B', seats: [{ number: 1 }] }] });
+      const response = await postHall({
+        rows: [
+          { label: 'A', seats: [{ number: 1 }] },
+          { label: 'B', seats: [{ number: 1 }] },
+        ],
+      });
       expect(response.status).to.equal(201);
     });
 
@@ -71,14 +78,32 @@ describe('hall layouts', () => {
 
     it('when a double seat reaches into the next seat, should refuse it', async () => {
       const details = await refusedLayout({
-        rows: [{ label: 'A', seats: [{ number: 1, category: 'double', x: 0 }, { number: 2, x: 1 }] }],
+        rows: [
+          {
+            label: 'A',
+            seats: [
+              { number: 1, category: 'double', x: 0 },
+              { number: 2, x: 1 },
+            ],
+          },
+        ],
       });
-      expect(details).to.deep.equal([{ in: 'body', path: 'layout.rows.0.seats', message: 'seats 1 and 2 of row "A" overlap at x=1' }]);
+      expect(details).to.deep.equal([
+        { in: 'body', path: 'layout.rows.0.seats', message: 'seats 1 and 2 of row "A" overlap at x=1' },
+      ]);
     });
 
     it('when a seat is placed inside a double seat further right, should refuse it', async () => {
       const details = await refusedLayout({
-        rows: [{ label: 'A', seats: [{ number: 1, x: 5 }, { number: 2, category: 'double', x: 4 }] }],
+        rows: [
+          {
+            label: 'A',
+            seats: [
+              { number: 1, x: 5 },
+              { number: 2, category: 'double', x: 4 },
+            ],
+          },
+        ],
       });
       expect(details.map((d) => d.path)).to.deep.equal(['layout.rows.0.seats']);
     });
@@ -90,7 +115,9 @@ describe('hall layouts', () => {
           { label: 'B', y: 3, seats: [{ number: 1 }] },
         ],
       });
-      expect(details).to.deep.equal([{ in: 'body', path: 'layout.rows.1.y', message: 'another row is already at y=3' }]);
+      expect(details).to.deep.equal([
+        { in: 'body', path: 'layout.rows.1.y', message: 'another row is already at y=3' },
+      ]);
     });
 
     it('when an explicit y equals the default y of an earlier row, should refuse it', async () => {
@@ -122,9 +149,17 @@ describe('hall layouts', () => {
       ['there are no rows', { rows: [] }, 'layout.rows'],
       ['a seat number is 0', { rows: [{ label: 'A', seats: [{ number: 0 }] }] }, 'layout.rows.0.seats.0.number'],
       ['an x is negative', { rows: [{ label: 'A', seats: [{ number: 1, x: -1 }] }] }, 'layout.rows.0.seats.0.x'],
-      ['a category is unknown', { rows: [{ label: 'A', seats: [{ number: 1, category: 'sofa' }] }] }, 'layout.rows.0.seats.0.category'],
+      [
+        'a category is unknown',
+        { rows: [{ label: 'A', seats: [{ number: 1, category: 'sofa' }] }] },
+        'layout.rows.0.seats.0.category',
+      ],
       ['a row label is blank', { rows: [{ label: '  ', seats: [{ number: 1 }] }] }, 'layout.rows.0.label'],
-      ['a seat has an unknown field', { rows: [{ label: 'A', seats: [{ number: 1, width: 3 }] }] }, 'layout.rows.0.seats.0'],
+      [
+        'a seat has an unknown field',
+        { rows: [{ label: 'A', seats: [{ number: 1, width: 3 }] }] },
+        'layout.rows.0.seats.0',
+      ],
     ];
     for (const [what, layout, path] of invalidShapes) {
       it(`when ${what}, should refuse with 400 VALIDATION_FAILED naming ${path}`, async () => {
@@ -146,16 +181,36 @@ describe('hall layouts', () => {
   });
 
   describe('a valid layout', () => {
-    type StoredRow = { id: number; label: string; y: number; seats: { id: number; number: number; x: number; width: number; category: string }[] };
+    type StoredRow = {
+      id: number;
+      label: string;
+      y: number;
+      seats: { id: number; number: number; x: number; width: number; category: string }[];
+    };
     let hall: { id: number; seatCount: number; layout: { rows: StoredRow[] } };
 
     before(async () => {
       const response = await postHall({
         rows: [
           // Given out of order: the answer sorts rows by y and seats by x.
-          { label: 'C', y: 7, seats: [{ number: 1, category: 'double' }, { number: 2, category: 'double' }] },
+          {
+            label: 'C',
+            y: 7,
+            seats: [
+              { number: 1, category: 'double' },
+              { number: 2, category: 'double' },
+            ],
+          },
           { label: 'A', y: 0, seats: [{ number: 1 }, { number: 2 }, { number: 3, x: 4 }, { number: 4 }] },
-          { label: 'B', y: 2, seats: [{ number: 2, x: 3 }, { number: 1, x: 0, category: 'wheelchair' }, { number: 3, category: 'vip' }] },
+          {
+            label: 'B',
+            y: 2,
+            seats: [
+              { number: 2, x: 3 },
+              { number: 1, x: 0, category: 'wheelchair' },
+              { number: 3, category: 'vip' },
+            ],
+          },
         ],
       });
       expect(response.status, JSON.stringify(response.body)).to.equal(201);
@@ -176,7 +231,9 @@ describe('hall layouts', () => {
     });
 
     it('when seats have no x, should place them right after the previous seat, keeping aisles given by an x', () => {
-      const positions = hall.layout.rows.map((row) => row.seats.map((seat) => [seat.number, seat.x, seat.width, seat.category]));
+      const positions = hall.layout.rows.map((row) =>
+        row.seats.map((seat) => [seat.number, seat.x, seat.width, seat.category]),
+      );
       expect(positions).to.deep.equal([
         [
           [1, 0, 1, 'standard'],
@@ -213,7 +270,9 @@ describe('hall layouts', () => {
       it('when a seat overlapping another is inserted directly, should be refused by seats_no_overlap', async () => {
         const { deps } = await testSystem();
         const error = await databaseRefusal(
-          deps.db('seats').insert({ hall_id: hall.id, row_id: rowOf('C').id, number: 9, x: 3, width: 1, category: 'standard' }),
+          deps
+            .db('seats')
+            .insert({ hall_id: hall.id, row_id: rowOf('C').id, number: 9, x: 3, width: 1, category: 'standard' }),
         );
         expect(error.code).to.equal('23P01');
         expect(error.constraint).to.equal('seats_no_overlap');
@@ -221,7 +280,8 @@ describe('hall layouts', () => {
 
       it('when a seat in an aisle is inserted directly, should be accepted', async () => {
         const { deps } = await testSystem();
-        const [row] = await deps.db('seats')
+        const [row] = await deps
+          .db('seats')
           .insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 9, x: 2, width: 2, category: 'double' })
           .returning('id');
         expect(row.id).to.be.a('number');
@@ -231,7 +291,9 @@ describe('hall layouts', () => {
       it('when a seat number is repeated in a row directly, should be refused by seats_number_key', async () => {
         const { deps } = await testSystem();
         const error = await databaseRefusal(
-          deps.db('seats').insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 1, x: 50, width: 1, category: 'standard' }),
+          deps
+            .db('seats')
+            .insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 1, x: 50, width: 1, category: 'standard' }),
         );
         expect(error.code).to.equal('23505');
         expect(error.constraint).to.equal('seats_number_key');
@@ -248,7 +310,9 @@ describe('hall layouts', () => {
       it('when a seat of width 3 is inserted directly, should be refused by the width check', async () => {
         const { deps } = await testSystem();
         const error = await databaseRefusal(
-          deps.db('seats').insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 20, x: 60, width: 3, category: 'standard' }),
+          deps
+            .db('seats')
+            .insert({ hall_id: hall.id, row_id: rowOf('A').id, number: 20, x: 60, width: 3, category: 'standard' }),
         );
         expect(error.code).to.equal('23514');
       });
@@ -258,7 +322,19 @@ describe('hall layouts', () => {
   it('when a layout is replaced by PATCH, should validate it the same way', async () => {
     const hall = await makeHall({ cinemaId });
     const response = await api('PATCH', `/api/v1/halls/${hall.id}`, {
-      body: { layout: { rows: [{ label: 'A', seats: [{ number: 1, category: 'double' }, { number: 2, x: 1 }] }] } },
+      body: {
+        layout: {
+          rows: [
+            {
+              label: 'A',
+              seats: [
+                { number: 1, category: 'double' },
+                { number: 2, x: 1 },
+              ],
+            },
+          ],
+        },
+      },
     });
     expect(response.status).to.equal(400);
     expect(response.body.error.code).to.equal('INVALID_LAYOUT');

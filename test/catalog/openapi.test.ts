@@ -55,7 +55,9 @@ describe('OpenAPI document', () => {
   });
 
   it('when a part of the document is broken, should be caught by the validator (so the check above can fail)', async () => {
-    const broken = structuredClone(document) as unknown as { paths: Record<string, Record<string, { responses: unknown }>> };
+    const broken = structuredClone(document) as unknown as {
+      paths: Record<string, Record<string, { responses: unknown }>>;
+    };
     broken.paths[`${API_BASE}/cities`]!.get!.responses = 'none';
     const result = await validator.validate(broken);
     expect(result.valid).to.equal(false);
@@ -64,7 +66,9 @@ describe('OpenAPI document', () => {
   it('when its paths are compared with the routes of every role, should document each route and nothing else', () => {
     const expected = new Set(allRoutes.map((route) => key(route.method, documentedPath(route))));
     const documented = new Set(
-      Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => key(method, path))),
+      Object.entries(document.paths).flatMap(([path, operations]) =>
+        Object.keys(operations).map((method) => key(method, path)),
+      ),
     );
     expect([...documented].sort()).to.deep.equal([...expected].sort());
     expect(expected.size).to.equal(allRoutes.length);
@@ -88,7 +92,9 @@ describe('OpenAPI document', () => {
     // Every catalog write is an admin's; buyers' writes (orders) live under the tickets role.
     const catalogWrites = routesByRole.catalog.filter((route) => route.method !== 'get');
     expect(catalogWrites.length).to.be.above(0);
-    expect(catalogWrites.filter((route) => route.guard !== 'admin').map((route) => key(route.method, route.path))).to.deep.equal([]);
+    expect(
+      catalogWrites.filter((route) => route.guard !== 'admin').map((route) => key(route.method, route.path)),
+    ).to.deep.equal([]);
   });
 
   it('when a route has a path parameter, should document it as required; each operation id should be unique', () => {
@@ -143,7 +149,17 @@ describe('OpenAPI document', () => {
 
     it('when a hall with its layout is read, should match the documented body', async () => {
       const hall = await makeHall({
-        layout: { rows: [{ label: 'A', seats: [{ number: 1, category: 'double' }, { number: 2, x: 4, category: 'wheelchair' }] }] },
+        layout: {
+          rows: [
+            {
+              label: 'A',
+              seats: [
+                { number: 1, category: 'double' },
+                { number: 2, x: 4, category: 'wheelchair' },
+              ],
+            },
+          ],
+        },
       });
       const read = await api('GET', `/api/v1/halls/${hall.id}`, { token: null });
       expect(read.body.layout.rows[0].seats).to.have.length(2);
@@ -177,7 +193,12 @@ describe('OpenAPI document', () => {
     });
 
     it('when a body does not fit a documented schema, should be caught (so the checks above can fail)', () => {
-      const result = routeFor('get', '/schedule').response!.safeParse({ cityId: 1, cityName: 'X', date: '2027-01-01', cinemas: [{}] });
+      const result = routeFor('get', '/schedule').response!.safeParse({
+        cityId: 1,
+        cityName: 'X',
+        date: '2027-01-01',
+        cinemas: [{}],
+      });
       expect(result.success).to.equal(false);
     });
   });

@@ -91,7 +91,9 @@ describe('pagination', () => {
         // Created latest first, so that id order and time order disagree.
         for (const hours of [6, 3, 0]) {
           for (const hallId of halls) {
-            created.push(await makeShowing({ hallId, filmId, startsAt: new Date(base + hours * 60 * MINUTE).toISOString() }));
+            created.push(
+              await makeShowing({ hallId, filmId, startsAt: new Date(base + hours * 60 * MINUTE).toISOString() }),
+            );
           }
         }
         expected = created
@@ -116,7 +118,16 @@ describe('pagination', () => {
   });
 
   describe('cursors', () => {
-    const garbage = ['garbage', 'AAAA', '%%%', cursorOf({ id: 1 }), cursorOf([1]), cursorOf([1, 1.5]), cursorOf(null), cursorOf([true, 1])];
+    const garbage = [
+      'garbage',
+      'AAAA',
+      '%%%',
+      cursorOf({ id: 1 }),
+      cursorOf([1]),
+      cursorOf([1, 1.5]),
+      cursorOf(null),
+      cursorOf([true, 1]),
+    ];
     for (const cursor of garbage) {
       it(`when the cursor is ${JSON.stringify(cursor)}, should refuse with 400 INVALID_CURSOR`, async () => {
         const response = await api('GET', `/api/v1/cities?cursor=${encodeURIComponent(cursor)}`, { token: null });
@@ -147,9 +158,13 @@ describe('pagination', () => {
 
     it('when a cursor from a later page is reused, should answer the page after it', async () => {
       const first = (await api<Page<{ id: number }>>('GET', '/api/v1/cities?limit=3', { token: null })).body;
-      const second = (await api<Page<{ id: number }>>('GET', `/api/v1/cities?limit=3&cursor=${first.nextCursor}`, { token: null })).body;
+      const second = (
+        await api<Page<{ id: number }>>('GET', `/api/v1/cities?limit=3&cursor=${first.nextCursor}`, { token: null })
+      ).body;
       expect(second.data[0]!.id).to.be.above(first.data[2]!.id);
-      const again = (await api<Page<{ id: number }>>('GET', `/api/v1/cities?limit=3&cursor=${first.nextCursor}`, { token: null })).body;
+      const again = (
+        await api<Page<{ id: number }>>('GET', `/api/v1/cities?limit=3&cursor=${first.nextCursor}`, { token: null })
+      ).body;
       expect(again).to.deep.equal(second);
     });
   });

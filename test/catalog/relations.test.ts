@@ -58,7 +58,10 @@ describe('catalog relations', () => {
     let otherFilm: { id: number };
     let day: string;
     let nextDay: string;
-    let showings: Record<'tokyoEarly' | 'tokyoLate' | 'tokyoNextDay' | 'tokyoOtherFilm' | 'utc' | 'utcNextDay', Showing>;
+    let showings: Record<
+      'tokyoEarly' | 'tokyoLate' | 'tokyoNextDay' | 'tokyoOtherFilm' | 'utc' | 'utcNextDay',
+      Showing
+    >;
 
     before(async () => {
       day = futureDate(5);
@@ -71,10 +74,26 @@ describe('catalog relations', () => {
       otherFilm = await makeFilm();
       showings = {
         // 00:30 in Tokyo is still the previous day in UTC: the date filter must use the cinema's zone.
-        tokyoEarly: await makeShowing({ hallId: tokyoHalls[0]!.id, filmId: film.id, startsAt: at(day, '00:30', '+09:00') }),
-        tokyoLate: await makeShowing({ hallId: tokyoHalls[1]!.id, filmId: film.id, startsAt: at(day, '21:00', '+09:00') }),
-        tokyoNextDay: await makeShowing({ hallId: tokyoHalls[0]!.id, filmId: film.id, startsAt: at(nextDay, '12:00', '+09:00') }),
-        tokyoOtherFilm: await makeShowing({ hallId: tokyoHalls[0]!.id, filmId: otherFilm.id, startsAt: at(day, '15:00', '+09:00') }),
+        tokyoEarly: await makeShowing({
+          hallId: tokyoHalls[0]!.id,
+          filmId: film.id,
+          startsAt: at(day, '00:30', '+09:00'),
+        }),
+        tokyoLate: await makeShowing({
+          hallId: tokyoHalls[1]!.id,
+          filmId: film.id,
+          startsAt: at(day, '21:00', '+09:00'),
+        }),
+        tokyoNextDay: await makeShowing({
+          hallId: tokyoHalls[0]!.id,
+          filmId: film.id,
+          startsAt: at(nextDay, '12:00', '+09:00'),
+        }),
+        tokyoOtherFilm: await makeShowing({
+          hallId: tokyoHalls[0]!.id,
+          filmId: otherFilm.id,
+          startsAt: at(day, '15:00', '+09:00'),
+        }),
         utc: await makeShowing({ hallId: utcHall.id, filmId: film.id, startsAt: at(day, '18:00') }),
         utcNextDay: await makeShowing({ hallId: utcHall.id, filmId: film.id, startsAt: at(nextDay, '18:00') }),
       };
@@ -89,9 +108,15 @@ describe('catalog relations', () => {
     });
 
     it('when the showings of a cinema are filtered by hall, film and date, should apply each filter', async () => {
-      expect(idsOf(await get(`/cinemas/${tokyoCinema.id}/showings?hallId=${tokyoHalls[1]!.id}`))).to.deep.equal(ids('tokyoLate'));
-      expect(idsOf(await get(`/cinemas/${tokyoCinema.id}/showings?filmId=${otherFilm.id}`))).to.deep.equal(ids('tokyoOtherFilm'));
-      expect(idsOf(await get(`/cinemas/${tokyoCinema.id}/showings?date=${nextDay}`))).to.deep.equal(ids('tokyoNextDay'));
+      expect(idsOf(await get(`/cinemas/${tokyoCinema.id}/showings?hallId=${tokyoHalls[1]!.id}`))).to.deep.equal(
+        ids('tokyoLate'),
+      );
+      expect(idsOf(await get(`/cinemas/${tokyoCinema.id}/showings?filmId=${otherFilm.id}`))).to.deep.equal(
+        ids('tokyoOtherFilm'),
+      );
+      expect(idsOf(await get(`/cinemas/${tokyoCinema.id}/showings?date=${nextDay}`))).to.deep.equal(
+        ids('tokyoNextDay'),
+      );
     });
 
     it('when the showings of a cinema are filtered by cinemaId too, should refuse the redundant parameter', async () => {
@@ -105,14 +130,21 @@ describe('catalog relations', () => {
       expectError(await get(`/cinemas/${UNKNOWN_ID}/showings`), 404, 'CINEMA_NOT_FOUND');
     });
 
-    it('when the showings of a hall are asked for, should list exactly that hall\'s showings', async () => {
-      expect(idsOf(await get(`/halls/${tokyoHalls[0]!.id}/showings`))).to.deep.equal(ids('tokyoEarly', 'tokyoOtherFilm', 'tokyoNextDay'));
-      expect(idsOf(await get(`/halls/${tokyoHalls[0]!.id}/showings?filmId=${film.id}`))).to.deep.equal(ids('tokyoEarly', 'tokyoNextDay'));
+    it("when the showings of a hall are asked for, should list exactly that hall's showings", async () => {
+      expect(idsOf(await get(`/halls/${tokyoHalls[0]!.id}/showings`))).to.deep.equal(
+        ids('tokyoEarly', 'tokyoOtherFilm', 'tokyoNextDay'),
+      );
+      expect(idsOf(await get(`/halls/${tokyoHalls[0]!.id}/showings?filmId=${film.id}`))).to.deep.equal(
+        ids('tokyoEarly', 'tokyoNextDay'),
+      );
     });
 
     it('when a hall has no showings, should answer an empty page', async () => {
       const hall = await makeHall();
-      expect(await get(`/halls/${hall.id}/showings`)).to.deep.include({ status: 200, body: { data: [], nextCursor: null } });
+      expect(await get(`/halls/${hall.id}/showings`)).to.deep.include({
+        status: 200,
+        body: { data: [], nextCursor: null },
+      });
     });
 
     it('when the showings of an unknown hall are asked for, should answer 404 HALL_NOT_FOUND', async () => {
@@ -128,12 +160,18 @@ describe('catalog relations', () => {
       expect(idsOf(await get(`/films/${film.id}/showings?cityId=${tokyoCinema.cityId}`))).to.deep.equal(
         ids('tokyoEarly', 'tokyoLate', 'tokyoNextDay'),
       );
-      expect(idsOf(await get(`/films/${film.id}/showings?cityId=${utcCinema.cityId}`))).to.deep.equal(ids('utc', 'utcNextDay'));
+      expect(idsOf(await get(`/films/${film.id}/showings?cityId=${utcCinema.cityId}`))).to.deep.equal(
+        ids('utc', 'utcNextDay'),
+      );
     });
 
     it("when the showings of a film are filtered by date, should read the date in each cinema's time zone", async () => {
-      expect(idsOf(await get(`/films/${film.id}/showings?date=${day}`))).to.deep.equal(ids('tokyoEarly', 'tokyoLate', 'utc'));
-      expect(idsOf(await get(`/films/${film.id}/showings?date=${nextDay}`))).to.deep.equal(ids('tokyoNextDay', 'utcNextDay'));
+      expect(idsOf(await get(`/films/${film.id}/showings?date=${day}`))).to.deep.equal(
+        ids('tokyoEarly', 'tokyoLate', 'utc'),
+      );
+      expect(idsOf(await get(`/films/${film.id}/showings?date=${nextDay}`))).to.deep.equal(
+        ids('tokyoNextDay', 'utcNextDay'),
+      );
       expect(idsOf(await get(`/films/${film.id}/showings?date=${futureDate(4)}`))).to.deep.equal([]);
     });
 
@@ -141,7 +179,9 @@ describe('catalog relations', () => {
       expect(idsOf(await get(`/films/${film.id}/showings?cityId=${tokyoCinema.cityId}&date=${day}`))).to.deep.equal(
         ids('tokyoEarly', 'tokyoLate'),
       );
-      expect(idsOf(await get(`/films/${film.id}/showings?cityId=${utcCinema.cityId}&date=${nextDay}`))).to.deep.equal(ids('utcNextDay'));
+      expect(idsOf(await get(`/films/${film.id}/showings?cityId=${utcCinema.cityId}&date=${nextDay}`))).to.deep.equal(
+        ids('utcNextDay'),
+      );
     });
 
     it('when the showings of a film are filtered by filmId too, should refuse the redundant parameter', async () => {
@@ -166,12 +206,20 @@ describe('catalog relations', () => {
     it('when /showings is filtered by from and to, should include from and exclude to', async () => {
       const from = encodeURIComponent(showings.tokyoLate.startsAt);
       const to = encodeURIComponent(showings.tokyoNextDay.startsAt);
-      expect(idsOf(await get(`/showings?filmId=${film.id}&from=${from}`))).to.deep.equal(ids('tokyoLate', 'utc', 'tokyoNextDay', 'utcNextDay'));
-      expect(idsOf(await get(`/showings?filmId=${film.id}&to=${to}`))).to.deep.equal(ids('tokyoEarly', 'tokyoLate', 'utc'));
-      expect(idsOf(await get(`/showings?filmId=${film.id}&from=${from}&to=${to}`))).to.deep.equal(ids('tokyoLate', 'utc'));
+      expect(idsOf(await get(`/showings?filmId=${film.id}&from=${from}`))).to.deep.equal(
+        ids('tokyoLate', 'utc', 'tokyoNextDay', 'utcNextDay'),
+      );
+      expect(idsOf(await get(`/showings?filmId=${film.id}&to=${to}`))).to.deep.equal(
+        ids('tokyoEarly', 'tokyoLate', 'utc'),
+      );
+      expect(idsOf(await get(`/showings?filmId=${film.id}&from=${from}&to=${to}`))).to.deep.equal(
+        ids('tokyoLate', 'utc'),
+      );
       // An offset other than Z names the same instant.
       const sameInstant = encodeURIComponent(at(day, '21:00', '+09:00'));
-      expect(idsOf(await get(`/showings?cinemaId=${tokyoCinema.id}&from=${sameInstant}&to=${to}`))).to.deep.equal(ids('tokyoLate'));
+      expect(idsOf(await get(`/showings?cinemaId=${tokyoCinema.id}&from=${sameInstant}&to=${to}`))).to.deep.equal(
+        ids('tokyoLate'),
+      );
     });
 
     it('when /showings is given a from without an offset, should refuse it', async () => {
@@ -200,15 +248,27 @@ describe('catalog relations', () => {
     });
 
     it('when a list is filtered by a parent that does not exist, should answer an empty page and not 404', async () => {
-      expect(await get(`/cinemas?cityId=${UNKNOWN_ID}`)).to.deep.include({ status: 200, body: { data: [], nextCursor: null } });
-      expect(await get(`/halls?cinemaId=${UNKNOWN_ID}`)).to.deep.include({ status: 200, body: { data: [], nextCursor: null } });
-      expect(await get(`/showings?filmId=${UNKNOWN_ID}`)).to.deep.include({ status: 200, body: { data: [], nextCursor: null } });
+      expect(await get(`/cinemas?cityId=${UNKNOWN_ID}`)).to.deep.include({
+        status: 200,
+        body: { data: [], nextCursor: null },
+      });
+      expect(await get(`/halls?cinemaId=${UNKNOWN_ID}`)).to.deep.include({
+        status: 200,
+        body: { data: [], nextCursor: null },
+      });
+      expect(await get(`/showings?filmId=${UNKNOWN_ID}`)).to.deep.include({
+        status: 200,
+        body: { data: [], nextCursor: null },
+      });
     });
 
     it('when a list filter is not a positive integer, should answer 400 naming the parameter', async () => {
       for (const query of ['cityId=abc', 'cityId=0', 'cityId=-3', 'cityId=1.5', 'cityId=']) {
         const problems = validationProblems(await get(`/cinemas?${query}`));
-        expect(problems.map((problem) => [problem.in, problem.path]), query).to.deep.equal([['query', 'cityId']]);
+        expect(
+          problems.map((problem) => [problem.in, problem.path]),
+          query,
+        ).to.deep.equal([['query', 'cityId']]);
       }
     });
   });

@@ -15,15 +15,26 @@ function lastSunday(year: number, month: number): string {
   return utcDate(last.getTime() - last.getUTCDay() * DAY);
 }
 
-type ScheduleShowing = { showingId: number; startsAt: string; localStartTime: string; hallId: number; freeSeats: number; prices: Record<string, number>; currency: string };
+type ScheduleShowing = {
+  showingId: number;
+  startsAt: string;
+  localStartTime: string;
+  hallId: number;
+  freeSeats: number;
+  prices: Record<string, number>;
+  currency: string;
+};
 type ScheduleFilm = { filmId: number; title: string; showings: ScheduleShowing[] };
 type ScheduleCinema = { cinemaId: number; name: string; timezone: string; films: ScheduleFilm[] };
 type Schedule = { cityId: number; cityName: string; date: string; cinemas: ScheduleCinema[] };
 
 const schedule = (cityId: number, date: string, extra = '') =>
-  api<Schedule & { error: { code: string } }>('GET', `/api/v1/schedule?cityId=${cityId}&date=${date}${extra}`, { token: null });
+  api<Schedule & { error: { code: string } }>('GET', `/api/v1/schedule?cityId=${cityId}&date=${date}${extra}`, {
+    token: null,
+  });
 
-const showingIdsOf = (body: Schedule) => body.cinemas.flatMap((cinema) => cinema.films.flatMap((film) => film.showings.map((s) => s.showingId)));
+const showingIdsOf = (body: Schedule) =>
+  body.cinemas.flatMap((cinema) => cinema.films.flatMap((film) => film.showings.map((s) => s.showingId)));
 
 describe('schedule across time zones', () => {
   // D is ten days ahead, so every showing below is in the future.
@@ -90,8 +101,14 @@ describe('schedule across time zones', () => {
     ]);
     const layout = body.cinemas.map((c) => c.films.map((f) => [f.filmId, f.showings.map((s) => s.showingId)]));
     expect(layout).to.deep.equal([
-      [[alphaFilm, [shows.kEveningOnD!.id]], [bravoFilm, [shows.kLateOnD!.id]]],
-      [[alphaFilm, [shows.vLateOnD!.id]], [bravoFilm, [shows.vEarlyOnD!.id]]],
+      [
+        [alphaFilm, [shows.kEveningOnD!.id]],
+        [bravoFilm, [shows.kLateOnD!.id]],
+      ],
+      [
+        [alphaFilm, [shows.vLateOnD!.id]],
+        [bravoFilm, [shows.vEarlyOnD!.id]],
+      ],
       [[alphaFilm, [shows.iLateOnD!.id]]],
     ]);
   });
@@ -146,13 +163,38 @@ describe('schedule across time zones', () => {
   it('when a seat of a showing is held, should count one free seat fewer, and not count released tickets', async () => {
     const { deps } = await testSystem();
     const showing = shows.kLateOnD!;
-    const seats: { id: number }[] = await deps.db('seats').where({ hall_id: kaliningrad.hallId }).orderBy('id').limit(2);
-    const [order] = await deps.db('orders')
-      .insert({ showing_id: showing.id, status: 'awaiting_payment', seat_ids: seats.map((s) => s.id), customer_email: 'a@example.com', currency: 'EUR' })
+    const seats: { id: number }[] = await deps
+      .db('seats')
+      .where({ hall_id: kaliningrad.hallId })
+      .orderBy('id')
+      .limit(2);
+    const [order] = await deps
+      .db('orders')
+      .insert({
+        showing_id: showing.id,
+        status: 'awaiting_payment',
+        seat_ids: seats.map((s) => s.id),
+        customer_email: 'a@example.com',
+        currency: 'EUR',
+      })
       .returning('id');
     await deps.db('tickets').insert([
-      { order_id: order.id, showing_id: showing.id, hall_id: kaliningrad.hallId, seat_id: seats[0]!.id, price: 45_000, status: 'held' },
-      { order_id: order.id, showing_id: showing.id, hall_id: kaliningrad.hallId, seat_id: seats[1]!.id, price: 45_000, status: 'released' },
+      {
+        order_id: order.id,
+        showing_id: showing.id,
+        hall_id: kaliningrad.hallId,
+        seat_id: seats[0]!.id,
+        price: 45_000,
+        status: 'held',
+      },
+      {
+        order_id: order.id,
+        showing_id: showing.id,
+        hall_id: kaliningrad.hallId,
+        seat_id: seats[1]!.id,
+        price: 45_000,
+        status: 'released',
+      },
     ]);
 
     const body = (await schedule(cityId, D)).body;
@@ -236,26 +278,38 @@ describe('daylight saving time in Europe/Berlin', () => {
   });
 
   const listIds = async (date: string) => {
-    const response = await api<{ data: Showing[] }>('GET', `/api/v1/showings?cinemaId=${cinemaId}&date=${date}`, { token: null });
+    const response = await api<{ data: Showing[] }>('GET', `/api/v1/showings?cinemaId=${cinemaId}&date=${date}`, {
+      token: null,
+    });
     expect(response.status).to.equal(200);
     return response.body.data.map((s) => s.id);
   };
 
   it('when showings are listed for the 23-hour spring-forward day, should give exactly the ones starting on it in Berlin', async () => {
-    expect(await listIds(spring)).to.deep.equal([shows.springEarly!.id, shows.springAfterJump!.id, shows.springLate!.id]);
+    expect(await listIds(spring)).to.deep.equal([
+      shows.springEarly!.id,
+      shows.springAfterJump!.id,
+      shows.springLate!.id,
+    ]);
     expect(await listIds(nextDay(spring))).to.deep.equal([shows.springNext!.id]);
     expect(await listIds(nextDay(spring, -1))).to.deep.equal([shows.springBefore!.id]);
   });
 
   it('when showings are listed for the 25-hour fall-back day, should give exactly the ones starting on it in Berlin', async () => {
-    expect(await listIds(autumn)).to.deep.equal([shows.autumnEarly!.id, shows.autumnSecondTwoThirty!.id, shows.autumnLate!.id]);
+    expect(await listIds(autumn)).to.deep.equal([
+      shows.autumnEarly!.id,
+      shows.autumnSecondTwoThirty!.id,
+      shows.autumnLate!.id,
+    ]);
     expect(await listIds(nextDay(autumn))).to.deep.equal([shows.autumnNext!.id]);
     expect(await listIds(nextDay(autumn, -1))).to.deep.equal([shows.autumnBefore!.id]);
   });
 
   it('when the schedule is asked for on a DST-change day, should show local start times on the right side of the change', async () => {
     const local = async (date: string) =>
-      (await schedule(cityId, date)).body.cinemas.flatMap((c) => c.films.flatMap((f) => f.showings.map((s) => s.localStartTime)));
+      (await schedule(cityId, date)).body.cinemas.flatMap((c) =>
+        c.films.flatMap((f) => f.showings.map((s) => s.localStartTime)),
+      );
     expect(await local(spring)).to.deep.equal(['00:30', '03:30', '23:30']);
     expect(await local(autumn)).to.deep.equal(['00:30', '02:30', '23:30']);
   });

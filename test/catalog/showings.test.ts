@@ -40,7 +40,17 @@ describe('showings', () => {
 
     it('when a hall has wheelchair and double seats, should price those categories too', async () => {
       const hall = await makeHall({
-        layout: { rows: [{ label: 'A', seats: [{ number: 1, category: 'wheelchair' }, { number: 2, category: 'double' }] }] },
+        layout: {
+          rows: [
+            {
+              label: 'A',
+              seats: [
+                { number: 1, category: 'wheelchair' },
+                { number: 2, category: 'double' },
+              ],
+            },
+          ],
+        },
       });
       const showing = await makeShowing({ hallId: hall.id });
       expect(showing.prices).to.deep.equal({ double: 100_000, wheelchair: 30_000 });
@@ -56,7 +66,10 @@ describe('showings', () => {
       const cinema = await makeCinema();
       const hall = await makeHall({ cinemaId: cinema.id });
       // PATCH /cinemas replaces defaultPrices whole; set the same state directly to not depend on that.
-      await deps.db('cinemas').where({ id: cinema.id }).update({ default_prices: JSON.stringify({ standard: 100 }) });
+      await deps
+        .db('cinemas')
+        .where({ id: cinema.id })
+        .update({ default_prices: JSON.stringify({ standard: 100 }) });
       const film = await makeFilm();
       const body = { hallId: hall.id, filmId: film.id, startsAt: iso(futureInstant(2)) };
 
@@ -98,7 +111,8 @@ describe('showings', () => {
       first = await makeShowing({ hallId, filmId, startsAt: iso(start) });
     });
 
-    const create = (hall: number, at: number) => api('POST', '/api/v1/showings', { body: { hallId: hall, filmId, startsAt: iso(at) } });
+    const create = (hall: number, at: number) =>
+      api('POST', '/api/v1/showings', { body: { hallId: hall, filmId, startsAt: iso(at) } });
 
     it('when the cleaning gap is the default, should be 15 minutes', () => {
       expect(gap).to.equal(15);
@@ -145,7 +159,9 @@ describe('showings', () => {
       const at = futureInstant(21);
       const a = await makeShowing({ hallId: hall, filmId: short, startsAt: iso(at) });
       const b = await makeShowing({ hallId: hall, filmId: short, startsAt: iso(at + 60 * MINUTE) });
-      const response = await api('POST', '/api/v1/showings', { body: { hallId: hall, filmId: long, startsAt: iso(at - 30 * MINUTE) } });
+      const response = await api('POST', '/api/v1/showings', {
+        body: { hallId: hall, filmId: long, startsAt: iso(at - 30 * MINUTE) },
+      });
       expect(response.status).to.equal(409);
       expect(response.body.error.details.overlappingShowingIds).to.deep.equal([a.id, b.id]);
     });
@@ -157,7 +173,13 @@ describe('showings', () => {
         deps.db.raw(
           `INSERT INTO showings (hall_id, film_id, starts_at, ends_at, blocked_until, prices, currency)
            VALUES (?, ?, ?, ?, ?, '{"standard": 1, "vip": 1}', 'RUB')`,
-          [hallId, filmId, startsAt, new Date(startsAt.getTime() + 10 * MINUTE), new Date(startsAt.getTime() + 10 * MINUTE)],
+          [
+            hallId,
+            filmId,
+            startsAt,
+            new Date(startsAt.getTime() + 10 * MINUTE),
+            new Date(startsAt.getTime() + 10 * MINUTE),
+          ],
         ),
       );
       expect(error.code).to.equal('23P01');
@@ -247,10 +269,24 @@ describe('showings', () => {
     it('when a held ticket exists, should refuse to move the showing but still allow a price change', async () => {
       const { deps } = await testSystem();
       const seat: { id: number } = await deps.db('seats').where({ hall_id: hallId }).first('id');
-      const [order] = await deps.db('orders')
-        .insert({ showing_id: other.id, status: 'awaiting_payment', seat_ids: [seat.id], customer_email: 'b@example.com', currency: 'RUB' })
+      const [order] = await deps
+        .db('orders')
+        .insert({
+          showing_id: other.id,
+          status: 'awaiting_payment',
+          seat_ids: [seat.id],
+          customer_email: 'b@example.com',
+          currency: 'RUB',
+        })
         .returning('id');
-      await deps.db('tickets').insert({ order_id: order.id, showing_id: other.id, hall_id: hallId, seat_id: seat.id, price: 1, status: 'held' });
+      await deps.db('tickets').insert({
+        order_id: order.id,
+        showing_id: other.id,
+        hall_id: hallId,
+        seat_id: seat.id,
+        price: 1,
+        status: 'held',
+      });
 
       const moved = await patch(other.id, { startsAt: iso(Date.parse(other.startsAt) + 5 * 60 * MINUTE) });
       expect(moved.status).to.equal(409);

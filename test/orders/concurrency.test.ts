@@ -44,7 +44,9 @@ describe('orders: concurrent buyers', () => {
         const { showing, seats } = await freshShowing();
         const seat = seats[round % seats.length]!;
         const responses = await Promise.all(
-          Array.from({ length: BUYERS }, (_, buyer) => submit(orderBody(showing.id, [seat.id], `buyer-${round}-${buyer}@example.com`))),
+          Array.from({ length: BUYERS }, (_, buyer) =>
+            submit(orderBody(showing.id, [seat.id], `buyer-${round}-${buyer}@example.com`)),
+          ),
         );
         for (const response of responses) expect(response.status, JSON.stringify(response.body)).to.equal(202);
         const placed = responses.map((response) => response.body);
@@ -57,7 +59,8 @@ describe('orders: concurrent buyers', () => {
         const lost = rows.filter((row) => row.status === 'rejected');
         expect(won, `round ${round}: winners`).to.have.length(1);
         expect(lost, `round ${round}: rejected`).to.have.length(BUYERS - 1);
-        for (const row of lost) expect([row.failureReason, row.rejectedSeatIds]).to.deep.equal(['SEAT_TAKEN', [seat.id]]);
+        for (const row of lost)
+          expect([row.failureReason, row.rejectedSeatIds]).to.deep.equal(['SEAT_TAKEN', [seat.id]]);
         expect(won[0]!.id, `round ${round}: the first order in arrival order wins`).to.equal(rows[0]!.id);
 
         // As the buyers see it, through the API: the winner and a sample of the others.
@@ -69,16 +72,30 @@ describe('orders: concurrent buyers', () => {
         const winner = winnerView!.body;
         expect(winner.status).to.equal(wonStatus);
         for (const loser of loserViews) {
-          expect(loser.body).to.deep.include({ status: 'rejected', reason: 'SEAT_TAKEN', rejectedSeatIds: [seat.id], total: null });
+          expect(loser.body).to.deep.include({
+            status: 'rejected',
+            reason: 'SEAT_TAKEN',
+            rejectedSeatIds: [seat.id],
+            total: null,
+          });
         }
         const price = showing.prices[seat.category]!;
         expect(winner.total).to.equal(price);
         // And in the database: one active ticket for the seat, the winner's.
         const tickets = await ticketsOfShowing(showing.id);
         expect(winner.seats).to.deep.equal([
-          { seatId: seat.id, row: seat.row, number: seat.number, price, ticketId: tickets[0]!.id, ticketStatus: hold ? 'held' : 'sold' },
+          {
+            seatId: seat.id,
+            row: seat.row,
+            number: seat.number,
+            price,
+            ticketId: tickets[0]!.id,
+            ticketStatus: hold ? 'held' : 'sold',
+          },
         ]);
-        expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([[winner.id, seat.id, hold ? 'held' : 'sold']]);
+        expect(tickets.map((ticket) => [ticket.orderId, ticket.seatId, ticket.status])).to.deep.equal([
+          [winner.id, seat.id, hold ? 'held' : 'sold'],
+        ]);
       } finally {
         restoreConfirm();
       }
@@ -119,11 +136,17 @@ describe('orders: concurrent buyers', () => {
           const wanted = row.slice(start, start + length).map((seat) => seat.id);
           return next() < 0.5 ? wanted : wanted.reverse();
         });
-        const responses = await Promise.all(requests.map((seatIds, index) => submit(orderBody(showing.id, seatIds, `multi-${seed}-${index}@example.com`))));
+        const responses = await Promise.all(
+          requests.map((seatIds, index) =>
+            submit(orderBody(showing.id, seatIds, `multi-${seed}-${index}@example.com`)),
+          ),
+        );
         for (const response of responses) expect(response.status, JSON.stringify(response.body)).to.equal(202);
         const placed = new Map<string, PlacedView>(responses.map((response) => [response.body.id, response.body]));
         const rows = await decided([...placed.keys()]);
-        const tickets = (await ticketsOfShowing(showing.id)).filter((ticket) => ticket.status === 'held' || ticket.status === 'sold');
+        const tickets = (await ticketsOfShowing(showing.id)).filter(
+          (ticket) => ticket.status === 'held' || ticket.status === 'sold',
+        );
         const priceOf = new Map(seats.map((seat) => [seat.id, showing.prices[seat.category]!]));
 
         const accepted = rows.filter((row) => row.status === (hold ? 'awaiting_payment' : 'confirmed'));
@@ -134,14 +157,19 @@ describe('orders: concurrent buyers', () => {
 
         for (const row of accepted) {
           const own = tickets.filter((ticket) => ticket.orderId === row.id);
-          expect(own.map((ticket) => ticket.seatId).sort(), `order ${row.seq} has all its seats`).to.deep.equal([...row.seatIds].sort());
+          expect(own.map((ticket) => ticket.seatId).sort(), `order ${row.seq} has all its seats`).to.deep.equal(
+            [...row.seatIds].sort(),
+          );
           for (const ticket of own) expect(ticket.status).to.equal(hold ? 'held' : 'sold');
           const view = await getOrder(row.id, placed.get(row.id)!.accessToken);
           expect(view.body.total).to.equal(row.seatIds.reduce((sum, seatId) => sum + priceOf.get(seatId)!, 0));
         }
         const allTickets = await ticketsOfShowing(showing.id);
         for (const row of rejected) {
-          expect(allTickets.filter((ticket) => ticket.orderId === row.id), `rejected order ${row.seq} has no ticket`).to.deep.equal([]);
+          expect(
+            allTickets.filter((ticket) => ticket.orderId === row.id),
+            `rejected order ${row.seq} has no ticket`,
+          ).to.deep.equal([]);
           expect(row.failureReason).to.equal('SEAT_TAKEN');
           expect(row.rejectedSeatIds).to.not.be.empty;
           expect(row.seatIds).to.include.members(row.rejectedSeatIds!);

@@ -16,7 +16,13 @@ function post(port: number, headers: Record<string, string>, body: string): Prom
     const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/orders', headers }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode!, type: res.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString()) }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode!,
+          type: res.headers['content-type'],
+          body: JSON.parse(Buffer.concat(chunks).toString()),
+        }),
+      );
     });
     req.on('error', reject);
     req.end(body);
@@ -51,9 +57,16 @@ describe('orders: the submit fast path against express', () => {
     } finally {
       application.handle = handle;
     }
-    expressOnly = await listen(createApp(deps, routes.map(({ fastPath: _fastPath, ...route }) => route)));
+    expressOnly = await listen(
+      createApp(
+        deps,
+        routes.map(({ fastPath: _fastPath, ...route }) => route),
+      ),
+    );
   });
-  after(() => Promise.all([withFastPath, expressOnly].map(({ server }) => new Promise((resolve) => server.close(resolve)))));
+  after(() =>
+    Promise.all([withFastPath, expressOnly].map(({ server }) => new Promise((resolve) => server.close(resolve)))),
+  );
 
   it('when the same requests come to both, should answer the same, and take the plain ones without express', async () => {
     const { showing, seats } = await freshShowing(8);
@@ -62,14 +75,39 @@ describe('orders: the submit fast path against express', () => {
     const valid = () => JSON.stringify(orderBody(showing.id, [free.shift()!.id]));
     const cases: [string, () => Record<string, string>, () => string, 'fast path' | 'express'][] = [
       ['a valid order', () => ({ ...json, 'idempotency-key': randomUUID() }), valid, 'fast path'],
-      ['charset=utf-8', () => ({ 'content-type': 'application/json; charset=utf-8', 'idempotency-key': randomUUID() }), valid, 'fast path'],
-      ['a byte-order mark', () => ({ ...json, 'idempotency-key': randomUUID() }), () => `\uFEFF${valid()}`, 'fast path'],
+      [
+        'charset=utf-8',
+        () => ({ 'content-type': 'application/json; charset=utf-8', 'idempotency-key': randomUUID() }),
+        valid,
+        'fast path',
+      ],
+      [
+        'a byte-order mark',
+        () => ({ ...json, 'idempotency-key': randomUUID() }),
+        () => `\uFEFF${valid()}`,
+        'fast path',
+      ],
       ['no Idempotency-Key', () => json, valid, 'fast path'],
-      ['an invalid e-mail', () => ({ ...json, 'idempotency-key': randomUUID() }), () => JSON.stringify(orderBody(showing.id, [seats[0]!.id], 'x')), 'fast path'],
-      ['an unknown showing', () => ({ ...json, 'idempotency-key': randomUUID() }), () => JSON.stringify(orderBody(987_654_321, [seats[0]!.id])), 'fast path'],
+      [
+        'an invalid e-mail',
+        () => ({ ...json, 'idempotency-key': randomUUID() }),
+        () => JSON.stringify(orderBody(showing.id, [seats[0]!.id], 'x')),
+        'fast path',
+      ],
+      [
+        'an unknown showing',
+        () => ({ ...json, 'idempotency-key': randomUUID() }),
+        () => JSON.stringify(orderBody(987_654_321, [seats[0]!.id])),
+        'fast path',
+      ],
       ['broken JSON', () => ({ ...json, 'idempotency-key': randomUUID() }), () => '{"showingId":', 'fast path'],
       ['a JSON string', () => ({ ...json, 'idempotency-key': randomUUID() }), () => '"order"', 'fast path'],
-      ['latin1', () => ({ 'content-type': 'application/json; charset=latin1', 'idempotency-key': randomUUID() }), valid, 'express'],
+      [
+        'latin1',
+        () => ({ 'content-type': 'application/json; charset=latin1', 'idempotency-key': randomUUID() }),
+        valid,
+        'express',
+      ],
       ['text/plain', () => ({ 'content-type': 'text/plain', 'idempotency-key': randomUUID() }), valid, 'express'],
     ];
     for (const [what, headers, body, expectedPath] of cases) {
@@ -81,7 +119,11 @@ describe('orders: the submit fast path against express', () => {
       expect(fast.type, what).to.equal(reference.type);
       if (reference.status < 300) {
         expect(Object.keys(fast.body), what).to.have.members(Object.keys(reference.body));
-        const shape = (answer: Answer) => ({ status: answer.body.status, showingId: answer.body.showingId, seats: answer.body.seats.length });
+        const shape = (answer: Answer) => ({
+          status: answer.body.status,
+          showingId: answer.body.showingId,
+          seats: answer.body.seats.length,
+        });
         expect(shape(fast), what).to.deep.equal(shape(reference));
       } else {
         expect(fast.body, what).to.deep.equal(reference.body);

@@ -52,18 +52,27 @@ describe('orders: first come, first served', () => {
     }
     const ids = placed.map((order) => order.id);
     const queued = await orderRows(ids);
-    expect(queued.map((row) => row.id), 'arrival sequence is submission order').to.deep.equal(ids);
+    expect(
+      queued.map((row) => row.id),
+      'arrival sequence is submission order',
+    ).to.deep.equal(ids);
     expect(queued.every((row) => row.status === 'queued')).to.equal(true);
 
     const published: string[] = [];
-    const unlisten = await deps.orderUpdates.listen(({ orders }) => published.push(...orders.map((order) => order.id).filter((id) => ids.includes(id))));
+    const unlisten = await deps.orderUpdates.listen(({ orders }) =>
+      published.push(...orders.map((order) => order.id).filter((id) => ids.includes(id))),
+    );
     try {
       await workers.start();
       const rowsBySeq = await decided(ids);
-      expect(rowsBySeq.map((row) => ({ status: row.status, rejectedSeatIds: row.rejectedSeatIds }))).to.deep.equal(chainOutcome(s));
+      expect(rowsBySeq.map((row) => ({ status: row.status, rejectedSeatIds: row.rejectedSeatIds }))).to.deep.equal(
+        chainOutcome(s),
+      );
       const decidedAt = rowsBySeq.map((row) => row.decidedAt!.getTime());
       for (let index = 1; index < decidedAt.length; index += 1) {
-        expect(decidedAt[index], `order ${index + 1} decided after order ${index}`).to.be.greaterThan(decidedAt[index - 1]!);
+        expect(decidedAt[index], `order ${index + 1} decided after order ${index}`).to.be.greaterThan(
+          decidedAt[index - 1]!,
+        );
       }
       await eventually('the decisions to be published', async () => published.length >= ids.length);
       await sleep(100);
@@ -94,7 +103,9 @@ describe('orders: first come, first served', () => {
     for (const seatIds of chain(s)) placed.push(await place(showing.id, seatIds));
     const rowsBySeq = await decided(placed.map((order) => order.id));
     expect(rowsBySeq.map((row) => row.id)).to.deep.equal(placed.map((order) => order.id));
-    expect(rowsBySeq.map((row) => ({ status: row.status, rejectedSeatIds: row.rejectedSeatIds }))).to.deep.equal(chainOutcome(s));
+    expect(rowsBySeq.map((row) => ({ status: row.status, rejectedSeatIds: row.rejectedSeatIds }))).to.deep.equal(
+      chainOutcome(s),
+    );
     const decidedAt = rowsBySeq.map((row) => row.decidedAt!.getTime());
     expect(decidedAt).to.deep.equal([...decidedAt].sort((a, b) => a - b));
   });

@@ -19,11 +19,24 @@ type SeatMap = {
   hallId: number;
   currency: string;
   freeSeats: number;
-  rows: { label: string; seats: { id: number; number: number; category: string; price: number | null; status: string }[] }[];
+  rows: {
+    label: string;
+    seats: { id: number; number: number; category: string; price: number | null; status: string }[];
+  }[];
 };
 
 type TicketPage = {
-  data: { id: number; orderId: string; seatId: number; row: string; number: number; price: number; status: string; createdAt: string; cancelledAt: string | null }[];
+  data: {
+    id: number;
+    orderId: string;
+    seatId: number;
+    row: string;
+    number: number;
+    price: number;
+    status: string;
+    createdAt: string;
+    cancelledAt: string | null;
+  }[];
   nextCursor: string | null;
 };
 
@@ -87,12 +100,19 @@ describe('orders: holds, the seat map and the ticket list', () => {
       expiredUpdates.push(...orders.filter((order) => order.status === 'expired').map((order) => order.id)),
     );
     try {
-      await deps.db('orders').where('id', due.id).update({ hold_expires_at: deps.db.raw("now() - interval '1 second'") });
+      await deps
+        .db('orders')
+        .where('id', due.id)
+        .update({ hold_expires_at: deps.db.raw("now() - interval '1 second'") });
 
-      const expired = await eventually('the sweep to expire the hold', async () => {
-        const read = await getOrder(due.id, due.accessToken);
-        return read.body.status === 'expired' ? read.body : undefined;
-      }, 5_000);
+      const expired = await eventually(
+        'the sweep to expire the hold',
+        async () => {
+          const read = await getOrder(due.id, due.accessToken);
+          return read.body.status === 'expired' ? read.body : undefined;
+        },
+        5_000,
+      );
       expect(expired.reason).to.equal('HOLD_EXPIRED');
       // Published after the commit: it may reach us a moment after the read above.
       await eventually('the expiry to be published', async () => expiredUpdates.length > 0);
@@ -129,11 +149,16 @@ describe('orders: holds, the seat map and the ticket list', () => {
 
     const response = await api<SeatMap>('GET', `/api/v1/showings/${showing.id}/seats`, { token: null });
     expect(response.status).to.equal(200);
-    expect(response.body).to.deep.include({ showingId: showing.id, hallId: showing.hallId, freeSeats: seats.length - 3 });
+    expect(response.body).to.deep.include({
+      showingId: showing.id,
+      hallId: showing.hallId,
+      freeSeats: seats.length - 3,
+    });
     const listed = response.body.rows.flatMap((row) => row.seats);
     expect(listed.map((seat) => seat.id)).to.have.members(seats.map((seat) => seat.id));
     for (const seat of listed) {
-      const expected = seat.id === seats[0]!.id ? 'sold' : seat.id === seats[4]!.id || seat.id === seats[9]!.id ? 'held' : 'free';
+      const expected =
+        seat.id === seats[0]!.id ? 'sold' : seat.id === seats[4]!.id || seat.id === seats[9]!.id ? 'held' : 'free';
       expect(seat.status, `seat ${seat.id}`).to.equal(expected);
       expect(seat.price).to.equal(showing.prices[seat.category]);
     }
@@ -148,9 +173,35 @@ describe('orders: holds, the seat map and the ticket list', () => {
     const all = await api<TicketPage>('GET', `/api/v1/showings/${showing.id}/tickets`);
     expect(all.status).to.equal(200);
     expect(all.body.nextCursor).to.equal(null);
-    expect(all.body.data.map(({ orderId, seatId, row, number, price, status, cancelledAt }) => ({ orderId, seatId, row, number, price, status, cancelledAt }))).to.deep.equal([
-      { orderId: sold.id, seatId: seats[0]!.id, row: 'A', number: 1, price: showing.prices.standard, status: 'sold', cancelledAt: null },
-      { orderId: held.id, seatId: seats[9]!.id, row: 'C', number: 2, price: showing.prices.vip, status: 'held', cancelledAt: null },
+    expect(
+      all.body.data.map(({ orderId, seatId, row, number, price, status, cancelledAt }) => ({
+        orderId,
+        seatId,
+        row,
+        number,
+        price,
+        status,
+        cancelledAt,
+      })),
+    ).to.deep.equal([
+      {
+        orderId: sold.id,
+        seatId: seats[0]!.id,
+        row: 'A',
+        number: 1,
+        price: showing.prices.standard,
+        status: 'sold',
+        cancelledAt: null,
+      },
+      {
+        orderId: held.id,
+        seatId: seats[9]!.id,
+        row: 'C',
+        number: 2,
+        price: showing.prices.vip,
+        status: 'held',
+        cancelledAt: null,
+      },
     ]);
 
     const onlyHeld = await api<TicketPage>('GET', `/api/v1/showings/${showing.id}/tickets?status=held`);

@@ -114,7 +114,9 @@ describe('orders: idempotency', () => {
   it('when requests with the same key but different bodies arrive at once, should create one order and refuse the others with 422', async () => {
     const { showing, seats } = await freshShowing();
     const key = randomUUID();
-    const responses = await Promise.all(seats.slice(0, 6).map((seat) => submit<ErrorBody & { id: string }>(orderBody(showing.id, [seat.id]), { key })));
+    const responses = await Promise.all(
+      seats.slice(0, 6).map((seat) => submit<ErrorBody & { id: string }>(orderBody(showing.id, [seat.id]), { key })),
+    );
     const accepted = responses.filter((response) => response.status === 202);
     const refused = responses.filter((response) => response.status === 422);
     expect(accepted, JSON.stringify(responses.map((response) => response.body))).to.have.length(1);

@@ -20,9 +20,23 @@ type Target = { showing: { id: number; hallId: number; currency?: string } };
 /** A ticket written straight into the database, with an order row of its own, as a script that ignores the queue would. */
 async function directTicket(db: Knex, { showing }: Target, seatId: number, status: 'held' | 'sold' = 'sold') {
   const [order] = await db('orders')
-    .insert({ showing_id: showing.id, status: 'confirmed', seat_ids: [seatId], customer_email: 'script@example.com', currency: 'RUB', total: 0 })
+    .insert({
+      showing_id: showing.id,
+      status: 'confirmed',
+      seat_ids: [seatId],
+      customer_email: 'script@example.com',
+      currency: 'RUB',
+      total: 0,
+    })
     .returning('id');
-  await db('tickets').insert({ order_id: order.id, showing_id: showing.id, hall_id: showing.hallId, seat_id: seatId, price: 0, status });
+  await db('tickets').insert({
+    order_id: order.id,
+    showing_id: showing.id,
+    hall_id: showing.hallId,
+    seat_id: seatId,
+    price: 0,
+    status,
+  });
   return order.id as string;
 }
 
@@ -93,7 +107,10 @@ describe('orders: one active ticket per seat, whoever writes', () => {
     const script = await directTicket(deps.db, target, s1!.id);
 
     await workers.start();
-    await expectDirectWriterKeptItsSeat(target.showing.id, { orderId: script, seatId: s1!.id }, wantsTaken.id, { orderId: wantsFree.id, seatId: s3!.id });
+    await expectDirectWriterKeptItsSeat(target.showing.id, { orderId: script, seatId: s1!.id }, wantsTaken.id, {
+      orderId: wantsFree.id,
+      seatId: s3!.id,
+    });
   });
 
   it('when a direct insert takes a seat in the middle of an allocation, should decide the batch again and reject the order that wanted it', async () => {
@@ -114,7 +131,13 @@ describe('orders: one active ticket per seat, whoever writes', () => {
     open = undefined;
 
     expect(await allocation).to.be.at.least(2);
-    await expectDirectWriterKeptItsSeat(target.showing.id, { orderId: script, seatId: s1!.id }, wantsTaken.id, { orderId: wantsFree.id, seatId: s2!.id }, 1);
+    await expectDirectWriterKeptItsSeat(
+      target.showing.id,
+      { orderId: script, seatId: s1!.id },
+      wantsTaken.id,
+      { orderId: wantsFree.id, seatId: s2!.id },
+      1,
+    );
     expect(await doubleBookedSeats()).to.deep.equal([]);
   });
 });

@@ -47,7 +47,13 @@ describe('orders: recovery and repeated work', () => {
     let directId: string;
     try {
       [{ id: directId }] = await direct('orders')
-        .insert({ showing_id: showing.id, status: 'queued', seat_ids: [seats[0]!.id], customer_email: 'direct@example.com', currency: 'RUB' })
+        .insert({
+          showing_id: showing.id,
+          status: 'queued',
+          seat_ids: [seats[0]!.id],
+          customer_email: 'direct@example.com',
+          currency: 'RUB',
+        })
         .returning('id');
       // A later order of the same partition is decided: the worker's drain mark moves past the direct one.
       const later = await place(showing.id, [seats[1]!.id], { wait: 5 });
@@ -139,13 +145,20 @@ describe('orders: recovery and repeated work', () => {
     const updates = await countUpdates();
     try {
       child = await spawnProcess('workers', 'allocation workers started');
-      await eventually('the worker process to block inside its transaction', () => someoneWaitsOnLock('%INSERT INTO tickets%'), 15_000);
+      await eventually(
+        'the worker process to block inside its transaction',
+        () => someoneWaitsOnLock('%INSERT INTO tickets%'),
+        15_000,
+      );
       await killChild(child);
       child = undefined;
       await lock.commit();
       lock = undefined;
 
-      expect((await orderRows([first.id, second.id])).map((row) => row.status), 'nothing was committed').to.deep.equal(['queued', 'queued']);
+      expect(
+        (await orderRows([first.id, second.id])).map((row) => row.status),
+        'nothing was committed',
+      ).to.deep.equal(['queued', 'queued']);
       expect(await ticketsOfShowing(showing.id)).to.deep.equal([]);
 
       await workers.start();
@@ -162,7 +175,10 @@ describe('orders: recovery and repeated work', () => {
       ]);
       expect(tickets).to.have.length(2);
       // Published after the commit, so possibly a moment after the rows read above.
-      await eventually('the decisions to be published', async () => updates.counts.has(first.id) && updates.counts.has(second.id));
+      await eventually(
+        'the decisions to be published',
+        async () => updates.counts.has(first.id) && updates.counts.has(second.id),
+      );
       await sleep(300);
       expect(updates.counts.get(first.id), 'one decision published').to.equal(1);
       expect(updates.counts.get(second.id), 'one decision published').to.equal(1);
@@ -172,7 +188,7 @@ describe('orders: recovery and repeated work', () => {
     }
   });
 
-  it("when Redis loses every key after orders were accepted, should still decide them all through the requeue sweep", async () => {
+  it('when Redis loses every key after orders were accepted, should still decide them all through the requeue sweep', async () => {
     const { deps, config } = await testSystem();
     const { showing, seats } = await freshShowing();
     const placed = [
@@ -192,7 +208,10 @@ describe('orders: recovery and repeated work', () => {
     expect((await queue.getJobCounts('waiting')).waiting, 'the wake-up is gone').to.equal(0);
 
     await workers.start();
-    const rows = await decided(placed.map((order) => order.id), 10_000);
+    const rows = await decided(
+      placed.map((order) => order.id),
+      10_000,
+    );
     expect(rows.map((row) => row.status)).to.deep.equal(['confirmed', 'rejected', 'confirmed']);
     expect(await queue.getGlobalConcurrency(), 'partitions are serial again').to.equal(1);
   });

@@ -51,7 +51,10 @@ describe('orders: submitting', () => {
       const { deps } = await testSystem();
       // A fresh showing: the intake has not cached it before the change.
       const { showing, seats } = await freshShowing();
-      await deps.db('showings').where('id', showing.id).update({ starts_at: deps.db.raw("now() - interval '1 minute'") });
+      await deps
+        .db('showings')
+        .where('id', showing.id)
+        .update({ starts_at: deps.db.raw("now() - interval '1 minute'") });
       const response = await submit<ErrorBody>(orderBody(showing.id, [seats[0]!.id]));
       expect(response.status).to.equal(409);
       expect(response.body.error).to.deep.include({ code: 'SHOWING_NOT_ON_SALE', details: { reason: 'started' } });
@@ -68,12 +71,15 @@ describe('orders: submitting', () => {
       expect(await ordersOfShowing(showing.id)).to.equal(0);
     });
 
-    it("when a seat belongs to another hall or to none, should refuse with 400 SEAT_NOT_IN_HALL naming those seats", async () => {
+    it('when a seat belongs to another hall or to none, should refuse with 400 SEAT_NOT_IN_HALL naming those seats', async () => {
       const { showing, seats } = await freshShowing();
       const other = await freshShowing();
       const response = await submit<ErrorBody>(orderBody(showing.id, [seats[0]!.id, other.seats[0]!.id, 987_654_321]));
       expect(response.status).to.equal(400);
-      expect(response.body.error).to.deep.include({ code: 'SEAT_NOT_IN_HALL', details: { seatIds: [other.seats[0]!.id, 987_654_321] } });
+      expect(response.body.error).to.deep.include({
+        code: 'SEAT_NOT_IN_HALL',
+        details: { seatIds: [other.seats[0]!.id, 987_654_321] },
+      });
       expect(await ordersOfShowing(showing.id)).to.equal(0);
     });
 
@@ -88,20 +94,38 @@ describe('orders: submitting', () => {
     it('when 11 seats are asked for, should refuse with 400 VALIDATION_FAILED naming seatIds, and accept 10', async () => {
       const { showing, seats } = await freshShowing();
       expect(seats.length).to.equal(12);
-      const tooMany = await submit<ErrorBody>(orderBody(showing.id, seats.slice(0, 11).map((seat) => seat.id)));
+      const tooMany = await submit<ErrorBody>(
+        orderBody(
+          showing.id,
+          seats.slice(0, 11).map((seat) => seat.id),
+        ),
+      );
       expect(tooMany.status).to.equal(400);
       expect(tooMany.body.error.code).to.equal('VALIDATION_FAILED');
       expect(JSON.stringify(tooMany.body.error.details)).to.include('seatIds');
-      const ten = await submit(orderBody(showing.id, seats.slice(0, 10).map((seat) => seat.id)));
+      const ten = await submit(
+        orderBody(
+          showing.id,
+          seats.slice(0, 10).map((seat) => seat.id),
+        ),
+      );
       expect(ten.status).to.equal(202);
       expect(ten.body.seats).to.have.length(10);
     });
 
     const malformed: [string, (showingId: number, seatId: number) => unknown, string][] = [
-      ['the e-mail is not an e-mail', (showingId, seatId) => orderBody(showingId, [seatId], 'not-an-email'), 'customer.email'],
+      [
+        'the e-mail is not an e-mail',
+        (showingId, seatId) => orderBody(showingId, [seatId], 'not-an-email'),
+        'customer.email',
+      ],
       ['the customer is missing', (showingId, seatId) => ({ showingId, seatIds: [seatId] }), 'customer'],
       ['no seat is asked for', (showingId) => orderBody(showingId, []), 'seatIds'],
-      ['a seat id is a string', (showingId, seatId) => orderBody(showingId, [String(seatId) as unknown as number]), 'seatIds.0'],
+      [
+        'a seat id is a string',
+        (showingId, seatId) => orderBody(showingId, [String(seatId) as unknown as number]),
+        'seatIds.0',
+      ],
       ['an unknown field is sent', (showingId, seatId) => ({ ...orderBody(showingId, [seatId]), discount: 100 }), ''],
     ];
     for (const [what, body, path] of malformed) {
@@ -110,7 +134,9 @@ describe('orders: submitting', () => {
         const response = await submit<ErrorBody>(body(showing.id, seats[0]!.id));
         expect(response.status).to.equal(400);
         expect(response.body.error.code).to.equal('VALIDATION_FAILED');
-        const paths = (response.body.error.details as { in: string; path: string }[]).filter((detail) => detail.in === 'body').map((detail) => detail.path);
+        const paths = (response.body.error.details as { in: string; path: string }[])
+          .filter((detail) => detail.in === 'body')
+          .map((detail) => detail.path);
         expect(paths).to.include(path);
         expect(await ordersOfShowing(showing.id)).to.equal(0);
       });
@@ -163,7 +189,9 @@ describe('orders: submitting', () => {
       expect(order).to.deep.include({
         status: 'queued',
         showingId: showing.id,
-        seats: [{ seatId: seat.id, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null }],
+        seats: [
+          { seatId: seat.id, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null },
+        ],
         total: null,
         holdExpiresAt: null,
         rejectedSeatIds: [],
@@ -177,21 +205,39 @@ describe('orders: submitting', () => {
       const read = await getOrder(order.id, accessToken);
       expect(read.status).to.equal(200);
       expect(Object.keys(read.body)).to.have.members(ORDER_FIELDS);
-      expect(read.body).to.deep.include({ id: order.id, status: 'queued', showingId: showing.id, currency: order.currency, seats: order.seats });
+      expect(read.body).to.deep.include({
+        id: order.id,
+        status: 'queued',
+        showingId: showing.id,
+        currency: order.currency,
+        seats: order.seats,
+      });
     });
 
     it('when the buyer asks to wait, should answer 200 with the decision, equal to what a later read gives', async () => {
       await workers.start();
       const { showing, seats } = await freshShowing();
       const wanted = [seats[1]!, seats[9]!];
-      const response = await submit(orderBody(showing.id, wanted.map((seat) => seat.id)), { wait: 5 });
+      const response = await submit(
+        orderBody(
+          showing.id,
+          wanted.map((seat) => seat.id),
+        ),
+        { wait: 5 },
+      );
       expect(response.status).to.equal(200);
       const { accessToken, ...order } = response.body;
       const prices = wanted.map((seat) => showing.prices[seat.category]!);
       const { seats: decidedSeats, ...decidedOrder } = order;
       expect(decidedSeats.every((seat) => typeof seat.ticketId === 'number')).to.equal(true);
       expect(decidedSeats.map(({ ticketId: _ticketId, ...seat }) => seat)).to.deep.equal(
-        wanted.map((seat, index) => ({ seatId: seat.id, row: seat.row, number: seat.number, price: prices[index], ticketStatus: 'sold' })),
+        wanted.map((seat, index) => ({
+          seatId: seat.id,
+          row: seat.row,
+          number: seat.number,
+          price: prices[index],
+          ticketStatus: 'sold',
+        })),
       );
       expect(decidedOrder).to.deep.include({
         status: 'confirmed',
@@ -207,7 +253,12 @@ describe('orders: submitting', () => {
       const lost = await submit(orderBody(showing.id, [seats[1]!.id]), { wait: 5 });
       expect(lost.status).to.equal(200);
       const { accessToken: lostToken, ...rejected } = lost.body;
-      expect(rejected).to.deep.include({ status: 'rejected', reason: 'SEAT_TAKEN', rejectedSeatIds: [seats[1]!.id], total: null });
+      expect(rejected).to.deep.include({
+        status: 'rejected',
+        reason: 'SEAT_TAKEN',
+        rejectedSeatIds: [seats[1]!.id],
+        total: null,
+      });
       expect((await getOrder(rejected.id, lostToken)).body).to.deep.equal(rejected);
     });
 
@@ -229,7 +280,11 @@ describe('orders: submitting', () => {
         ['no token', null, 'bearer'],
         ['no token in the query', null, 'query'],
         ['a wrong token', 'x'.repeat(mine.accessToken.length), 'bearer'],
-        ['a token one character off, in the query', `${mine.accessToken.slice(0, -1)}${mine.accessToken.endsWith('A') ? 'B' : 'A'}`, 'query'],
+        [
+          'a token one character off, in the query',
+          `${mine.accessToken.slice(0, -1)}${mine.accessToken.endsWith('A') ? 'B' : 'A'}`,
+          'query',
+        ],
         ["another order's token", theirs.accessToken, 'bearer'],
         ['the admin token', ADMIN_TOKEN, 'bearer'],
       ];

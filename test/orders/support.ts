@@ -19,7 +19,9 @@ export type PlacedView = OrderView & { accessToken: string };
 export type ErrorBody = { error: { code: string; message: string; details?: unknown } };
 
 /** A showing in a hall of its own (so nothing else competes for its seats), with the hall's seats in layout order. */
-export async function freshShowing(seatsPerRow = 4): Promise<{ showing: Showing; hall: Hall; seats: Seat[]; rows: Seat[][] }> {
+export async function freshShowing(
+  seatsPerRow = 4,
+): Promise<{ showing: Showing; hall: Hall; seats: Seat[]; rows: Seat[][] }> {
   const hall = await makeHall({ layout: smallLayout(seatsPerRow) });
   const showing = await makeShowing({ hallId: hall.id });
   const rows = hall.layout.rows.map((row) =>
@@ -28,13 +30,17 @@ export async function freshShowing(seatsPerRow = 4): Promise<{ showing: Showing;
   return { showing, hall, seats: rows.flat(), rows };
 }
 
-export const partitionOfShowing = async (showingId: number) => partitionOf(showingId, (await testSystem()).config.ALLOCATION_PARTITIONS);
+export const partitionOfShowing = async (showingId: number) =>
+  partitionOf(showingId, (await testSystem()).config.ALLOCATION_PARTITIONS);
 
 /**
  * An intake INSERT that has drawn its arrival number and holds its partition's shared arrival lock
  * but has not committed, played by an open transaction: commit or roll it back to let it go.
  */
-export async function insertUnderWay(showingId: number, seatId: number): Promise<{ id: string; transaction: Knex.Transaction }> {
+export async function insertUnderWay(
+  showingId: number,
+  seatId: number,
+): Promise<{ id: string; transaction: Knex.Transaction }> {
   const { deps } = await testSystem();
   const transaction = await deps.db.transaction();
   const id = randomUUID();
@@ -65,7 +71,11 @@ export const orderBody = (showingId: number, seatIds: number[], email = 'buyer@e
 /** POST /orders as a buyer would send it: no admin token, a fresh Idempotency-Key unless told otherwise. */
 export function submit<T = PlacedView>(
   body: unknown,
-  { key = randomUUID(), wait, headers = {} }: { key?: string | null; wait?: number; headers?: Record<string, string> } = {},
+  {
+    key = randomUUID(),
+    wait,
+    headers = {},
+  }: { key?: string | null; wait?: number; headers?: Record<string, string> } = {},
 ): Promise<ApiResponse<T>> {
   const all: Record<string, string> = { ...headers };
   if (key !== null) all['idempotency-key'] = key;
@@ -74,21 +84,37 @@ export function submit<T = PlacedView>(
 }
 
 /** Submits and expects acceptance (202 queued, or 200 when decided within a Prefer: wait). */
-export async function place(showingId: number, seatIds: number[], options: Parameters<typeof submit>[1] = {}): Promise<PlacedView> {
+export async function place(
+  showingId: number,
+  seatIds: number[],
+  options: Parameters<typeof submit>[1] = {},
+): Promise<PlacedView> {
   const response = await submit(orderBody(showingId, seatIds), options);
   expect(response.status, JSON.stringify(response.body)).to.be.oneOf([200, 202]);
   return response.body;
 }
 
-export function getOrder(id: string, token: string | null, how: 'bearer' | 'query' = 'bearer'): Promise<ApiResponse<OrderView & ErrorBody>> {
-  if (how === 'query') return api('GET', `/api/v1/orders/${id}${token === null ? '' : `?token=${encodeURIComponent(token)}`}`, { token: null });
+export function getOrder(
+  id: string,
+  token: string | null,
+  how: 'bearer' | 'query' = 'bearer',
+): Promise<ApiResponse<OrderView & ErrorBody>> {
+  if (how === 'query')
+    return api('GET', `/api/v1/orders/${id}${token === null ? '' : `?token=${encodeURIComponent(token)}`}`, {
+      token: null,
+    });
   return api('GET', `/api/v1/orders/${id}`, { token });
 }
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until `check` returns a value other than undefined/false; fails with `what` after `timeoutMs`. */
-export async function eventually<T>(what: string, check: () => Promise<T | undefined | false>, timeoutMs = 8_000, intervalMs = 50): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 8_000,
+  intervalMs = 50,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -101,10 +127,28 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
 /** The columns the tests read of an order. */
 export type OrderRow = Pick<
   StoredOrderRow,
-  'id' | 'seq' | 'showingId' | 'status' | 'seatIds' | 'rejectedSeatIds' | 'failureReason' | 'holdExpiresAt' | 'decidedAt' | 'createdAt' | 'updatedAt'
+  | 'id'
+  | 'seq'
+  | 'showingId'
+  | 'status'
+  | 'seatIds'
+  | 'rejectedSeatIds'
+  | 'failureReason'
+  | 'holdExpiresAt'
+  | 'decidedAt'
+  | 'createdAt'
+  | 'updatedAt'
 >;
 
-export type TicketRow = { id: number; orderId: string; showingId: number; seatId: number; status: string; price: number; updatedAt: Date };
+export type TicketRow = {
+  id: number;
+  orderId: string;
+  showingId: number;
+  seatId: number;
+  status: string;
+  price: number;
+  updatedAt: Date;
+};
 
 export async function orderRows(ids: string[]): Promise<OrderRow[]> {
   const { deps } = await testSystem();
@@ -131,7 +175,15 @@ export async function ticketsOfShowing(showingId: number): Promise<TicketRow[]> 
   const { deps } = await testSystem();
   return deps
     .db('tickets')
-    .select('id', 'order_id as orderId', 'showing_id as showingId', 'seat_id as seatId', 'status', 'price', 'updated_at as updatedAt')
+    .select(
+      'id',
+      'order_id as orderId',
+      'showing_id as showingId',
+      'seat_id as seatId',
+      'status',
+      'price',
+      'updated_at as updatedAt',
+    )
     .where('showing_id', showingId)
     .orderBy('id');
 }

@@ -20,9 +20,15 @@ describe('payments: a flaky payment service', () => {
     await workers.start();
     const { config } = await testSystem();
     const { showing, seats } = await freshShowing(6);
-    const failing = await Promise.all(seats.slice(0, config.PAYMENT_BREAKER_VOLUME + 1).map((seat) => placePaying(showing.id, [seat.id], 'tok_error')));
+    const failing = await Promise.all(
+      seats.slice(0, config.PAYMENT_BREAKER_VOLUME + 1).map((seat) => placePaying(showing.id, [seat.id], 'tok_error')),
+    );
     // Open: calls fail at once and the orders say why they wait.
-    const waiting = await untilOrder(failing[0]!, 'waiting for the provider', (view) => view.paymentStatus === 'provider_unavailable');
+    const waiting = await untilOrder(
+      failing[0]!,
+      'waiting for the provider',
+      (view) => view.paymentStatus === 'provider_unavailable',
+    );
     expect(waiting.status).to.equal('awaiting_payment');
     const good = await placePaying(showing.id, [seats.at(-1)!.id], 'tok_ok');
     await untilOrder(good, 'waiting for the provider', (view) => view.paymentStatus === 'provider_unavailable');
@@ -36,7 +42,13 @@ describe('payments: a flaky payment service', () => {
 
   it('when every fault mode is on, should charge each order at most once, confirm only paid orders, and refund paid orders that lost their seats', async () => {
     const { deps } = await testSystem();
-    restores.push(await overrideConfig({ HOLD_TTL_SECONDS: 2, PAYMENT_RECONCILE_WINDOW_SECONDS: 2, PAYMENT_BREAKER_ERROR_PERCENT: 100 }));
+    restores.push(
+      await overrideConfig({
+        HOLD_TTL_SECONDS: 2,
+        PAYMENT_RECONCILE_WINDOW_SECONDS: 2,
+        PAYMENT_BREAKER_ERROR_PERCENT: 100,
+      }),
+    );
     const restoreBehaviour = await switchBehaviour({
       latencyMedianMs: 20,
       latencyP99Ms: 300,
@@ -50,27 +62,44 @@ describe('payments: a flaky payment service', () => {
       await workers.start();
       const next = random(20261125);
       const { showing, seats } = await freshShowing(10);
-      const orders = await Promise.all(seats.slice(0, 36).map((seat) => placePaying(showing.id, [seat.id], 'tok_visa')));
+      const orders = await Promise.all(
+        seats.slice(0, 36).map((seat) => placePaying(showing.id, [seat.id], 'tok_visa')),
+      );
       // Some buyers change their mind while their payment is under way.
       const cancelled = orders.filter(() => next() < 0.2);
       await Promise.all(cancelled.map((order) => cancel(order)));
 
       const finalViews = await Promise.all(
         orders.map((order) =>
-          untilOrder(order, 'final with its payment settled', (view) => !WAITING.includes(view.status) && view.paymentStatus !== 'refund_pending', 30_000),
+          untilOrder(
+            order,
+            'final with its payment settled',
+            (view) => !WAITING.includes(view.status) && view.paymentStatus !== 'refund_pending',
+            30_000,
+          ),
         ),
       );
-      await eventually('every charge and refund settled', async () => {
-        const { rows } = await deps.db.raw(`SELECT count(*)::int AS n FROM payments WHERE status IN ('pending', 'unknown') AND order_id = ANY(?)`, [
-          orders.map((order) => order.id),
-        ]);
-        return rows[0].n === 0;
-      }, 30_000);
+      await eventually(
+        'every charge and refund settled',
+        async () => {
+          const { rows } = await deps.db.raw(
+            `SELECT count(*)::int AS n FROM payments WHERE status IN ('pending', 'unknown') AND order_id = ANY(?)`,
+            [orders.map((order) => order.id)],
+          );
+          return rows[0].n === 0;
+        },
+        30_000,
+      );
 
       const outcomes: Record<string, number> = {};
       for (const view of finalViews) {
-        const final = (await api('GET', `/api/v1/orders/${view.id}`, { token: orders.find((order) => order.id === view.id)!.accessToken })).body;
-        outcomes[`${final.status}/${final.paymentStatus}`] = (outcomes[`${final.status}/${final.paymentStatus}`] ?? 0) + 1;
+        const final = (
+          await api('GET', `/api/v1/orders/${view.id}`, {
+            token: orders.find((order) => order.id === view.id)!.accessToken,
+          })
+        ).body;
+        outcomes[`${final.status}/${final.paymentStatus}`] =
+          (outcomes[`${final.status}/${final.paymentStatus}`] ?? 0) + 1;
         const succeeded = (await providerCharges(view.id)).filter((charge) => charge.status === 'succeeded');
         expect(succeeded.length, `order ${view.id}: successful charges`).to.be.at.most(1);
         if (final.status === 'confirmed') {
@@ -79,14 +108,22 @@ describe('payments: a flaky payment service', () => {
           expect(final.seats.every((seat: { ticketStatus: string }) => seat.ticketStatus === 'sold')).to.equal(true);
         } else {
           // Not confirmed: whatever was charged has been paid back in full.
-          for (const charge of succeeded) expect(charge.refundedAmount, `order ${view.id} (${final.status})`).to.equal(charge.amount);
-          expect(final.seats.some((seat: { ticketStatus: string }) => seat.ticketStatus === 'held' || seat.ticketStatus === 'sold')).to.equal(false);
+          for (const charge of succeeded)
+            expect(charge.refundedAmount, `order ${view.id} (${final.status})`).to.equal(charge.amount);
+          expect(
+            final.seats.some(
+              (seat: { ticketStatus: string }) => seat.ticketStatus === 'held' || seat.ticketStatus === 'sold',
+            ),
+          ).to.equal(false);
         }
       }
       // The run exercised the paths it claims to: some paid, some declined, some cancelled.
       expect(outcomes['confirmed/paid'] ?? 0, JSON.stringify(outcomes)).to.be.greaterThan(0);
       expect(outcomes['payment_failed/declined'] ?? 0, JSON.stringify(outcomes)).to.be.greaterThan(0);
-      expect(Object.keys(outcomes).some((key) => key.startsWith('cancelled/')), JSON.stringify(outcomes)).to.equal(true);
+      expect(
+        Object.keys(outcomes).some((key) => key.startsWith('cancelled/')),
+        JSON.stringify(outcomes),
+      ).to.equal(true);
     } finally {
       await restoreBehaviour();
       restores.pop()!();

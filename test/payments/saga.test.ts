@@ -16,7 +16,16 @@ import {
   ticketsOfShowing,
   type ErrorBody,
 } from '../orders/support.js';
-import { cancel, chargeDirectly, paymentRows, placePaying, providerCharges, switchBehaviour, untilOrder, withPaymentWorkers } from './support.js';
+import {
+  cancel,
+  chargeDirectly,
+  paymentRows,
+  placePaying,
+  providerCharges,
+  switchBehaviour,
+  untilOrder,
+  withPaymentWorkers,
+} from './support.js';
 
 describe('payments: the saga from held seats to a confirmed, failed or refunded order', () => {
   withPaymentWorkers();
@@ -32,7 +41,9 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
     expect(confirmed.seats.map((seat) => seat.ticketStatus)).to.deep.equal(['sold', 'sold']);
     const charges = await providerCharges(order.id);
     expect(charges.map((charge) => [charge.status, charge.amount])).to.deep.equal([['succeeded', confirmed.total]]);
-    expect(await paymentRows(order.id)).to.deep.equal([{ kind: 'charge', status: 'succeeded', amount: confirmed.total, idempotencyKey: `charge:${order.id}` }]);
+    expect(await paymentRows(order.id)).to.deep.equal([
+      { kind: 'charge', status: 'succeeded', amount: confirmed.total, idempotencyKey: `charge:${order.id}` },
+    ]);
   });
 
   it('when the card is declined, should fail the order with the decline code and free its seats for the next buyer', async () => {
@@ -68,7 +79,11 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
     restores.push(await overrideConfig({ HOLD_TTL_SECONDS: 1, PAYMENT_RECONCILE_WINDOW_SECONDS: 2 }));
     const { showing, seats } = await freshShowing();
     const order = await placePaying(showing.id, [seats[0]!.id], 'tok_error');
-    const retrying = await untilOrder(order, 'retrying', (view) => view.paymentStatus === 'retrying' || view.paymentStatus === 'provider_unavailable');
+    const retrying = await untilOrder(
+      order,
+      'retrying',
+      (view) => view.paymentStatus === 'retrying' || view.paymentStatus === 'provider_unavailable',
+    );
     expect(retrying.status).to.equal('awaiting_payment');
     // Past the TTL the hold stands: the outage is not the buyer's doing.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -90,11 +105,16 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
     const next = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
     await untilOrder(next, 'confirmed', (view) => view.status === 'confirmed');
     // An attempt of ours that the service processed late: the charge exists after all.
-    const total = (await api('GET', `/api/v1/showings/${showing.id}/seats`, { token: null })).body.rows[0].seats[0].price;
+    const total = (await api('GET', `/api/v1/showings/${showing.id}/seats`, { token: null })).body.rows[0].seats[0]
+      .price;
     const late = await chargeDirectly(order.id, total, `charge:${order.id}`);
     expect(late.status, JSON.stringify(late.body)).to.equal(201);
 
-    const refunded = await untilOrder(order, 'refunded', (view) => view.status === 'refunded' && view.paymentStatus === 'refunded');
+    const refunded = await untilOrder(
+      order,
+      'refunded',
+      (view) => view.status === 'refunded' && view.paymentStatus === 'refunded',
+    );
     expect(refunded.reason).to.equal('PAID_AFTER_SEATS_RELEASED');
     expect(refunded.refundedTotal).to.equal(total);
     const [charge] = await providerCharges(order.id);
@@ -107,8 +127,11 @@ describe('payments: the saga from held seats to a confirmed, failed or refunded 
 describe('payments: paying a held order later', () => {
   withPaymentWorkers();
 
-  const pay = (order: { id: string; accessToken: string }, token: string, accessToken: string | null = order.accessToken) =>
-    api('POST', `/api/v1/orders/${order.id}/payment`, { body: { token }, token: accessToken });
+  const pay = (
+    order: { id: string; accessToken: string },
+    token: string,
+    accessToken: string | null = order.accessToken,
+  ) => api('POST', `/api/v1/orders/${order.id}/payment`, { body: { token }, token: accessToken });
 
   it('when a held order is paid with its access token, should charge it and confirm; the same payment again changes nothing', async () => {
     const { showing, seats } = await freshShowing();
@@ -132,7 +155,10 @@ describe('payments: paying a held order later', () => {
     expect((await api('POST', `/api/v1/orders/${order.id}/cancel`, { token: order.accessToken })).status).to.equal(200);
     const response = await pay(order, 'tok_ok');
     expect(response.status).to.equal(409);
-    expect((response.body as ErrorBody).error).to.deep.include({ code: 'ORDER_NOT_PAYABLE', details: { status: 'cancelled', paymentStatus: null } });
+    expect((response.body as ErrorBody).error).to.deep.include({
+      code: 'ORDER_NOT_PAYABLE',
+      details: { status: 'cancelled', paymentStatus: null },
+    });
     expect(await providerCharges(order.id)).to.deep.equal([]);
   });
 });
@@ -243,7 +269,9 @@ describe('payments: cancellation', () => {
     expect(refunded.refundedTotal).to.equal(confirmed.total);
     const [charge] = await providerCharges(order.id);
     expect(charge!.refundedAmount).to.equal(confirmed.total);
-    expect((await paymentRows(order.id)).filter((row) => row.kind === 'refund').map((row) => row.status)).to.deep.equal(['succeeded', 'succeeded']);
+    expect((await paymentRows(order.id)).filter((row) => row.kind === 'refund').map((row) => row.status)).to.deep.equal(
+      ['succeeded', 'succeeded'],
+    );
   });
 
   /** An order left queued (workers stopped), and the read of its partition's queue an allocation batch makes. */
@@ -254,7 +282,13 @@ describe('payments: cancellation', () => {
     const order = await place(showing.id, [seats[0]!.id]);
     const partition = await partitionOfShowing(showing.id);
     const readQueue = (batch: Knex.Transaction, horizon: number) =>
-      ordersRepository.lockQueuedBatch(batch, { partitions: config.ALLOCATION_PARTITIONS, partition, afterSeq: 0, horizon, limit: 100 });
+      ordersRepository.lockQueuedBatch(batch, {
+        partitions: config.ALLOCATION_PARTITIONS,
+        partition,
+        afterSeq: 0,
+        horizon,
+        limit: 100,
+      });
     return { deps, showing, seats, order, partition, readQueue };
   }
 
@@ -267,7 +301,11 @@ describe('payments: cancellation', () => {
       const mine = (await readQueue(batch, horizon)).filter((row) => row.id === order.id);
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
       await eventually('the cancellation to wait for the batch', () => someoneWaitsOnLock('%pg_advisory_xact_lock%'));
-      const { decisions, tickets } = decideOrders(mine, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
+      const { decisions, tickets } = decideOrders(mine, {
+        now: new Date(),
+        holdTtlMs: 600_000,
+        confirmWithoutPayment: false,
+      });
       await ordersRepository.recordDecisions(batch, decisions, tickets);
       await batch.commit();
     } finally {
@@ -290,13 +328,21 @@ describe('payments: cancellation', () => {
     const { transaction: inserting } = await insertUnderWay(showing.id, seats[1]!.id);
     try {
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
-      await eventually('the cancellation to wait for the insert', () => someoneWaitsOnLock('SELECT pg_advisory_xact_lock(%'));
+      await eventually('the cancellation to wait for the insert', () =>
+        someoneWaitsOnLock('SELECT pg_advisory_xact_lock(%'),
+      );
       const reading = readQueue(batch, horizon);
-      await eventually('the batch to wait for the cancellation', () => someoneWaitsOnLock('%pg_advisory_xact_lock_shared%'));
+      await eventually('the batch to wait for the cancellation', () =>
+        someoneWaitsOnLock('%pg_advisory_xact_lock_shared%'),
+      );
       await inserting.rollback();
       expect((await cancelled).status).to.equal(200);
       const mine = (await reading).filter((row) => row.id === order.id);
-      const { decisions, tickets } = decideOrders(mine, { now: new Date(), holdTtlMs: 600_000, confirmWithoutPayment: false });
+      const { decisions, tickets } = decideOrders(mine, {
+        now: new Date(),
+        holdTtlMs: 600_000,
+        confirmWithoutPayment: false,
+      });
       expect(decisions.map((decision) => decision.failureReason)).to.deep.equal(['SHOWING_NOT_ON_SALE']);
       expect(tickets).to.deep.equal([]);
     } finally {
@@ -322,7 +368,11 @@ describe('payments: cancellation', () => {
     expect((again.body as ErrorBody).error.code).to.equal('SHOWING_ALREADY_CANCELLED');
 
     const refunded = await untilOrder(paid, 'refunded', (view) => view.paymentStatus === 'refunded');
-    expect([refunded.status, refunded.reason, refunded.refundedTotal]).to.deep.equal(['cancelled', 'SHOWING_CANCELLED', confirmed.total]);
+    expect([refunded.status, refunded.reason, refunded.refundedTotal]).to.deep.equal([
+      'cancelled',
+      'SHOWING_CANCELLED',
+      confirmed.total,
+    ]);
     expect((await getOrder(unpaid.id, unpaid.accessToken)).body.status).to.equal('cancelled');
     expect((await ticketsOfShowing(showing.id)).every((ticket) => ticket.status === 'cancelled')).to.equal(true);
     const showingNow = await api('GET', `/api/v1/showings/${showing.id}`, { token: null });

@@ -9,7 +9,11 @@ type ErrorBody = { error: { code: string; message: string; details?: any } };
 
 const serviceKey = async () => (await testSystem()).config.PAYMENT_SERVICE_KEY;
 
-async function call<T = any>(method: string, path: string, options: { body?: unknown; key?: string | null } = {}): Promise<ApiResponse<T>> {
+async function call<T = any>(
+  method: string,
+  path: string,
+  options: { body?: unknown; key?: string | null } = {},
+): Promise<ApiResponse<T>> {
   const headers: Record<string, string> = options.key ? { 'idempotency-key': options.key } : {};
   return api<T>(method, `/api/v1${path}`, { body: options.body, token: await serviceKey(), headers });
 }
@@ -22,8 +26,10 @@ const chargeBody = (token = 'tok_visa', overrides: Record<string, unknown> = {})
   ...overrides,
 });
 
-const postCharge = <T = Charge>(body: unknown, key: string | null = randomUUID()) => call<T>('POST', '/charges', { body, key });
-const postRefund = <T = Refund>(body: unknown, key: string | null = randomUUID()) => call<T>('POST', '/refunds', { body, key });
+const postCharge = <T = Charge>(body: unknown, key: string | null = randomUUID()) =>
+  call<T>('POST', '/charges', { body, key });
+const postRefund = <T = Refund>(body: unknown, key: string | null = randomUUID()) =>
+  call<T>('POST', '/refunds', { body, key });
 
 async function succeededCharge(amount = 1500): Promise<Charge> {
   const response = await postCharge(chargeBody('tok_visa', { amount }));
@@ -36,7 +42,8 @@ async function chargeRowsWithKey(key: string): Promise<{ status: string }[]> {
   return deps.db('payment_service.charges').select('status').where({ idempotency_key: key });
 }
 
-const changeBehaviour = (changes: Partial<PaymentBehaviour>) => call<PaymentBehaviour>('PUT', '/payment-behaviour', { body: changes });
+const changeBehaviour = (changes: Partial<PaymentBehaviour>) =>
+  call<PaymentBehaviour>('PUT', '/payment-behaviour', { body: changes });
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -116,7 +123,12 @@ describe('payment service', () => {
         expect(response.status, token).to.equal(402);
         expect(response.body.error.code).to.equal('CARD_DECLINED');
         const charge = response.body.error.details.charge as Charge;
-        expect(charge).to.deep.include({ status: 'declined', declineCode, reference: body.reference, refundedAmount: 0 });
+        expect(charge).to.deep.include({
+          status: 'declined',
+          declineCode,
+          reference: body.reference,
+          refundedAmount: 0,
+        });
         expectDocumented('post', '/charges', charge);
         const read = await call<Charge>('GET', `/charges/${charge.id}`);
         expect(read.body).to.deep.equal(charge);
@@ -252,7 +264,10 @@ describe('payment service', () => {
       const body = chargeBody();
       const stale = postCharge<ErrorBody>(body, key);
       await sleep(100);
-      await deps.db('payment_service.charges').where({ idempotency_key: key }).update({ lease_expires_at: deps.db.raw("now() - interval '1 second'") });
+      await deps
+        .db('payment_service.charges')
+        .where({ idempotency_key: key })
+        .update({ lease_expires_at: deps.db.raw("now() - interval '1 second'") });
       await changeBehaviour({ timeoutRate: 0 });
       const retry = await postCharge(body, key);
       expect(retry.status, JSON.stringify(retry.body)).to.equal(201);
@@ -267,7 +282,10 @@ describe('payment service', () => {
       const second = await postCharge(chargeBody('tok_visa', { reference }));
       const listed = await call<{ data: Charge[] }>('GET', `/charges?reference=${reference}`);
       expect(listed.status).to.equal(200);
-      expect(listed.body.data.map((charge) => charge.id)).to.deep.equal([second.body.id, first.body.error.details.charge.id]);
+      expect(listed.body.data.map((charge) => charge.id)).to.deep.equal([
+        second.body.id,
+        first.body.error.details.charge.id,
+      ]);
       expect(listed.body.data.map((charge) => charge.status)).to.deep.equal(['succeeded', 'declined']);
     });
 
@@ -277,7 +295,14 @@ describe('payment service', () => {
       expect(missingKey.body.error.code).to.equal('IDEMPOTENCY_KEY_REQUIRED');
       const longKey = await postCharge<ErrorBody>(chargeBody(), 'k'.repeat(256));
       expect(longKey.body.error.code).to.equal('VALIDATION_FAILED');
-      for (const invalid of [{ amount: 0 }, { amount: 1.5 }, { currency: 'rub' }, { reference: '' }, { token: '' }, { extra: 1 }]) {
+      for (const invalid of [
+        { amount: 0 },
+        { amount: 1.5 },
+        { currency: 'rub' },
+        { reference: '' },
+        { token: '' },
+        { extra: 1 },
+      ]) {
         const response = await postCharge<ErrorBody>(chargeBody('tok_visa', invalid));
         expect(response.status, JSON.stringify(invalid)).to.equal(400);
         expect(response.body.error.code).to.equal('VALIDATION_FAILED');
@@ -293,7 +318,12 @@ describe('payment service', () => {
       const charge = await succeededCharge(1500);
       const first = await postRefund({ chargeId: charge.id, amount: 500, reason: 'one seat cancelled' });
       expect(first.status, JSON.stringify(first.body)).to.equal(201);
-      expect(first.body).to.deep.include({ chargeId: charge.id, amount: 500, reason: 'one seat cancelled', status: 'succeeded' });
+      expect(first.body).to.deep.include({
+        chargeId: charge.id,
+        amount: 500,
+        reason: 'one seat cancelled',
+        status: 'succeeded',
+      });
       expectDocumented('post', '/refunds', first.body);
       expect((await call<Charge>('GET', `/charges/${charge.id}`)).body.refundedAmount).to.equal(500);
 
@@ -329,27 +359,40 @@ describe('payment service', () => {
 
     it('when concurrent refunds together exceed the charge, should accept only what fits', async () => {
       const charge = await succeededCharge(1500);
-      const pair = await Promise.all([postRefund<ErrorBody>({ chargeId: charge.id, amount: 1000 }), postRefund<ErrorBody>({ chargeId: charge.id, amount: 1000 })]);
+      const pair = await Promise.all([
+        postRefund<ErrorBody>({ chargeId: charge.id, amount: 1000 }),
+        postRefund<ErrorBody>({ chargeId: charge.id, amount: 1000 }),
+      ]);
       expect(pair.map((response) => response.status).sort()).to.deep.equal([201, 409]);
       expect(pair.find((response) => response.status === 409)!.body.error.code).to.equal('REFUND_EXCEEDS_CHARGE');
 
       const other = await succeededCharge(1500);
-      const many = await Promise.all(Array.from({ length: 30 }, () => postRefund<ErrorBody>({ chargeId: other.id, amount: 100 })));
+      const many = await Promise.all(
+        Array.from({ length: 30 }, () => postRefund<ErrorBody>({ chargeId: other.id, amount: 100 })),
+      );
       const statuses = many.map((response) => response.status);
-      expect(statuses.filter((status) => status === 201), JSON.stringify(statuses)).to.have.length(15);
+      expect(
+        statuses.filter((status) => status === 201),
+        JSON.stringify(statuses),
+      ).to.have.length(15);
       expect(statuses.filter((status) => status === 409)).to.have.length(15);
       expect((await call<Charge>('GET', `/charges/${other.id}`)).body.refundedAmount).to.equal(1500);
     });
 
     it('when the charge was declined or does not exist, should refuse with 409 CHARGE_NOT_REFUNDABLE / 404 CHARGE_NOT_FOUND', async () => {
       const declined = await postCharge<ErrorBody>(chargeBody('tok_decline'));
-      const notRefundable = await postRefund<ErrorBody>({ chargeId: declined.body.error.details.charge.id, amount: 100 });
+      const notRefundable = await postRefund<ErrorBody>({
+        chargeId: declined.body.error.details.charge.id,
+        amount: 100,
+      });
       expect(notRefundable.status).to.equal(409);
       expect(notRefundable.body.error.code).to.equal('CHARGE_NOT_REFUNDABLE');
       const unknown = await postRefund<ErrorBody>({ chargeId: randomUUID(), amount: 100 });
       expect(unknown.status).to.equal(404);
       expect(unknown.body.error.code).to.equal('CHARGE_NOT_FOUND');
-      expect((await call<ErrorBody>('GET', `/refunds?chargeId=${randomUUID()}`)).body.error.code).to.equal('CHARGE_NOT_FOUND');
+      expect((await call<ErrorBody>('GET', `/refunds?chargeId=${randomUUID()}`)).body.error.code).to.equal(
+        'CHARGE_NOT_FOUND',
+      );
       const missingKey = await postRefund<ErrorBody>({ chargeId: randomUUID(), amount: 100 }, null);
       expect(missingKey.body.error.code).to.equal('IDEMPOTENCY_KEY_REQUIRED');
     });
@@ -386,7 +429,9 @@ describe('payment service', () => {
         expect(refused.body.error.code).to.equal('PROVIDER_UNAVAILABLE');
       }
       expect((await postRefund<ErrorBody>({ chargeId: charge.id, amount: 100 })).status).to.equal(503);
-      expect((await call<{ data: Charge[] }>('GET', `/charges?reference=${body.reference}`)).body.data).to.deep.equal([]);
+      expect((await call<{ data: Charge[] }>('GET', `/charges?reference=${body.reference}`)).body.data).to.deep.equal(
+        [],
+      );
       expect((await call<Charge>('GET', `/charges/${charge.id}`)).body.refundedAmount).to.equal(0);
 
       await changeBehaviour({ errorRate: 0 });
@@ -409,7 +454,14 @@ describe('payment service', () => {
     });
 
     it('when the change is empty or out of range, should refuse it with 400 and keep the behaviour', async () => {
-      for (const body of [{}, { errorRate: 1.5 }, { declineRate: -0.1 }, { hangMs: 1.5 }, { latencyMedianMs: -1 }, { unknown: 1 }]) {
+      for (const body of [
+        {},
+        { errorRate: 1.5 },
+        { declineRate: -0.1 },
+        { hangMs: 1.5 },
+        { latencyMedianMs: -1 },
+        { unknown: 1 },
+      ]) {
         const response = await changeBehaviour(body as Partial<PaymentBehaviour>);
         expect(response.status, JSON.stringify(body)).to.equal(400);
       }
@@ -421,7 +473,9 @@ describe('payment service', () => {
     const percentile = (sorted: number[], p: number) => sorted[Math.floor(sorted.length * p)]!;
 
     it('when sampled many times, should have the configured median and 99th percentile', () => {
-      const samples = Array.from({ length: 50_000 }, () => sampleLatencyMs({ latencyMedianMs: 300, latencyP99Ms: 3000 })).sort((a, b) => a - b);
+      const samples = Array.from({ length: 50_000 }, () =>
+        sampleLatencyMs({ latencyMedianMs: 300, latencyP99Ms: 3000 }),
+      ).sort((a, b) => a - b);
       expect(percentile(samples, 0.5)).to.be.within(270, 330);
       expect(percentile(samples, 0.99)).to.be.within(2500, 3500);
       expect(samples[0]).to.be.above(0);

@@ -2,13 +2,25 @@ import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { PaymentBehaviour } from '../../domain/payment-service/behaviour.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
-import { eventually, getOrder, orderBody, overrideConfig, submit, workerControl, type OrderView, type PlacedView } from '../orders/support.js';
+import {
+  eventually,
+  getOrder,
+  orderBody,
+  overrideConfig,
+  submit,
+  workerControl,
+  type OrderView,
+  type PlacedView,
+} from '../orders/support.js';
 
 export type ProviderCharge = { id: string; status: string; amount: number; reference: string; refundedAmount: number };
 
 /** POST /orders/:id/cancel as the buyer sends it: the whole order, or `{ ticketIds }`. */
-export const cancel = (order: { id: string; accessToken: string }, body?: unknown, token: string | null = order.accessToken) =>
-  api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });
+export const cancel = (
+  order: { id: string; accessToken: string },
+  body?: unknown,
+  token: string | null = order.accessToken,
+) => api('POST', `/api/v1/orders/${order.id}/cancel`, { body, token });
 
 /** A buyer's order with a card token, as the payment form would send it; accepted (202 or 200). */
 export async function placePaying(showingId: number, seatIds: number[], token: string): Promise<PlacedView> {
@@ -18,7 +30,12 @@ export async function placePaying(showingId: number, seatIds: number[], token: s
 }
 
 /** Polls GET /orders/:id until `done` holds for the order. */
-export function untilOrder(order: PlacedView, what: string, done: (view: OrderView) => boolean, timeoutMs = 10_000): Promise<OrderView> {
+export function untilOrder(
+  order: PlacedView,
+  what: string,
+  done: (view: OrderView) => boolean,
+  timeoutMs = 10_000,
+): Promise<OrderView> {
   return eventually(
     `order ${order.id} to be ${what}`,
     async () => {
@@ -29,7 +46,12 @@ export function untilOrder(order: PlacedView, what: string, done: (view: OrderVi
   );
 }
 
-async function asPaymentService<T>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<ApiResponse<T>> {
+async function asPaymentService<T>(
+  method: string,
+  path: string,
+  body?: unknown,
+  headers?: Record<string, string>,
+): Promise<ApiResponse<T>> {
   const { config } = await testSystem();
   return api<T>(method, `/api/v1${path}`, { body, headers, token: config.PAYMENT_SERVICE_KEY });
 }
@@ -43,7 +65,12 @@ export async function providerCharges(orderId: string): Promise<ProviderCharge[]
 
 /** Charges at the payment service directly, as a late attempt of ours that landed after all would. */
 export function chargeDirectly(orderId: string, amount: number, idempotencyKey: string) {
-  return asPaymentService<ProviderCharge>('POST', '/charges', { amount, currency: 'RUB', reference: orderId, token: 'tok_ok' }, { 'idempotency-key': idempotencyKey });
+  return asPaymentService<ProviderCharge>(
+    'POST',
+    '/charges',
+    { amount, currency: 'RUB', reference: orderId, token: 'tok_ok' },
+    { 'idempotency-key': idempotencyKey },
+  );
 }
 
 /** Switches the payment service's fault modes; returns a function restoring the previous ones. */
@@ -58,9 +85,15 @@ export async function switchBehaviour(change: Partial<PaymentBehaviour>): Promis
 }
 
 /** Our own record of an order's charges and refunds. */
-export async function paymentRows(orderId: string): Promise<{ kind: string; status: string; amount: number; idempotencyKey: string }[]> {
+export async function paymentRows(
+  orderId: string,
+): Promise<{ kind: string; status: string; amount: number; idempotencyKey: string }[]> {
   const { deps } = await testSystem();
-  return deps.db('payments').select('kind', 'status', 'amount', 'idempotency_key as idempotencyKey').where('order_id', orderId).orderBy('created_at');
+  return deps
+    .db('payments')
+    .select('kind', 'status', 'amount', 'idempotency_key as idempotencyKey')
+    .where('order_id', orderId)
+    .orderBy('created_at');
 }
 
 /** Mocha hooks for a suite of paying buyers: payment required, workers running for the whole suite. */

@@ -5,9 +5,23 @@ import { io as connectClient, type Socket } from 'socket.io-client';
 import { closeDeps, createDeps } from '../../domain/deps.js';
 import { createLogger } from '../../domain/logger.js';
 import { startRealtime } from '../../realtime/server.js';
-import { LiveSeatMap, snapshotOf, type SeatMapBody, type SeatStatus, type SeatsUpdate } from '../../scripts/realtime/live-seat-map.js';
+import {
+  LiveSeatMap,
+  snapshotOf,
+  type SeatMapBody,
+  type SeatStatus,
+  type SeatsUpdate,
+} from '../../scripts/realtime/live-seat-map.js';
 import { api, testSystem } from '../system.js';
-import { eventually, freshShowing, getOrder, overrideConfig, place, workerControl, type OrderView } from '../orders/support.js';
+import {
+  eventually,
+  freshShowing,
+  getOrder,
+  overrideConfig,
+  place,
+  workerControl,
+  type OrderView,
+} from '../orders/support.js';
 import { placePaying } from '../payments/support.js';
 
 /** A realtime instance of its own (own connections, own subscription), as a separate process would have. */
@@ -32,7 +46,8 @@ async function realtimeInstance() {
 
 type Instance = Awaited<ReturnType<typeof realtimeInstance>>;
 
-const nextEvent = (socket: Socket, event: string) => new Promise<unknown[]>((resolve) => socket.once(event, (...args: unknown[]) => resolve(args)));
+const nextEvent = (socket: Socket, event: string) =>
+  new Promise<unknown[]>((resolve) => socket.once(event, (...args: unknown[]) => resolve(args)));
 
 async function connect(instance: Instance): Promise<Socket> {
   const socket = connectClient(instance.url, { transports: ['websocket'], forceNew: true, reconnection: false });
@@ -83,7 +98,10 @@ describe('realtime: order notifications and live seat maps', () => {
     expect(subscribed).to.deep.include({ ok: true });
     expect(subscribed.order).to.deep.include({ id: mine.id, status: 'queued' });
     const refused = await ask(socket, 'order:subscribe', { orderId: other.id, token: mine.accessToken });
-    expect(refused).to.deep.equal({ ok: false, error: { code: 'ORDER_NOT_FOUND', message: `Order ${other.id} does not exist or the token does not open it` } });
+    expect(refused).to.deep.equal({
+      ok: false,
+      error: { code: 'ORDER_NOT_FOUND', message: `Order ${other.id} does not exist or the token does not open it` },
+    });
     const invalid = await ask(socket, 'order:subscribe', { orderId: 'nope' });
     expect([invalid.ok, invalid.error.code]).to.deep.equal([false, 'VALIDATION_FAILED']);
     // A failed attempt to subscribe again (a stale token) keeps the subscription the socket has.
@@ -91,7 +109,9 @@ describe('realtime: order notifications and live seat maps', () => {
     expect(stale.ok).to.equal(false);
 
     await workers.start();
-    await eventually('the confirmation to be pushed', async () => updates.some((order) => order.status === 'confirmed'));
+    await eventually('the confirmation to be pushed', async () =>
+      updates.some((order) => order.status === 'confirmed'),
+    );
     expect(updates.every((order) => order.id === mine.id)).to.equal(true);
     expect(updates.map((order) => order.status)).to.include.members(['awaiting_payment', 'confirmed']);
     // What was pushed last is what a read gives.
@@ -110,7 +130,10 @@ describe('realtime: order notifications and live seat maps', () => {
     const received: SeatsUpdate[][] = [[], []];
     onFirst.on('seats:update', (delta: SeatsUpdate) => received[0]!.push(delta));
     onSecond.on('seats:update', (delta: SeatsUpdate) => received[1]!.push(delta));
-    const [first, second] = [await ask(onFirst, 'showing:subscribe', { showingId: showing.id }), await ask(onSecond, 'showing:subscribe', { showingId: showing.id })];
+    const [first, second] = [
+      await ask(onFirst, 'showing:subscribe', { showingId: showing.id }),
+      await ask(onSecond, 'showing:subscribe', { showingId: showing.id }),
+    ];
     expect(first).to.deep.equal({ ok: true, version: second.version });
 
     // Holds, a conflict, sales, a release by cancellation: changes from the allocation, the saga and the API.
@@ -124,13 +147,17 @@ describe('realtime: order notifications and live seat maps', () => {
       const views = await Promise.all(orders.map((order) => getOrder(order.id, order.accessToken)));
       return views.every((view) => !['queued'].includes(view.body.status) && view.body.paymentStatus !== 'processing');
     });
-    expect((await api('POST', `/api/v1/orders/${orders[0]!.id}/cancel`, { token: orders[0]!.accessToken })).status).to.equal(200);
+    expect(
+      (await api('POST', `/api/v1/orders/${orders[0]!.id}/cancel`, { token: orders[0]!.accessToken })).status,
+    ).to.equal(200);
 
     const { version: finalVersion } = await restSnapshot(showing.id);
     expect(finalVersion).to.be.greaterThan(first.version + 2);
     for (const deltas of received) {
       await eventually('every delta', async () => deltas.at(-1)?.version === finalVersion);
-      expect(deltas.map((delta) => delta.version)).to.deep.equal(Array.from({ length: finalVersion - first.version }, (_, index) => first.version + 1 + index));
+      expect(deltas.map((delta) => delta.version)).to.deep.equal(
+        Array.from({ length: finalVersion - first.version }, (_, index) => first.version + 1 + index),
+      );
     }
     expect(received[0]).to.deep.equal(received[1]);
     const fromDeltas = new Map<number, SeatStatus>();
