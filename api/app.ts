@@ -2,7 +2,6 @@ import type { RequestListener } from 'node:http';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Deps } from '../domain/context.js';
-import { checkReadiness } from '../domain/health.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
 import { fastPathFor, JSON_BODY_LIMIT } from './http/fast-path.js';
 import { routerFor } from './http/mount.js';
@@ -15,7 +14,11 @@ export const API_BASE = '/api/v1';
  * The HTTP application of a process, without listen(): tests start it in-process. Fast-path routes
  * are tried first (api/http/fast-path.ts), then express.
  */
-export function createApp(deps: Deps, routes: Route[]): RequestListener {
+export function createApp(
+  deps: Deps,
+  routes: Route[],
+  readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>,
+): RequestListener {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -27,8 +30,8 @@ export function createApp(deps: Deps, routes: Route[]): RequestListener {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const readiness = await checkReadiness(deps);
-    res.status(readiness.ready ? 200 : 503).json(readiness);
+    const state = await readiness();
+    res.status(state.ready ? 200 : 503).json(state);
   });
 
   const openApi = buildOpenApi(routes, API_BASE);

@@ -40,13 +40,6 @@ export const ERROR_CODES = [
   'CANCELLATION_CLOSED',
   'TICKET_NOT_IN_ORDER',
   'SHOWING_ALREADY_CANCELLED',
-  // The payment service's own codes.
-  'CARD_DECLINED',
-  'CHARGE_NOT_FOUND',
-  'CHARGE_NOT_REFUNDABLE',
-  'REFUND_EXCEEDS_CHARGE',
-  'REQUEST_IN_PROGRESS',
-  'PROVIDER_UNAVAILABLE',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

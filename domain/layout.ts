@@ -1,7 +1,6 @@
-import type { LayoutRow, SeatCategory } from '../db/repositories/halls.js';
 import { DomainError } from './errors.js';
+import type { LayoutRow, SeatCategory } from './model/layout.js';
 
-export const SEAT_CATEGORIES = ['standard', 'vip', 'double', 'wheelchair'] as const satisfies readonly SeatCategory[];
 export const MAX_SEATS_PER_HALL = 2000;
 
 export type LayoutInput = {

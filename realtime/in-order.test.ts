@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { SeatDelta } from '../db/repositories/seat-versions.js';
+import type { SeatDelta } from '../domain/model/tickets.js';
 import { inVersionOrder } from './in-order.js';
 
 const delta = (version: number, showingId = 1): SeatDelta => ({

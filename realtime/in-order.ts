@@ -1,4 +1,4 @@
-import type { SeatDelta } from '../db/repositories/seat-versions.js';
+import type { SeatDelta } from '../domain/model/tickets.js';
 
 /**
  * Puts each showing's seat deltas back in version order. Versions follow commit order, but deltas of

@@ -1,8 +1,6 @@
 import type { Server as HttpServer } from 'node:http';
-import { createAdapter } from '@socket.io/redis-adapter';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
-import { connectRedis } from '../db/redis.js';
 import type { Deps } from '../domain/context.js';
 import { DomainError } from '../domain/errors.js';
 import { getOrder } from '../domain/orders/get-order.js';
@@ -25,7 +23,8 @@ type Ack = (
  * The realtime role: Socket.IO on the process's HTTP server, websocket transport only, so any
  * instance can serve any client without sticky sessions. Every instance listens to the one
  * publication each committed transaction makes (orders and seat deltas) and emits to its own
- * clients' rooms; the Redis adapter links the instances for broadcasts that start at one of them.
+ * clients' rooms; the adapter (Redis, from the host) links the instances for broadcasts that start
+ * at one of them.
  *
  * client → server (with acknowledgement): order:subscribe { orderId, token } → { ok, order };
  *   showing:subscribe { showingId } → { ok, version }; order:unsubscribe, showing:unsubscribe.
@@ -35,15 +34,14 @@ type Ack = (
 export async function startRealtime(
   deps: Deps,
   httpServer: HttpServer,
+  adapter: ServerOptions['adapter'],
 ): Promise<{ io: Server; stop: () => Promise<void> }> {
   const { config, log } = deps;
-  const publisher = connectRedis(config.REDIS_URL, { resp2: true });
-  const subscriber = publisher.duplicate();
   const io = new Server(httpServer, {
     transports: ['websocket'],
     serveClient: false,
     cors: { origin: true },
-    adapter: createAdapter(publisher, subscriber, { key: `${config.REDIS_PREFIX}:socket.io` }),
+    adapter,
   });
 
   const watched = (room: string) => (io.of('/').adapter.rooms.get(room)?.size ?? 0) > 0;
@@ -54,7 +52,7 @@ export async function startRealtime(
   io.of('/').adapter.on('delete-room', (room: string) => {
     if (room.startsWith('showing:')) seatDeltas.forget(Number(room.slice('showing:'.length)));
   });
-  const stopListening = await deps.orderUpdates.listen(({ orders, seats }) => {
+  const stopListening = await deps.events.listen(({ orders, seats }) => {
     for (const order of orders) io.local.to(orderRoom(order.id)).emit('order:update', order);
     // Showings nobody here watches are not tracked; a room's state goes with the room (delete-room).
     for (const delta of seats) if (watched(showingRoom(delta.showingId))) seatDeltas.accept(delta);
@@ -133,9 +131,8 @@ export async function startRealtime(
       stopListening();
       seatDeltas.close();
       io.local.disconnectSockets(true);
-      // Not io.close(): the HTTP server belongs to the process and is closed by its owner.
+      // Not io.close(): the HTTP server and the adapter's connections belong to the host.
       io.engine.close();
-      await Promise.allSettled([publisher.quit(), subscriber.quit()]);
     },
   };
 }

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { connectDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { bulkRepository } from '../db/repositories/bulk.js';
-import { loadConfigOrExit } from '../domain/config.js';
+import { loadConfigOrExit } from '../host/config.js';
+import { MIGRATIONS } from '../host/roles.js';
 import { seedDemoData } from './demo-data.js';
 
 // npm run seed -- --cinemas 100 --halls-per-cinema 3 --days 2 [--reset]
@@ -39,7 +40,7 @@ const config = loadConfigOrExit();
 await ensureDatabase(config.DATABASE_URL);
 const db = connectDatabase(config.DATABASE_URL, 4);
 try {
-  await migrateToLatest(db);
+  await migrateToLatest(db, MIGRATIONS);
   await db.transaction(async (trx) => {
     if (values.reset) {
       console.error('reset: removing every catalog and sales row');

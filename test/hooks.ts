@@ -1,8 +1,12 @@
-import { closeTestSystem } from './system.js';
+import { checkStatusWrites, closeTestSystem } from './system.js';
 
 /** Mocha root hooks: the shared test database and Redis prefix live for the whole run. */
 export const mochaHooks = {
   async afterAll() {
-    await closeTestSystem();
+    try {
+      await checkStatusWrites();
+    } finally {
+      await closeTestSystem();
+    }
   },
 };

@@ -2,16 +2,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { createApp } from '../api/app.js';
-import { routesByRole } from '../api/roles.js';
 import { dropDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
-import { connectRedis } from '../db/redis.js';
-import { parseConfig, type Config } from '../domain/config.js';
 import type { Deps } from '../domain/context.js';
-import { closeDeps, createDeps } from '../domain/deps.js';
-import { createLogger } from '../domain/logger.js';
-import { startWorkers } from '../workers/role.js';
+import { parseConfig, type ProcessConfig } from '../host/config.js';
+import { createDeps, type Wiring } from '../host/deps.js';
+import { startWorkers } from '../host/process.js';
+import { httpRoutes, MIGRATIONS, ROLES, routesByRole } from '../host/roles.js';
+import { allocationQueueName, bullPrefix } from '../infra/job-queues.js';
+import { createLogger } from '../infra/logger.js';
+import { connectRedis } from '../infra/redis.js';
+import { expectOnlyTransitions, recordStatusChanges } from './status-changes.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -19,7 +23,7 @@ export const ADMIN_TOKEN = 'test-admin-token-0123456789';
  * Each run gets its own database (created and migrated here, dropped at the end) and its own Redis
  * key prefix, so runs never see each other's data nor the demo data.
  */
-function testConfig(paymentServiceUrl: string): Config {
+function testConfig(paymentServiceUrl: string): ProcessConfig {
   const runId = `${process.pid}_${randomBytes(3).toString('hex')}`;
   const base = new URL(process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   base.pathname = `/cinema_test_${runId}`;
@@ -115,11 +119,22 @@ export async function spawnProcess(
 
 /** Runs the workers role inside the test process; returns its graceful stop. */
 export async function startTestWorkers(): Promise<() => Promise<void>> {
-  const { deps } = await testSystem();
-  return startWorkers(deps);
+  const { deps, config } = await testSystem();
+  return startWorkers(config, deps);
 }
 
-export type TestSystem = { config: Config; deps: Deps; server: Server; baseUrl: string };
+export type TestSystem = {
+  config: ProcessConfig;
+  deps: Deps;
+  server: Server;
+  baseUrl: string;
+  /** The routes served, by role (the payment simulator's are the ones whose behaviour tests switch). */
+  routes: ReturnType<typeof routesByRole>;
+  readiness: Wiring['readiness'];
+  /** A connection of the tests' own, for looking at (or wiping) this run's keys. */
+  redis: Redis;
+  close: () => Promise<void>;
+};
 
 let system: Promise<TestSystem> | undefined;
 
@@ -131,10 +146,25 @@ async function start(): Promise<TestSystem> {
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const config = testConfig(`${baseUrl}/api/v1`);
   await ensureDatabase(config.DATABASE_URL);
-  const deps = createDeps(config, createLogger(config), 10);
-  await migrateToLatest(deps.db);
-  server.on('request', createApp(deps, Object.values(routesByRole).flat()));
-  return { config, deps, server, baseUrl };
+  const { deps, readiness, close } = createDeps(config, createLogger(config.LOG_LEVEL), 10);
+  await migrateToLatest(deps.db, MIGRATIONS);
+  await recordStatusChanges(deps.db);
+  const routes = routesByRole(deps, config);
+  server.on('request', createApp(deps, httpRoutes(ROLES, routes), readiness));
+  return { config, deps, server, baseUrl, routes, readiness, redis: connectRedis(config.REDIS_URL), close };
+}
+
+const openQueues: Queue[] = [];
+
+/** A partition's allocation queue, for looking at its jobs (the system's own is not exposed); closed with the system. */
+export async function allocationQueue(partition: number): Promise<Queue> {
+  const { config } = await testSystem();
+  const queue = new Queue(allocationQueueName(partition), {
+    connection: { url: config.REDIS_URL },
+    prefix: bullPrefix({ redisPrefix: config.REDIS_PREFIX }),
+  });
+  openQueues.push(queue);
+  return queue;
 }
 
 /** The in-process system every test talks to; started on first use. */
@@ -143,14 +173,21 @@ export function testSystem(): Promise<TestSystem> {
   return system;
 }
 
+/** Once every test ran: no status was ever written outside the state machines, whoever wrote it. */
+export async function checkStatusWrites(): Promise<void> {
+  if (!system) return;
+  const { deps } = await system;
+  await expectOnlyTransitions(deps.db);
+}
+
 export async function closeTestSystem(): Promise<void> {
   if (!system) return;
-  const { deps, server, config } = await system;
+  const { server, config, redis, close } = await system;
   server.closeAllConnections();
   await new Promise((resolve) => server.close(resolve));
-  await closeDeps(deps);
+  await Promise.all(openQueues.splice(0).map((queue) => queue.close()));
+  await close();
   // After every connection of the run is closed, so no late write (a wake-up) outlives the clean-up.
-  const redis = connectRedis(config.REDIS_URL);
   const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();

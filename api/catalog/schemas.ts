@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SEAT_CATEGORIES } from '../../domain/layout.js';
+import { SEAT_CATEGORIES } from '../../domain/model/layout.js';
 import { date, id, isoTimestamp, pageQuery, refId, text, timestamp } from '../http/schemas.js';
 
 /**

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { Logger } from 'pino';
 import { DomainError, type ErrorCode } from '../../domain/errors.js';
+import type { Logger } from '../../domain/ports.js';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -38,18 +38,31 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   ORDER_NOT_PAYABLE: 409,
   CANCELLATION_CLOSED: 409,
   SHOWING_ALREADY_CANCELLED: 409,
-  CARD_DECLINED: 402,
-  CHARGE_NOT_FOUND: 404,
-  CHARGE_NOT_REFUNDABLE: 409,
-  REFUND_EXCEEDS_CHARGE: 409,
-  REQUEST_IN_PROGRESS: 409,
-  PROVIDER_UNAVAILABLE: 503,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
 };
 
-export function statusOf(code: ErrorCode): number {
-  return STATUS_BY_CODE[code];
+/**
+ * An expected failure of a system served beside the booking API (the payment simulator) that
+ * names its own status: that system keeps its own codes, and the booking domain does not know them.
+ */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+  ) {
+    super(message);
+    this.name = 'HttpError';
+  }
+}
+
+/** A code a route documents: one of the domain's, or another system's with its status. */
+export type DocumentedError = ErrorCode | { code: string; status: number };
+
+export function statusOf(error: DocumentedError): number {
+  return typeof error === 'string' ? STATUS_BY_CODE[error] : error.status;
 }
 
 export const routeNotFound: RequestHandler = (req) => {
@@ -62,12 +75,11 @@ export function errorResponse(
   log: Logger,
   request: { method?: string; url?: string },
 ): { status: number; body: unknown } {
-  const known = asDomainError(error);
-  if (known)
-    return {
-      status: statusOf(known.code),
-      body: { error: { code: known.code, message: known.message, details: known.details } },
-    };
+  const known = error instanceof HttpError ? error : asDomainError(error);
+  if (known) {
+    const status = known instanceof HttpError ? known.status : statusOf(known.code);
+    return { status, body: { error: { code: known.code, message: known.message, details: known.details } } };
+  }
   log.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal server error' } } };
 }

@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { Deps } from '../../domain/context.js';
 import { DomainError } from '../../domain/errors.js';
-import { createLogger } from '../../domain/logger.js';
+import { createLogger } from '../../infra/logger.js';
 import { fastPathFor, JSON_BODY_LIMIT } from './fast-path.js';
 import { defineRoute, type Route } from './route.js';
 
@@ -36,7 +36,7 @@ describe('api: the fast path', () => {
   let port: number;
 
   before(async () => {
-    const deps = { log: createLogger({ LOG_LEVEL: 'silent' }) } as Deps;
+    const deps = { log: createLogger('silent') } as Deps;
     const fastPath = fastPathFor([thingRoute], deps, '/api/v1');
     server = createServer((req, res) => {
       if (!fastPath(req, res)) res.writeHead(LEFT_TO_EXPRESS).end();

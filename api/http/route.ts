@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { Deps } from '../../domain/context.js';
-import type { ErrorCode } from '../../domain/errors.js';
+import type { DocumentedError } from './errors.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 type Schema = z.ZodType;
@@ -58,7 +58,7 @@ export type Route<
   /** Other success statuses the handler may answer with through a Reply. */
   alsoStatus?: (200 | 201 | 202)[];
   /** Codes this route can answer with, for the documentation. */
-  errors?: ErrorCode[];
+  errors?: DocumentedError[];
   /**
    * Served in front of express when the request is plain (see api/http/fast-path.ts): for the one
    * request every purchase makes. Only for routes without a guard and without path parameters.

@@ -1,10 +1,13 @@
 import { z } from 'zod';
-import { cancelOrder, cancelShowing } from '../../domain/orders/cancel.js';
+import { cancelOrder } from '../../domain/cancellation/cancel-order.js';
+import { cancelShowing } from '../../domain/cancellation/cancel-showing.js';
+import { ORDER_STATUSES } from '../../domain/model/order-states.js';
+import { PAYMENT_STATUSES } from '../../domain/model/payments.js';
+import { SEAT_STATUSES, TICKET_STATUSES } from '../../domain/model/tickets.js';
 import { getOrder } from '../../domain/orders/get-order.js';
-import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.js';
 import { placeOrder } from '../../domain/orders/place-order.js';
-import { payOrder } from '../../domain/payments/saga.js';
-import { ORDER_STATUSES } from '../../domain/orders/status.js';
+import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.js';
+import { payOrder } from '../../domain/payments/pay-order.js';
 import { bearerToken } from '../http/auth.js';
 import { defineRoute, Reply, type Route } from '../http/route.js';
 import { idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
@@ -32,7 +35,7 @@ const order = z.object({
       number: z.number(),
       price: z.number().nullable(),
       ticketId: z.number().nullable().describe('Once the seat is held for this order'),
-      ticketStatus: z.enum(['held', 'sold', 'released', 'cancelled']).nullable(),
+      ticketStatus: z.enum(TICKET_STATUSES).nullable(),
     }),
   ),
   total: z.number().nullable(),
@@ -43,19 +46,7 @@ const order = z.object({
     .string()
     .nullable()
     .describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...'),
-  paymentStatus: z
-    .enum([
-      'processing',
-      'retrying',
-      'provider_unavailable',
-      'paid',
-      'declined',
-      'unresolved',
-      'refund_pending',
-      'refunded',
-      'partially_refunded',
-    ])
-    .nullable(),
+  paymentStatus: z.enum(PAYMENT_STATUSES).nullable(),
   refundedTotal: z.number(),
   createdAt: isoTimestamp,
   decidedAt: isoTimestamp.nullable(),
@@ -163,7 +154,7 @@ export const orderRoutes: Route[] = [
   }),
 ];
 
-const seatStatus = z.enum(['free', 'held', 'sold']);
+const seatStatus = z.enum(SEAT_STATUSES);
 
 export const showingSalesRoutes: Route[] = [
   defineRoute({
@@ -206,7 +197,7 @@ export const showingSalesRoutes: Route[] = [
     summary: 'Tickets of a showing, cancelled and released ones included (admin)',
     guard: 'admin',
     params: idParams,
-    query: z.strictObject({ ...pageQuery, status: z.enum(['held', 'sold', 'released', 'cancelled']).optional() }),
+    query: z.strictObject({ ...pageQuery, status: z.enum(TICKET_STATUSES).optional() }),
     response: page(
       z.object({
         id: z.number(),
@@ -215,7 +206,7 @@ export const showingSalesRoutes: Route[] = [
         row: z.string(),
         number: z.number(),
         price: z.number(),
-        status: z.string(),
+        status: z.enum(TICKET_STATUSES),
         createdAt: isoTimestamp,
         cancelledAt: isoTimestamp.nullable(),
       }),

@@ -5,11 +5,18 @@ import type { Db } from '../connection.js';
 export const bulkRepository = {
   catalogIsEmpty: async (db: Db): Promise<boolean> => !(await db('cities').first('id')),
 
-  /** Everything, catalog and sales alike; only for a deliberate --reset. */
-  truncateAll: (db: Db) =>
-    db.raw(
-      'TRUNCATE payment_service.refunds, payment_service.charges, payments, tickets, orders, showings, films, seats, hall_rows, halls, cinemas, cities RESTART IDENTITY',
-    ),
+  /**
+   * Every table of every schema but the migrations' own: catalog, sales, and the tables of whatever
+   * system shares the database (the payment simulator's). Only for a deliberate --reset.
+   */
+  truncateAll: async (db: Db) => {
+    const { rows } = await db.raw(
+      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename NOT LIKE 'knex\\_migrations%'`,
+    );
+    const tables = (rows as { name: string }[]).map((row) => row.name);
+    if (tables.length > 0) await db.raw(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`);
+  },
 
   /** A transaction-scoped advisory lock, so that two instances starting at once do not both seed. */
   lockSeeding: (trx: Db) => trx.raw('SELECT pg_advisory_xact_lock(hashtext(?))', ['seed-demo-data']),

@@ -1,3 +1,4 @@
+import type { LayoutRow, SeatCategory, StoredRow, StoredSeat } from '../../domain/model/layout.js';
 import type { Db } from '../connection.js';
 import { insertInChunks } from '../chunks.js';
 import { crudRepository } from '../crud.js';
@@ -11,12 +12,6 @@ export type HallRow = {
   updatedAt: Date;
 };
 export type HallWrite = { cinemaId: number; name: string; seatCount: number };
-
-export type SeatCategory = 'standard' | 'vip' | 'double' | 'wheelchair';
-export type LayoutSeat = { number: number; x: number; width: number; category: SeatCategory };
-export type LayoutRow = { label: string; y: number; seats: LayoutSeat[] };
-export type StoredSeat = LayoutSeat & { id: number };
-export type StoredRow = { id: number; label: string; y: number; seats: StoredSeat[] };
 
 const basics = crudRepository<HallRow, HallWrite, { cinemaId: number }>({
   table: 'halls',

@@ -1,101 +1,29 @@
+import type { OrderStatus } from '../../domain/model/order-states.js';
+import { ORDER_SOURCES } from '../../domain/model/order-states.js';
+import type { NewOrder, Order, OrderSeat } from '../../domain/model/orders.js';
+import type { InFlightPaymentStatus, PaymentStatus } from '../../domain/model/payments.js';
+import { IN_FLIGHT_PAYMENT_STATUSES } from '../../domain/model/payments.js';
+import type { TicketChange } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { olderThan } from '../older-than.js';
 import { runPrepared } from '../prepared.js';
-import { bumpVersionsCtes, showingsOf, toSeatDeltas, type SeatDelta, type TicketChange } from './seat-versions.js';
+import { ARRIVAL_LOCK } from './allocation.js';
 
-export type NewOrder = {
-  id: string;
-  showingId: number;
-  seatIds: number[];
-  customerEmail: string;
-  customerName: string | null;
-  currency: string;
-  idempotencyKey: string;
-  requestHash: string;
+/** An order as the payment saga and the cancellations read it, locked or not. */
+export type PayableOrder = Pick<Order, 'id' | 'status' | 'total' | 'refundedTotal' | 'currency' | 'paymentStatus'> & {
   paymentToken: string | null;
-  createdAt: Date;
-};
-
-export type OrderRow = {
-  id: string;
-  seq: number;
-  showingId: number;
-  status: string;
-  seatIds: number[];
-  customerEmail: string;
-  customerName: string | null;
-  total: number | null;
-  currency: string;
-  holdExpiresAt: Date | null;
-  rejectedSeatIds: number[] | null;
-  failureReason: string | null;
-  paymentStatus: string | null;
-  refundedTotal: number;
-  decidedAt: Date | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
-/** A requested seat; the ticket exists once the order was decided in its favour. */
-export type OrderSeatRow = {
-  seatId: number;
-  row: string;
-  number: number;
-  price: number | null;
-  ticketId: number | null;
-  ticketStatus: string | null;
-};
-
-/** A queued order with what allocation needs of its showing, read in the same locked statement. */
-export type QueuedOrder = {
-  id: string;
-  seq: number;
-  showingId: number;
-  seatIds: number[];
-  currency: string;
-  createdAt: Date;
-  hallId: number;
   startsAt: Date;
-  showingCancelledAt: Date | null;
-  prices: Record<string, number>;
-  /** The buyer gave a card token: the charge starts as soon as the seats are held. */
-  paysByCard: boolean;
-  /** The requested seats that exist, with whether an active ticket holds each one right now. */
-  seats: (SeatInfo & { taken: boolean })[];
 };
 
-export type SaleShowing = {
-  id: number;
-  hallId: number;
-  startsAt: Date;
-  cancelledAt: Date | null;
-  prices: Record<string, number>;
-  currency: string;
+/** What a use case changes on one order; a new status must be an edge of the order state machine. */
+export type OrderChange = {
+  status?: OrderStatus;
+  failureReason?: string;
+  /** null: no payment stands (an unpaid order cancelled; a charge landing later is refunded). */
+  paymentStatus?: PaymentStatus | null;
+  /** The hold ends with the payment's outcome: sold, released or cancelled. */
+  endHold?: true;
 };
-
-export type SeatInfo = { id: number; hallId: number; category: string; row: string; number: number };
-
-export type NewTicket = {
-  orderId: string;
-  showingId: number;
-  hallId: number;
-  seatId: number;
-  price: number;
-  status: 'held' | 'sold';
-};
-
-export type Decision = {
-  id: string;
-  status: string;
-  total: number | null;
-  holdExpiresAt: Date | null;
-  rejectedSeatIds: number[] | null;
-  failureReason: string | null;
-  paymentStatus: string | null;
-};
-
-/** What a batch's commit returns per decided order: its stored times and the ids of its new tickets by seat. */
-export type StoredDecision = { decidedAt: Date; updatedAt: Date; ticketIds: Record<string, number> };
 
 const orderColumns = [
   'id',
@@ -117,10 +45,16 @@ const orderColumns = [
   'updated_at as updatedAt',
 ];
 
-/** Advisory lock class of "orders arriving in partition N" (the object id is the partition). */
-const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
-
-export const ACTIVE_TICKET_STATUSES = ['held', 'sold'];
+const payableColumns = [
+  'o.id',
+  'o.status',
+  'o.total',
+  'o.refunded_total as refundedTotal',
+  'o.currency',
+  'o.payment_token as paymentToken',
+  'o.payment_status as paymentStatus',
+  's.starts_at as startsAt',
+];
 
 export const ordersRepository = {
   /**
@@ -181,10 +115,10 @@ export const ordersRepository = {
     db('orders').where({ idempotency_key: key }).first('id', 'request_hash as requestHash'),
 
   /** Orders with the seats they asked for (row, number, and the price of the ticket when there is one). */
-  withSeats: async (db: Db, ids: string[]): Promise<{ order: OrderRow; seats: OrderSeatRow[] }[]> => {
+  withSeats: async (db: Db, ids: string[]): Promise<{ order: Order; seats: OrderSeat[] }[]> => {
     if (ids.length === 0) return [];
     const [orders, seats] = await Promise.all([
-      db('orders').select(orderColumns).whereIn('id', ids) as Promise<OrderRow[]>,
+      db('orders').select(orderColumns).whereIn('id', ids) as Promise<Order[]>,
       db
         .select(
           'o.id as orderId',
@@ -201,9 +135,9 @@ export const ordersRepository = {
         .join({ r: 'hall_rows' }, 'r.id', 's.row_id')
         .leftJoin({ t: 'tickets' }, (join) => join.on('t.order_id', 'o.id').andOn('t.seat_id', 's.id'))
         .whereIn('o.id', ids)
-        .orderBy(['o.id', 'wanted.position']) as Promise<(OrderSeatRow & { orderId: string })[]>,
+        .orderBy(['o.id', 'wanted.position']) as Promise<(OrderSeat & { orderId: string })[]>,
     ]);
-    const seatsByOrder = new Map<string, OrderSeatRow[]>();
+    const seatsByOrder = new Map<string, OrderSeat[]>();
     for (const { orderId, ...seat } of seats) {
       const list = seatsByOrder.get(orderId) ?? [];
       list.push(seat);
@@ -212,169 +146,65 @@ export const ordersRepository = {
     return orders.map((order) => ({ order, seats: seatsByOrder.get(order.id) ?? [] }));
   },
 
-  // Allocation: the only writer of held tickets, one partition at a time.
-
-  /**
-   * Waits for the partition's inserts and allocation under way and holds off new ones until this
-   * transaction ends (a showing's cancellation: nothing of the partition is decided meanwhile).
-   */
-  lockArrivals: async (trx: Db, partition: number): Promise<void> => {
-    await runPrepared(trx, 'orders-arrival-lock', 'SELECT pg_advisory_xact_lock($1, $2)', [ARRIVAL_LOCK, partition]);
+  payable: (db: Db, orderId: string, { lock = false } = {}): Promise<PayableOrder | undefined> => {
+    const query = db({ o: 'orders' })
+      .join({ s: 'showings' }, 's.id', 'o.showing_id')
+      .first(payableColumns)
+      .where('o.id', orderId);
+    return lock ? query.forUpdate('o') : query;
   },
 
   /**
-   * The arrival barrier, run on its own (not in a transaction): waits for the partition's inserts
-   * under way, then lets new ones go on at once. Returns the highest arrival number drawn so far:
-   * every order of the partition numbered up to it is committed (or rolled back) by then, since an
-   * insert holds the shared arrival lock from before it draws its numbers until it commits. Orders
-   * numbered above it may still be uncommitted behind a later-numbered one, so they wait for the next
-   * batch. This holds while the identity draws one number at a time (CACHE 1, its default).
+   * Applies a change to one order. A new status is written only over a status it is an edge from
+   * (ORDER_TRANSITIONS); anything else is a bug in the caller, and throws instead of writing.
    */
-  arrivalHorizon: async (db: Db, partition: number): Promise<number> => {
-    const [row] = await runPrepared<{ horizon: string }>(
-      db,
-      'orders-arrival-horizon',
-      `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('orders', 'seq')::regclass), 0) AS horizon
-       FROM (SELECT pg_advisory_xact_lock($1, $2)) AS barrier`,
-      [ARRIVAL_LOCK, partition],
-    );
-    return Number(row!.horizon);
+  change: async (db: Db, orderId: string, change: OrderChange): Promise<void> => {
+    const query = db('orders')
+      .where('id', orderId)
+      .update({
+        ...(change.status ? { status: change.status } : {}),
+        ...(change.failureReason ? { failure_reason: change.failureReason } : {}),
+        ...(change.paymentStatus !== undefined ? { payment_status: change.paymentStatus } : {}),
+        ...(change.endHold ? { hold_expires_at: null } : {}),
+      });
+    if (change.status) query.whereIn('status', ORDER_SOURCES[change.status]);
+    if ((await query) === 0 && change.status) {
+      throw new Error(`order ${orderId}: ${change.status} is not reachable from its status (or it does not exist)`);
+    }
   },
 
-  /**
-   * The partition's oldest queued orders numbered after `afterSeq` and up to `horizon`, locked, with
-   * their showing, their seats and whether an active ticket holds each. The lower bound lets the scan
-   * start past the index entries of orders decided since the last vacuum. First the shared arrival
-   * lock, held to the end of the transaction: a showing's cancellation (exclusive) waits for the batch
-   * under way without holding up inserts. It is a statement of its own so that the read, which
-   * takes its snapshot when it starts, sees what a cancellation committed while the batch waited.
-   * FOR UPDATE (not SKIP LOCKED): if a second drainer ever runs on the partition it waits here
-   * instead of deciding later orders first.
-   */
-  lockQueuedBatch: async (
-    trx: Db,
-    {
-      partitions,
-      partition,
-      afterSeq,
-      horizon,
-      limit,
-    }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
-  ): Promise<QueuedOrder[]> => {
-    await runPrepared(trx, 'orders-arrival-lock-shared', 'SELECT pg_advisory_xact_lock_shared($1, $2)', [
-      ARRIVAL_LOCK,
-      partition,
-    ]);
-    return runPrepared<QueuedOrder>(
-      trx,
-      'orders-lock-queued-batch',
-      `WITH batch AS (
-         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card
-         FROM orders o
-         WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
-         ORDER BY o.seq LIMIT $4
-         FOR UPDATE
-       )
-       SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.currency, b.created_at AS "createdAt",
-              s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
-              b.pays_by_card AS "paysByCard",
-              (SELECT coalesce(json_agg(json_build_object(
-                        'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
-                        'taken', EXISTS (SELECT FROM tickets t
-                                         WHERE t.showing_id = b.showing_id AND t.seat_id = seat.id AND t.status IN ('held', 'sold')))), '[]')
-               FROM unnest(b.seat_ids) AS wanted(seat_id)
-               JOIN seats seat ON seat.id = wanted.seat_id JOIN hall_rows r ON r.id = seat.row_id) AS seats
-       FROM batch b JOIN showings s ON s.id = b.showing_id
-       ORDER BY b.seq`,
-      [afterSeq, partitions, partition, limit, horizon],
-    );
-  },
+  /** Starts the payment of a held order that has none under way; false when the order is not in that state. */
+  attachPaymentToken: async (db: Db, orderId: string, paymentToken: string): Promise<boolean> =>
+    (await db('orders')
+      .where({ id: orderId, status: 'awaiting_payment' })
+      .whereNull('payment_status')
+      .whereRaw('hold_expires_at > now()')
+      .update({ payment_token: paymentToken, payment_status: 'processing' satisfies PaymentStatus })) > 0,
 
-  showingsForSale: (db: Db, ids: number[]): Promise<SaleShowing[]> =>
-    db('showings')
-      .select('id', 'hall_id as hallId', 'starts_at as startsAt', 'cancelled_at as cancelledAt', 'prices', 'currency')
-      .whereIn('id', ids),
+  /** For an order still waiting for its payment; true when the status changed (worth telling the buyer). */
+  setPaymentInFlightStatus: async (db: Db, orderId: string, paymentStatus: InFlightPaymentStatus): Promise<boolean> =>
+    (await db('orders')
+      .where({ id: orderId, status: 'awaiting_payment' })
+      .whereRaw('payment_status IS DISTINCT FROM ?', [paymentStatus])
+      .update({ payment_status: paymentStatus })) > 0,
 
-  hallSeats: (db: Db, hallId: number): Promise<SeatInfo[]> =>
-    db({ s: 'seats' })
-      .join({ r: 'hall_rows' }, 'r.id', 's.row_id')
-      .select('s.id', 's.hall_id as hallId', 's.category', 'r.label as row', 's.number')
-      .where('s.hall_id', hallId),
+  /** Counts a refund that went through on its order: refunded in full, or in part. */
+  addRefund: (trx: Db, orderId: string, amount: number) =>
+    trx.raw(
+      `UPDATE orders SET refunded_total = refunded_total + :amount,
+         payment_status = CASE WHEN refunded_total + :amount >= total THEN 'refunded' ELSE 'partially_refunded' END
+       WHERE id = :orderId`,
+      { amount, orderId },
+    ),
 
-  /**
-   * Writes a batch's outcome in one statement: the new tickets, every order's decision, and the
-   * seat-map versions of the showings that got tickets. Only orders still queued change, so a replay
-   * is a no-op. Returns the stored decision times and ticket ids, and the seat deltas.
-   */
-  recordDecisions: async (
-    trx: Db,
-    decisions: Decision[],
-    tickets: NewTicket[],
-  ): Promise<{ stored: Map<string, StoredDecision>; seats: SeatDelta[] }> => {
-    if (decisions.length === 0) return { stored: new Map(), seats: [] };
-    const [row] = await runPrepared<{
-      decided: { id: string; decidedAt: string; updatedAt: string; ticketIds: Record<string, number> }[];
-      versions: { id: number; version: number }[];
-    }>(
-      trx,
-      'orders-record-decisions',
-      `WITH new_tickets AS (
-         INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
-         SELECT order_id, showing_id, hall_id, seat_id, price, status
-         FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
-         RETURNING id, order_id, seat_id
-       ), decided AS (
-         UPDATE orders o
-         SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at, rejected_seat_ids = d.rejected_seat_ids,
-             failure_reason = d.failure_reason, payment_status = d.payment_status, decided_at = now()
-         FROM jsonb_to_recordset($2::jsonb)
-           AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text,
-                payment_status text)
-         WHERE o.id = d.id AND o.status = 'queued'
-         RETURNING o.id, o.decided_at, o.updated_at
-       ), ${bumpVersionsCtes('$3')}
-       SELECT (SELECT coalesce(json_agg(json_build_object(
-                 'id', d.id, 'decidedAt', d.decided_at, 'updatedAt', d.updated_at,
-                 'ticketIds', coalesce((SELECT json_object_agg(t.seat_id, t.id) FROM new_tickets t WHERE t.order_id = d.id), '{}'))), '[]')
-               FROM decided d) AS decided,
-              (SELECT coalesce(json_agg(json_build_object('id', id, 'version', version)), '[]') FROM bumped) AS versions`,
-      [
-        JSON.stringify(
-          tickets.map((ticket) => ({
-            order_id: ticket.orderId,
-            showing_id: ticket.showingId,
-            hall_id: ticket.hallId,
-            seat_id: ticket.seatId,
-            price: ticket.price,
-            status: ticket.status,
-          })),
-        ),
-        JSON.stringify(
-          decisions.map((decision) => ({
-            id: decision.id,
-            status: decision.status,
-            total: decision.total,
-            hold_expires_at: decision.holdExpiresAt,
-            rejected_seat_ids: decision.rejectedSeatIds,
-            failure_reason: decision.failureReason,
-            payment_status: decision.paymentStatus,
-          })),
-        ),
-        showingsOf(tickets),
-      ],
-    );
-    const stored = new Map(
-      row!.decided.map((decision) => [
-        decision.id,
-        {
-          decidedAt: new Date(decision.decidedAt),
-          updatedAt: new Date(decision.updatedAt),
-          ticketIds: decision.ticketIds,
-        },
-      ]),
-    );
-    return { stored, seats: toSeatDeltas(row!.versions, tickets) };
-  },
+  /** The showing's orders that hold or own seats, locked against the payment saga. */
+  lockActiveOfShowing: (trx: Db, showingId: number): Promise<Pick<Order, 'id' | 'status' | 'currency'>[]> =>
+    trx('orders')
+      .select('id', 'status', 'currency')
+      .where('showing_id', showingId)
+      .whereIn('status', ['awaiting_payment', 'confirmed'] satisfies OrderStatus[])
+      .orderBy('id')
+      .forUpdate(),
 
   /**
    * Releases the seats of orders whose hold ran out, a bounded batch at a time; rows another
@@ -411,4 +241,29 @@ export const ordersRepository = {
         .where('status', 'queued')
         .whereRaw(...olderThan('created_at', olderThanMs))
     ).map((row: { showing_id: number }) => row.showing_id),
+
+  // What the sweeps look for.
+
+  /** Orders whose payment is still unsettled past their hold and the reconcile window. */
+  overduePayments: async (db: Db, windowSeconds: number, limit: number): Promise<string[]> =>
+    (
+      await db('orders')
+        .select('id')
+        .where('status', 'awaiting_payment')
+        .whereNotNull('payment_status')
+        .whereRaw('hold_expires_at < now() - make_interval(secs => ?)', [windowSeconds])
+        .orderBy('hold_expires_at')
+        .limit(limit)
+    ).map((row: { id: string }) => row.id),
+
+  /** Orders waiting for a charge that nobody has touched for a while: their job may be lost. */
+  stalledPayments: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
+    (
+      await db('orders')
+        .select('id')
+        .where('status', 'awaiting_payment')
+        .whereIn('payment_status', IN_FLIGHT_PAYMENT_STATUSES)
+        .whereRaw(...olderThan('updated_at', olderThanMs))
+        .limit(limit)
+    ).map((row: { id: string }) => row.id),
 };

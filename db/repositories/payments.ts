@@ -1,18 +1,6 @@
+import type { PaymentRecordStatus } from '../../domain/model/payments.js';
 import type { Db } from '../connection.js';
 import { olderThan } from '../older-than.js';
-import { seatVersionsRepository, type SeatDelta, type TicketChange } from './seat-versions.js';
-
-/** An order as the payment saga reads it, locked or not. */
-type PayableOrder = {
-  id: string;
-  status: string;
-  total: number | null;
-  refundedTotal: number;
-  currency: string;
-  paymentToken: string | null;
-  paymentStatus: string | null;
-  startsAt: Date;
-};
 
 export type PaymentRow = {
   id: string;
@@ -21,29 +9,9 @@ export type PaymentRow = {
   idempotencyKey: string;
   amount: number;
   currency: string;
-  status: 'pending' | 'succeeded' | 'failed' | 'unknown';
+  status: PaymentRecordStatus;
   providerReference: string | null;
 };
-
-export type OrderChange = {
-  status?: string;
-  failureReason?: string;
-  /** null: no payment stands (an unpaid order cancelled; a charge landing later is refunded). */
-  paymentStatus?: string | null;
-  /** The hold ends with the payment's outcome: sold, released or cancelled. */
-  endHold?: true;
-};
-
-const payableColumns = [
-  'o.id',
-  'o.status',
-  'o.total',
-  'o.refunded_total as refundedTotal',
-  'o.currency',
-  'o.payment_token as paymentToken',
-  'o.payment_status as paymentStatus',
-  's.starts_at as startsAt',
-];
 
 const paymentColumns = [
   'id',
@@ -57,14 +25,6 @@ const paymentColumns = [
 ];
 
 export const paymentsRepository = {
-  payableOrder: (db: Db, orderId: string, { lock = false } = {}): Promise<PayableOrder | undefined> => {
-    const query = db({ o: 'orders' })
-      .join({ s: 'showings' }, 's.id', 'o.showing_id')
-      .first(payableColumns)
-      .where('o.id', orderId);
-    return lock ? query.forUpdate('o') : query;
-  },
-
   /** Written before each call, so a charge that may have happened is never unrecorded, nor its last attempt forgotten. */
   recordChargeAttempt: (
     db: Db,
@@ -91,8 +51,8 @@ export const paymentsRepository = {
   settlePayment: async (
     db: Db,
     idempotencyKey: string,
-    outcome: { status: PaymentRow['status']; providerReference?: string; failureReason?: string },
-  ): Promise<PaymentRow['status'] | undefined> => {
+    outcome: { status: PaymentRecordStatus; providerReference?: string; failureReason?: string },
+  ): Promise<PaymentRecordStatus | undefined> => {
     const { rows } = await db.raw(
       `WITH before AS (SELECT id, status FROM payments WHERE idempotency_key = :key FOR UPDATE),
        changed AS (
@@ -108,48 +68,8 @@ export const paymentsRepository = {
         reason: outcome.failureReason ?? null,
       },
     );
-    return (rows as { status: PaymentRow['status'] }[])[0]?.status;
+    return (rows as { status: PaymentRecordStatus }[])[0]?.status;
   },
-
-  /** Moves an order's held tickets on (sold, released) and applies the change to the order; returns the seat-map deltas. */
-  settleOrder: async (
-    trx: Db,
-    orderId: string,
-    tickets: 'sold' | 'released',
-    change: OrderChange,
-  ): Promise<SeatDelta[]> => {
-    const changed: TicketChange[] = await trx('tickets')
-      .where({ order_id: orderId, status: 'held' })
-      .update({ status: tickets })
-      .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
-    await paymentsRepository.updateOrder(trx, orderId, change);
-    return seatVersionsRepository.bump(trx, changed);
-  },
-
-  updateOrder: (db: Db, orderId: string, change: OrderChange) =>
-    db('orders')
-      .where('id', orderId)
-      .update({
-        ...(change.status ? { status: change.status } : {}),
-        ...(change.failureReason ? { failure_reason: change.failureReason } : {}),
-        ...(change.paymentStatus !== undefined ? { payment_status: change.paymentStatus } : {}),
-        ...(change.endHold ? { hold_expires_at: null } : {}),
-      }),
-
-  /** Starts the payment of a held order that has none under way; false when the order is not in that state. */
-  attachPaymentToken: async (db: Db, orderId: string, paymentToken: string): Promise<boolean> =>
-    (await db('orders')
-      .where({ id: orderId, status: 'awaiting_payment' })
-      .whereNull('payment_status')
-      .whereRaw('hold_expires_at > now()')
-      .update({ payment_token: paymentToken, payment_status: 'processing' })) > 0,
-
-  /** For an order still waiting for its payment; true when the status changed (worth telling the buyer). */
-  setPaymentInFlightStatus: async (db: Db, orderId: string, paymentStatus: string): Promise<boolean> =>
-    (await db('orders')
-      .where({ id: orderId, status: 'awaiting_payment' })
-      .whereRaw('payment_status IS DISTINCT FROM ?', [paymentStatus])
-      .update({ payment_status: paymentStatus })) > 0,
 
   /** A refund to send; its key makes the same refund requested twice one refund. Returns its id. */
   recordRefund: async (
@@ -181,18 +101,18 @@ export const paymentsRepository = {
   succeededCharge: (db: Db, orderId: string): Promise<PaymentRow | undefined> =>
     db('payments').first(paymentColumns).where({ order_id: orderId, kind: 'charge', status: 'succeeded' }),
 
-  /** Counts a refund on its order, once: only the call that moved it to succeeded adds its amount. */
-  completeRefund: async (trx: Db, paymentId: string, providerReference: string): Promise<void> => {
-    await trx.raw(
-      `WITH done AS (
-         UPDATE payments SET status = 'succeeded', provider_reference = ?
-         WHERE id = ? AND status <> 'succeeded' RETURNING order_id, amount
-       )
-       UPDATE orders o SET refunded_total = o.refunded_total + done.amount,
-         payment_status = CASE WHEN o.refunded_total + done.amount >= o.total THEN 'refunded' ELSE 'partially_refunded' END
-       FROM done WHERE o.id = done.order_id`,
-      [providerReference, paymentId],
-    );
+  /** Marks a refund succeeded; returns it only to the call that moved it there, so it is counted once. */
+  completeRefund: async (
+    trx: Db,
+    paymentId: string,
+    providerReference: string,
+  ): Promise<{ orderId: string; amount: number } | undefined> => {
+    const [done] = await trx('payments')
+      .where('id', paymentId)
+      .whereNot('status', 'succeeded')
+      .update({ status: 'succeeded' satisfies PaymentRecordStatus, provider_reference: providerReference })
+      .returning(['order_id as orderId', 'amount']);
+    return done;
   },
 
   /** For an unsettled payment only (see settlePayment). */
@@ -203,18 +123,6 @@ export const paymentsRepository = {
       .update({ status, failure_reason: failureReason }),
 
   // What the reconcile sweep looks for.
-
-  /** Orders whose payment is still unsettled past their hold and the reconcile window. */
-  overduePayments: async (db: Db, windowSeconds: number, limit: number): Promise<string[]> =>
-    (
-      await db('orders')
-        .select('id')
-        .where('status', 'awaiting_payment')
-        .whereNotNull('payment_status')
-        .whereRaw('hold_expires_at < now() - make_interval(secs => ?)', [windowSeconds])
-        .orderBy('hold_expires_at')
-        .limit(limit)
-    ).map((row: { id: string }) => row.id),
 
   /**
    * Charges of orders that no longer wait for them, whose outcome we never learned, not looked at
@@ -238,17 +146,6 @@ export const paymentsRepository = {
       .whereRaw(...olderThan('p.updated_at', olderThanMs))
       .orderBy('p.updated_at')
       .limit(limit),
-
-  /** Orders waiting for a charge that nobody has touched for a while: their job may be lost. */
-  stalledPaymentOrders: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
-    (
-      await db('orders')
-        .select('id')
-        .where('status', 'awaiting_payment')
-        .whereIn('payment_status', ['processing', 'retrying', 'provider_unavailable'])
-        .whereRaw(...olderThan('updated_at', olderThanMs))
-        .limit(limit)
-    ).map((row: { id: string }) => row.id),
 
   unsettledRefunds: async (db: Db, olderThanMs: number, limit: number): Promise<string[]> =>
     (

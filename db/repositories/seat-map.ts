@@ -1,6 +1,6 @@
 import type { Db } from '../connection.js';
 import { pageAfter, type After } from '../keyset.js';
-import { ACTIVE_TICKET_STATUSES } from './orders.js';
+import { ACTIVE_TICKET_STATUSES, type ActiveTicketStatus, type TicketStatus } from '../../domain/model/tickets.js';
 
 export type SeatStateRow = {
   id: number;
@@ -11,7 +11,7 @@ export type SeatStateRow = {
   x: number;
   width: number;
   category: string;
-  status: 'held' | 'sold' | null;
+  status: ActiveTicketStatus | null;
 };
 
 export type TicketRow = {
@@ -21,7 +21,7 @@ export type TicketRow = {
   row: string;
   number: number;
   price: number;
-  status: string;
+  status: TicketStatus;
   createdAt: Date;
   cancelledAt: Date | null;
 };
@@ -41,7 +41,7 @@ export const seatMapRepository = {
 
   tickets: (
     db: Db,
-    { showingId, status, after, limit }: { showingId: number; status?: string; after?: After; limit: number },
+    { showingId, status, after, limit }: { showingId: number; status?: TicketStatus; after?: After; limit: number },
   ): Promise<TicketRow[]> => {
     const query = db({ t: 'tickets' })
       .join({ s: 'seats' }, 's.id', 't.seat_id')

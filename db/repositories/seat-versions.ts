@@ -1,16 +1,6 @@
+import { seatStatusOf, type SeatDelta, type TicketChange } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { runPrepared } from '../prepared.js';
-
-export type LiveSeatStatus = 'free' | 'held' | 'sold';
-
-/** What a transaction changed on one showing's seat map, and the map's version after it. */
-export type SeatDelta = { showingId: number; version: number; seats: { id: number; status: LiveSeatStatus }[] };
-
-/** A ticket that changed, with its new status (held, sold, released, cancelled). */
-export type TicketChange = { showingId: number; seatId: number; status: string };
-
-const liveStatus = (ticketStatus: string): LiveSeatStatus =>
-  ticketStatus === 'held' || ticketStatus === 'sold' ? ticketStatus : 'free';
 
 /**
  * The CTEs that bump the seat-map version of the showings whose ids the statement parameter
@@ -31,7 +21,7 @@ export function toSeatDeltas(versions: { id: number; version: number }[], change
   const seatsByShowing = new Map<number, SeatDelta['seats']>();
   for (const change of changes) {
     const seats = seatsByShowing.get(change.showingId) ?? [];
-    seats.push({ id: change.seatId, status: liveStatus(change.status) });
+    seats.push({ id: change.seatId, status: seatStatusOf(change.status) });
     seatsByShowing.set(change.showingId, seats);
   }
   return versions.map(({ id, version }) => ({ showingId: id, version, seats: seatsByShowing.get(id) ?? [] }));

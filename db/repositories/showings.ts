@@ -1,3 +1,4 @@
+import { ACTIVE_TICKET_STATUSES } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { pageAfter, type After } from '../keyset.js';
 import type { Prices } from './cinemas.js';
@@ -135,8 +136,11 @@ export const showingsRepository = {
   lockForUpdate: (trx: Db, id: number): Promise<{ id: number; cancelledAt: Date | null } | undefined> =>
     trx('showings').where({ id }).forUpdate().first('id', 'cancelled_at as cancelledAt'),
 
+  /** Takes the showing off sale; its orders are cancelled in the same transaction. */
+  markCancelled: (trx: Db, id: number) => trx('showings').where({ id }).update({ cancelled_at: trx.fn.now() }),
+
   hasActiveTickets: async (db: Db, id: number): Promise<boolean> =>
-    Boolean(await db('tickets').where({ showing_id: id }).whereIn('status', ['held', 'sold']).first('id')),
+    Boolean(await db('tickets').where({ showing_id: id }).whereIn('status', ACTIVE_TICKET_STATUSES).first('id')),
 
   /** Active (held or sold) tickets per showing; read from the partial unique index alone. */
   takenSeatCounts: async (db: Db, showingIds: number[]): Promise<Map<number, number>> => {
@@ -145,7 +149,7 @@ export const showingsRepository = {
       .select('showing_id as showingId')
       .count({ taken: '*' })
       .whereIn('showing_id', showingIds)
-      .whereIn('status', ['held', 'sold'])
+      .whereIn('status', ACTIVE_TICKET_STATUSES)
       .groupBy('showing_id');
     return new Map(rows.map((row) => [row.showingId, Number(row.taken)]));
   },

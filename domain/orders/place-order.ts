@@ -4,7 +4,8 @@ import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { accessTokenFor } from './access-token.js';
 import { getOrderView } from './get-order.js';
-import { toOrderView, type OrderView } from './view.js';
+import type { OrderView } from '../model/orders.js';
+import { toOrderView } from './view.js';
 
 export type OrderRequest = {
   showingId: number;
@@ -37,7 +38,7 @@ export async function placeOrder(
   request: OrderRequest,
   { idempotencyKey, waitMs }: { idempotencyKey: string | undefined; waitMs: number },
 ): Promise<PlacedOrder> {
-  const { config, orderIntake, orderUpdates } = deps;
+  const { config, saleCatalog, orderInserts, events } = deps;
   if (!idempotencyKey) {
     throw new DomainError(
       'IDEMPOTENCY_KEY_REQUIRED',
@@ -50,14 +51,14 @@ export async function placeOrder(
   if (new Set(request.seatIds).size !== request.seatIds.length) {
     throw new DomainError('DUPLICATE_SEATS', 'A seat is listed more than once', { seatIds: request.seatIds });
   }
-  const showing = await orderIntake.showing(request.showingId);
+  const showing = await saleCatalog.showing(request.showingId);
   if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${request.showingId} does not exist`);
   if (showing.cancelledAt || showing.startsAt.getTime() <= Date.now()) {
     throw new DomainError('SHOWING_NOT_ON_SALE', `Showing ${request.showingId} is not on sale`, {
       reason: showing.cancelledAt ? 'cancelled' : 'started',
     });
   }
-  const hallSeats = await orderIntake.hallSeats(showing.hallId);
+  const hallSeats = await saleCatalog.hallSeats(showing.hallId);
   const foreign = request.seatIds.filter((seatId) => !hallSeats.has(seatId));
   if (foreign.length > 0) {
     throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });
@@ -66,8 +67,8 @@ export async function placeOrder(
   const id = randomUUID();
   const createdAt = new Date();
   const hash = requestHash(request);
-  const waiting = waitMs > 0 ? await orderUpdates.waitFor(id, waitMs) : undefined;
-  const inserted = await orderIntake
+  const waiting = waitMs > 0 ? await events.waitFor(id, waitMs) : undefined;
+  const inserted = await orderInserts
     .insert({
       id,
       showingId: request.showingId,
@@ -127,7 +128,7 @@ async function replay(deps: Deps, idempotencyKey: string, hash: string, waitMs: 
     throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
   }
   // Listen before reading, so a decision published in between is not missed.
-  const waiting = waitMs > 0 ? await deps.orderUpdates.waitFor(existing.id, waitMs) : undefined;
+  const waiting = waitMs > 0 ? await deps.events.waitFor(existing.id, waitMs) : undefined;
   let order: OrderView;
   try {
     const current = await getOrderView(deps, existing.id);

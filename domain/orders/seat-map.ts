@@ -4,9 +4,8 @@ import type { Deps } from '../context.js';
 import { getShowing } from '../catalog/showings.js';
 import { showingsRepository } from '../../db/repositories/showings.js';
 import { foundOr } from '../errors.js';
+import { seatStatusOf, type TicketStatus } from '../model/tickets.js';
 import { paginate, type PageRequest } from '../pagination.js';
-
-export type SeatStatus = 'free' | 'held' | 'sold';
 
 /**
  * The hall drawn for one showing: every seat with its price and whether it can still be bought, and
@@ -34,7 +33,7 @@ export async function getSeatMap(deps: Deps, showingId: number) {
       width: seat.width,
       category: seat.category,
       price: showing.prices[seat.category] ?? null,
-      status: (seat.status ?? 'free') satisfies SeatStatus,
+      status: seatStatusOf(seat.status),
     });
     rows.set(seat.rowId, row);
   }
@@ -53,7 +52,11 @@ export async function getSeatMapVersion(deps: Deps, showingId: number): Promise<
   return foundOr(await seatVersionsRepository.version(deps.db, showingId), 'SHOWING_NOT_FOUND', 'Showing', showingId);
 }
 
-export async function listTicketsOfShowing(deps: Deps, showingId: number, request: PageRequest & { status?: string }) {
+export async function listTicketsOfShowing(
+  deps: Deps,
+  showingId: number,
+  request: PageRequest & { status?: TicketStatus },
+) {
   await getShowing(deps, showingId);
   return paginate(request, (keyset) =>
     seatMapRepository.tickets(deps.db, { showingId, status: request.status, ...keyset }),

@@ -1,29 +1,8 @@
-import type { OrderRow, OrderSeatRow } from '../../db/repositories/orders.js';
-import type { OrderStatus } from './status.js';
+import type { Order, OrderSeat, OrderView } from '../model/orders.js';
 
-/** The order as buyers see it: GET /orders/:id, the waiting POST, and every pushed update. */
-export type OrderView = {
-  id: string;
-  status: OrderStatus;
-  showingId: number;
-  seats: OrderSeatRow[];
-  total: number | null;
-  currency: string;
-  holdExpiresAt: string | null;
-  rejectedSeatIds: number[];
-  /** Machine-readable reason for rejected, expired and failed orders (SEAT_TAKEN, HOLD_EXPIRED, ...). */
-  reason: string | null;
-  /** Where the payment stands: processing, retrying, provider_unavailable, paid, declined, unresolved, refund_pending, refunded, partially_refunded; null before it starts. */
-  paymentStatus: string | null;
-  refundedTotal: number;
-  createdAt: string;
-  decidedAt: string | null;
-  updatedAt: string;
-};
-
-/** The order fields a view shows; a stored row, or what the intake or a batch already holds. */
+/** The order fields a view shows; a stored order, or what the intake or a batch already holds. */
 export type OrderViewSource = Pick<
-  OrderRow,
+  Order,
   | 'id'
   | 'status'
   | 'showingId'
@@ -39,10 +18,11 @@ export type OrderViewSource = Pick<
   | 'updatedAt'
 >;
 
-export function toOrderView(order: OrderViewSource, seats: OrderSeatRow[]): OrderView {
+/** The order as buyers see it: GET /orders/:id, the waiting POST, and every pushed update. */
+export function toOrderView(order: OrderViewSource, seats: OrderSeat[]): OrderView {
   return {
     id: order.id,
-    status: order.status as OrderStatus,
+    status: order.status,
     showingId: order.showingId,
     seats,
     total: order.total,

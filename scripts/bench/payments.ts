@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { auditRepository } from '../../db/repositories/audit.js';
+import { audit } from './audit.js';
 import { jsonClient, openLoop, percentile } from './load.js';
 import { loadTargets, log, prepareDatabase, root, startRole } from './system.js';
 
@@ -83,14 +83,14 @@ try {
   log(`submitted in ${run.seconds.toFixed(1)} s: ${accepted} accepted, ${refused} refused`);
 
   const deadline = Date.now() + Number(args['settle-timeout']) * 1000;
-  let unsettled = await auditRepository.unsettled(db);
+  let unsettled = await audit.unsettled(db);
   while ((unsettled.orders > 0 || unsettled.payments > 0) && Date.now() < deadline) {
     log(`waiting: ${unsettled.orders} orders and ${unsettled.payments} payments not settled yet`);
     await new Promise((resolve) => setTimeout(resolve, 5_000));
-    unsettled = await auditRepository.unsettled(db);
+    unsettled = await audit.unsettled(db);
   }
   const allSettledSeconds = (performance.now() - started) / 1000;
-  const confirmedSeconds = await auditRepository.settleSeconds(db, ['confirmed']);
+  const confirmedSeconds = await audit.settleSeconds(db, ['confirmed']);
   const result = {
     measuredAt: new Date().toISOString(),
     machine: '2 cores; load generator, API, worker, payment service and PostgreSQL on the same machine',
@@ -99,14 +99,14 @@ try {
     orders: { offered: orders, accepted, refused, ratePerSecond: rate, cancelShare },
     allSettledAfterSeconds: Number(allSettledSeconds.toFixed(1)),
     unsettledAtEnd: unsettled,
-    outcomes: await auditRepository.outcomes(db),
+    outcomes: await audit.outcomes(db),
     submitToConfirmedSeconds: {
       p50: Number(percentile(confirmedSeconds, 50).toFixed(2)),
       p95: Number(percentile(confirmedSeconds, 95).toFixed(2)),
       p99: Number(percentile(confirmedSeconds, 99).toFixed(2)),
       max: Number((confirmedSeconds.at(-1) ?? NaN).toFixed(2)),
     },
-    violations: await auditRepository.violations(db),
+    violations: await audit.violations(db),
   };
   mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
   writeFileSync(`${root}/docs/benchmarks/payments-latest.json`, `${JSON.stringify(result, null, 2)}\n`);

@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { connectDatabase, ensureDatabase } from '../../db/connection.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { bulkRepository } from '../../db/repositories/bulk.js';
-import { connectRedis } from '../../db/redis.js';
-import { parseConfig } from '../../domain/config.js';
+import { parseConfig } from '../../host/config.js';
+import { MIGRATIONS } from '../../host/roles.js';
+import { connectRedis } from '../../infra/redis.js';
 import { seedDemoData } from '../demo-data.js';
 import type { jsonClient } from './load.js';
 
@@ -25,7 +26,7 @@ export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
 export async function prepareDatabase() {
   await ensureDatabase(config.DATABASE_URL);
   const db = connectDatabase(config.DATABASE_URL, 4);
-  await migrateToLatest(db);
+  await migrateToLatest(db, MIGRATIONS);
   await db.transaction(async (trx) => {
     await bulkRepository.truncateAll(trx);
     const counts = await seedDemoData(

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { z } from 'zod';
 import { addDays } from '../../domain/time.js';
+import { insertOrderRow, insertTicketRows } from '../direct-writes.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
 
 /** Shared helpers of crud.test.ts, relations.test.ts and errors.test.ts. */
@@ -68,33 +69,23 @@ export const futureDate = (days: number) => addDays(todayUtc(), days);
 /** An instant at HH:MM local time on a date, for a zone with a fixed offset like "+09:00". */
 export const at = (date: string, time: string, offset = '+00:00') => `${date}T${time}:00${offset}`;
 
-/** Inserts an order for a showing straight into the database, as the tickets side would. */
+/** Inserts a confirmed order for a showing straight into the database, as the tickets side would. */
 export async function insertOrder(showingId: number, seatIds: number[]): Promise<string> {
   const { deps } = await testSystem();
-  const [order] = await deps
-    .db('orders')
-    .insert({
-      showing_id: showingId,
-      status: 'confirmed',
-      seat_ids: seatIds,
-      customer_email: 'buyer@example.com',
-      total: 45_000 * seatIds.length,
-      currency: 'RUB',
-    })
-    .returning('id');
-  return (order as { id: string }).id;
+  return insertOrderRow(deps.db, { showingId, seatIds, status: 'confirmed', total: 45_000 * seatIds.length });
 }
 
 /** Inserts an order and one sold ticket per seat straight into the database. */
 export async function insertSoldTickets(showing: { id: number; hallId: number }, seatIds: number[]): Promise<string> {
   const orderId = await insertOrder(showing.id, seatIds);
   const { deps } = await testSystem();
-  await deps.db('tickets').insert(
+  await insertTicketRows(
+    deps.db,
     seatIds.map((seatId) => ({
-      order_id: orderId,
-      showing_id: showing.id,
-      hall_id: showing.hallId,
-      seat_id: seatId,
+      orderId,
+      showingId: showing.id,
+      hallId: showing.hallId,
+      seatId,
       price: 45_000,
       status: 'sold',
     })),

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { makeCinema, makeCity, makeFilm, makeHall, makeShowing, type Showing } from '../factories.js';
+import { insertOrderRow, insertTicketRows } from '../direct-writes.js';
 import { api, testSystem } from '../system.js';
 
 const DAY = 86_400_000;
@@ -168,30 +169,26 @@ describe('schedule across time zones', () => {
       .where({ hall_id: kaliningrad.hallId })
       .orderBy('id')
       .limit(2);
-    const [order] = await deps
-      .db('orders')
-      .insert({
-        showing_id: showing.id,
-        status: 'awaiting_payment',
-        seat_ids: seats.map((s) => s.id),
-        customer_email: 'a@example.com',
-        currency: 'EUR',
-      })
-      .returning('id');
-    await deps.db('tickets').insert([
+    const orderId = await insertOrderRow(deps.db, {
+      showingId: showing.id,
+      seatIds: seats.map((s) => s.id),
+      status: 'awaiting_payment',
+      currency: 'EUR',
+    });
+    await insertTicketRows(deps.db, [
       {
-        order_id: order.id,
-        showing_id: showing.id,
-        hall_id: kaliningrad.hallId,
-        seat_id: seats[0]!.id,
+        orderId,
+        showingId: showing.id,
+        hallId: kaliningrad.hallId,
+        seatId: seats[0]!.id,
         price: 45_000,
         status: 'held',
       },
       {
-        order_id: order.id,
-        showing_id: showing.id,
-        hall_id: kaliningrad.hallId,
-        seat_id: seats[1]!.id,
+        orderId,
+        showingId: showing.id,
+        hallId: kaliningrad.hallId,
+        seatId: seats[1]!.id,
         price: 45_000,
         status: 'released',
       },

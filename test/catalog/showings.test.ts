@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { makeCinema, makeFilm, makeHall, makeShowing, type Showing } from '../factories.js';
+import { insertOrderRow, insertTicketRows } from '../direct-writes.js';
 import { api, testSystem } from '../system.js';
 import { databaseRefusal } from '../assertions.js';
 
@@ -269,24 +270,14 @@ describe('showings', () => {
     it('when a held ticket exists, should refuse to move the showing but still allow a price change', async () => {
       const { deps } = await testSystem();
       const seat: { id: number } = await deps.db('seats').where({ hall_id: hallId }).first('id');
-      const [order] = await deps
-        .db('orders')
-        .insert({
-          showing_id: other.id,
-          status: 'awaiting_payment',
-          seat_ids: [seat.id],
-          customer_email: 'b@example.com',
-          currency: 'RUB',
-        })
-        .returning('id');
-      await deps.db('tickets').insert({
-        order_id: order.id,
-        showing_id: other.id,
-        hall_id: hallId,
-        seat_id: seat.id,
-        price: 1,
-        status: 'held',
+      const orderId = await insertOrderRow(deps.db, {
+        showingId: other.id,
+        seatIds: [seat.id],
+        status: 'awaiting_payment',
       });
+      await insertTicketRows(deps.db, [
+        { orderId, showingId: other.id, hallId, seatId: seat.id, price: 1, status: 'held' },
+      ]);
 
       const moved = await patch(other.id, { startsAt: iso(Date.parse(other.startsAt) + 5 * 60 * MINUTE) });
       expect(moved.status).to.equal(409);

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, request, type Server } from 'node:http';
 import { createApp } from '../../api/app.js';
-import { routesByRole } from '../../api/roles.js';
 import { testSystem } from '../system.js';
 import { freshShowing, orderBody } from './support.js';
 
@@ -43,8 +42,8 @@ describe('orders: the submit fast path against express', () => {
   let handedToExpress = 0;
 
   before(async () => {
-    const { deps } = await testSystem();
-    const routes = Object.values(routesByRole).flat();
+    const { deps, routes: byRole, readiness } = await testSystem();
+    const routes = Object.values(byRole).flat();
     // express copies `handle` onto each app it creates: an app created meanwhile counts its requests.
     const application = express.application as unknown as { handle: (...args: unknown[]) => unknown };
     const handle = application.handle;
@@ -53,7 +52,7 @@ describe('orders: the submit fast path against express', () => {
       return handle.apply(this, args);
     };
     try {
-      withFastPath = await listen(createApp(deps, routes));
+      withFastPath = await listen(createApp(deps, routes, readiness));
     } finally {
       application.handle = handle;
     }
@@ -61,6 +60,7 @@ describe('orders: the submit fast path against express', () => {
       createApp(
         deps,
         routes.map(({ fastPath: _fastPath, ...route }) => route),
+        readiness,
       ),
     );
   });

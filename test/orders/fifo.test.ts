@@ -59,7 +59,7 @@ describe('orders: first come, first served', () => {
     expect(queued.every((row) => row.status === 'queued')).to.equal(true);
 
     const published: string[] = [];
-    const unlisten = await deps.orderUpdates.listen(({ orders }) =>
+    const unlisten = await deps.events.listen(({ orders }) =>
       published.push(...orders.map((order) => order.id).filter((id) => ids.includes(id))),
     );
     try {
@@ -125,7 +125,7 @@ describe('orders: first come, first served', () => {
     try {
       const late = await place(showing.id, [seats[0]!.id], { wait: 2 });
       await slowBatch.commit();
-      await deps.queues.wakePartition(await partitionOfShowing(showing.id));
+      await deps.jobs.wakePartition(await partitionOfShowing(showing.id));
       const rows = await decided([early, late.id]);
       expect(rows.map((row) => [row.id, row.status])).to.deep.equal([
         [early, 'confirmed'],

@@ -96,7 +96,7 @@ describe('orders: holds, the seat map and the ticket list', () => {
     const due = await hold(showing.id, [s1!.id, s2!.id]);
     const notDue = await hold(showing.id, [s3!.id]);
     const expiredUpdates: string[] = [];
-    const unlisten = await deps.orderUpdates.listen(({ orders }) =>
+    const unlisten = await deps.events.listen(({ orders }) =>
       expiredUpdates.push(...orders.filter((order) => order.status === 'expired').map((order) => order.id)),
     );
     try {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { allocateSeats } from '../../domain/orders/allocate.js';
+import { allocateSeats } from '../../domain/allocation/allocate-seats.js';
 import { testSystem } from '../system.js';
 import {
   decided,
@@ -14,30 +14,15 @@ import {
   workerControl,
 } from './support.js';
 import { databaseRefusal } from '../assertions.js';
+import { insertOrderRow, insertTicketRows } from '../direct-writes.js';
 
 type Target = { showing: { id: number; hallId: number; currency?: string } };
 
 /** A ticket written straight into the database, with an order row of its own, as a script that ignores the queue would. */
 async function directTicket(db: Knex, { showing }: Target, seatId: number, status: 'held' | 'sold' = 'sold') {
-  const [order] = await db('orders')
-    .insert({
-      showing_id: showing.id,
-      status: 'confirmed',
-      seat_ids: [seatId],
-      customer_email: 'script@example.com',
-      currency: 'RUB',
-      total: 0,
-    })
-    .returning('id');
-  await db('tickets').insert({
-    order_id: order.id,
-    showing_id: showing.id,
-    hall_id: showing.hallId,
-    seat_id: seatId,
-    price: 0,
-    status,
-  });
-  return order.id as string;
+  const orderId = await insertOrderRow(db, { showingId: showing.id, seatIds: [seatId], status: 'confirmed', total: 0 });
+  await insertTicketRows(db, [{ orderId, showingId: showing.id, hallId: showing.hallId, seatId, price: 0, status }]);
+  return orderId;
 }
 
 /** The direct writer keeps its seat: the queued order that wanted it is rejected, the other one sold. */

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import type { ChildProcess } from 'node:child_process';
 import type { Knex } from 'knex';
-import { allocateSeats } from '../../domain/orders/allocate.js';
-import { spawnProcess, testSystem } from '../system.js';
+import { allocateSeats } from '../../domain/allocation/allocate-seats.js';
+import { allocationQueue, spawnProcess, testSystem } from '../system.js';
 import {
   decided,
   doubleBookedSeats,
@@ -30,7 +30,7 @@ async function snapshot(showingId: number) {
 async function countUpdates() {
   const { deps } = await testSystem();
   const counts = new Map<string, number>();
-  const stop = await deps.orderUpdates.listen(({ orders }) => {
+  const stop = await deps.events.listen(({ orders }) => {
     for (const order of orders) counts.set(order.id, (counts.get(order.id) ?? 0) + 1);
   });
   return { counts, stop };
@@ -109,10 +109,10 @@ describe('orders: recovery and repeated work', () => {
     const updates = await countUpdates();
     try {
       const partition = await partitionOfShowing(showing.id);
-      const queue = deps.queues.allocation[partition]!;
+      const queue = await allocationQueue(partition);
       let completed = 0;
       for (let wake = 0; wake < 3; wake += 1) {
-        await deps.queues.wakePartition(partition);
+        await deps.jobs.wakePartition(partition);
         await eventually('the wake-up to be processed', async () => {
           const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'failed');
           return Object.values(counts).every((count) => count === 0);
@@ -189,7 +189,7 @@ describe('orders: recovery and repeated work', () => {
   });
 
   it('when Redis loses every key after orders were accepted, should still decide them all through the requeue sweep', async () => {
-    const { deps, config } = await testSystem();
+    const { config, redis } = await testSystem();
     const { showing, seats } = await freshShowing();
     const placed = [
       await place(showing.id, [seats[0]!.id]),
@@ -197,14 +197,14 @@ describe('orders: recovery and repeated work', () => {
       await place(showing.id, [seats[1]!.id]),
     ];
     const partition = await partitionOfShowing(showing.id);
-    const queue = deps.queues.allocation[partition]!;
+    const queue = await allocationQueue(partition);
     expect((await queue.getJobCounts('waiting')).waiting, 'the wake-up is in Redis').to.equal(1);
 
     // Only this run's keys: other runs share this Redis.
-    const keys = await deps.redis.keys(`${config.REDIS_PREFIX}*`);
+    const keys = await redis.keys(`${config.REDIS_PREFIX}*`);
     expect(keys.length).to.be.greaterThan(0);
-    await deps.redis.del(...keys);
-    expect(await deps.redis.keys(`${config.REDIS_PREFIX}*`)).to.deep.equal([]);
+    await redis.del(...keys);
+    expect(await redis.keys(`${config.REDIS_PREFIX}*`)).to.deep.equal([]);
     expect((await queue.getJobCounts('waiting')).waiting, 'the wake-up is gone').to.equal(0);
 
     await workers.start();

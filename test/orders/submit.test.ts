@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { allocateSeats } from '../../domain/orders/allocate.js';
+import { allocateSeats } from '../../domain/allocation/allocate-seats.js';
 import { ADMIN_TOKEN, api, testSystem } from '../system.js';
 import {
   countRows,

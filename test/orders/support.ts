@@ -3,12 +3,12 @@ import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Knex } from 'knex';
-import { ordersRepository, type OrderRow as StoredOrderRow } from '../../db/repositories/orders.js';
-import type { Config } from '../../domain/config.js';
-import { partitionOf } from '../../domain/queues.js';
+import { ordersRepository } from '../../db/repositories/orders.js';
+import type { Order, OrderView } from '../../domain/model/orders.js';
+import { partitionOf } from '../../domain/model/partitions.js';
+import type { ProcessConfig } from '../../host/config.js';
 import { makeHall, makeShowing, smallLayout, type Hall, type Showing } from '../factories.js';
 import { api, startTestWorkers, testSystem, type ApiResponse } from '../system.js';
-import type { OrderView } from '../../domain/orders/view.js';
 
 export type Seat = { id: number; row: string; number: number; category: string };
 
@@ -126,7 +126,7 @@ export async function eventually<T>(
 
 /** The columns the tests read of an order. */
 export type OrderRow = Pick<
-  StoredOrderRow,
+  Order,
   | 'id'
   | 'seq'
   | 'showingId'
@@ -240,7 +240,7 @@ export function workerControl() {
 }
 
 /** Sets config values for the in-process system until the returned function restores them. */
-export async function overrideConfig(values: Partial<Config>): Promise<() => void> {
+export async function overrideConfig(values: Partial<ProcessConfig>): Promise<() => void> {
   const { deps } = await testSystem();
   const config = deps.config as Record<string, unknown>;
   const previous = Object.fromEntries(Object.keys(values).map((key) => [key, config[key]]));

@@ -1,8 +1,8 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import { routesByRole } from '../../api/roles.js';
-import { sampleLatencyMs, type PaymentBehaviour } from '../../domain/payment-service/behaviour.js';
-import type { ChargeView as Charge, RefundView as Refund } from '../../domain/payment-service/charges.js';
+import type { Route } from '../../api/http/route.js';
+import { sampleLatencyMs, type PaymentBehaviour } from '../../simulators/payment-provider/behaviour.js';
+import type { ChargeView as Charge, RefundView as Refund } from '../../simulators/payment-provider/charges.js';
 import { ADMIN_TOKEN, api, testSystem, type ApiResponse } from '../system.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: any } };
@@ -45,11 +45,13 @@ async function chargeRowsWithKey(key: string): Promise<{ status: string }[]> {
 const changeBehaviour = (changes: Partial<PaymentBehaviour>) =>
   call<PaymentBehaviour>('PUT', '/payment-behaviour', { body: changes });
 
+const simulatorRoutes = async (): Promise<Route[]> => (await testSystem()).routes.payments;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The body of a response must parse with the schema its route documents. */
-function expectDocumented(method: string, path: string, body: unknown) {
-  const route = routesByRole.payments.find((candidate) => candidate.method === method && candidate.path === path)!;
+async function expectDocumented(method: string, path: string, body: unknown) {
+  const route = (await simulatorRoutes()).find((candidate) => candidate.method === method && candidate.path === path)!;
   const result = route.response!.safeParse(body);
   expect(result.success, `${method} ${path}: ${JSON.stringify(result.error?.issues)}`).to.equal(true);
 }
@@ -69,7 +71,7 @@ describe('payment service', () => {
 
   describe('authentication', () => {
     it('when a payment service route is called without a token, with a wrong one or with the admin token, should answer 401 / 403', async () => {
-      const routes = routesByRole.payments;
+      const routes = await simulatorRoutes();
       expect(routes.every((route) => route.guard === 'serviceKey')).to.equal(true);
       for (const route of routes) {
         const path = `/api/v1${route.path.replace(':id', randomUUID())}`;
@@ -101,16 +103,16 @@ describe('payment service', () => {
         refundedAmount: 0,
       });
       expect(created.body).to.not.have.property('token');
-      expectDocumented('post', '/charges', created.body);
+      await expectDocumented('post', '/charges', created.body);
 
       const read = await call<Charge>('GET', `/charges/${created.body.id}`);
       expect(read.status).to.equal(200);
       expect(read.body).to.deep.equal(created.body);
-      expectDocumented('get', '/charges/:id', read.body);
+      await expectDocumented('get', '/charges/:id', read.body);
 
       const listed = await call<{ data: Charge[] }>('GET', `/charges?reference=${encodeURIComponent(body.reference)}`);
       expect(listed.body.data).to.deep.equal([created.body]);
-      expectDocumented('get', '/charges', listed.body);
+      await expectDocumented('get', '/charges', listed.body);
     });
 
     it('when the card token asks for a decline, should answer 402 CARD_DECLINED with the declined charge and its decline code', async () => {
@@ -129,7 +131,7 @@ describe('payment service', () => {
           reference: body.reference,
           refundedAmount: 0,
         });
-        expectDocumented('post', '/charges', charge);
+        await expectDocumented('post', '/charges', charge);
         const read = await call<Charge>('GET', `/charges/${charge.id}`);
         expect(read.body).to.deep.equal(charge);
       }
@@ -324,7 +326,7 @@ describe('payment service', () => {
         reason: 'one seat cancelled',
         status: 'succeeded',
       });
-      expectDocumented('post', '/refunds', first.body);
+      await expectDocumented('post', '/refunds', first.body);
       expect((await call<Charge>('GET', `/charges/${charge.id}`)).body.refundedAmount).to.equal(500);
 
       const rest = await postRefund({ chargeId: charge.id, amount: 1000 });
@@ -338,7 +340,7 @@ describe('payment service', () => {
       const listed = await call<{ data: Refund[] }>('GET', `/refunds?chargeId=${charge.id}`);
       expect(listed.status).to.equal(200);
       expect(listed.body.data.map((refund) => refund.id)).to.deep.equal([rest.body.id, first.body.id]);
-      expectDocumented('get', '/refunds', listed.body);
+      await expectDocumented('get', '/refunds', listed.body);
     });
 
     it('when a refund is replayed with the same key, should return the same refund and refund nothing more; another body gets 422', async () => {
@@ -412,7 +414,7 @@ describe('payment service', () => {
         timeoutAfterChargeRate: config.PROVIDER_TIMEOUT_AFTER_CHARGE_RATE,
         hangMs: config.PROVIDER_HANG_MS,
       });
-      expectDocumented('get', '/payment-behaviour', read.body);
+      await expectDocumented('get', '/payment-behaviour', read.body);
     });
 
     it('when errorRate is set to 1, should answer every charge and refund 503 with nothing done, until it is set back to 0', async () => {

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
-import type { PaymentBehaviour } from '../../domain/payment-service/behaviour.js';
+import type { PaymentBehaviour } from '../../simulators/payment-provider/behaviour.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
 import {
   eventually,

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { io as connectClient, type Socket } from 'socket.io-client';
-import { closeDeps, createDeps } from '../../domain/deps.js';
-import { createLogger } from '../../domain/logger.js';
-import { startRealtime } from '../../realtime/server.js';
+import { createDeps } from '../../host/deps.js';
+import { startRealtimeRole } from '../../host/process.js';
+import { createLogger } from '../../infra/logger.js';
 import {
   LiveSeatMap,
   snapshotOf,
@@ -27,11 +27,11 @@ import { placePaying } from '../payments/support.js';
 /** A realtime instance of its own (own connections, own subscription), as a separate process would have. */
 async function realtimeInstance() {
   const { config } = await testSystem();
-  const deps = createDeps(config, createLogger(config), 2);
+  const { deps, close } = createDeps(config, createLogger(config.LOG_LEVEL), 2);
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
-  const realtime = await startRealtime(deps, server);
+  const realtime = await startRealtimeRole(config, deps, server);
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     io: realtime.io,
@@ -39,7 +39,7 @@ async function realtimeInstance() {
       await realtime.stop();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await closeDeps(deps);
+      await close();
     },
   };
 }

@@ -1,0 +1,162 @@
+import type { Decision, QueuedOrder, StoredDecision } from '../../domain/model/orders.js';
+import type { NewTicket, SeatDelta } from '../../domain/model/tickets.js';
+import type { Db } from '../connection.js';
+import { runPrepared } from '../prepared.js';
+import { bumpVersionsCtes, showingsOf, toSeatDeltas } from './seat-versions.js';
+
+/** Advisory lock class of "orders arriving in partition N" (the object id is the partition). */
+export const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
+
+/** The allocation: the only writer of held tickets, one partition at a time, in arrival order. */
+export const allocationRepository = {
+  /**
+   * Waits for the partition's inserts and allocation under way and holds off new ones until this
+   * transaction ends (a showing's cancellation: nothing of the partition is decided meanwhile).
+   */
+  lockArrivals: async (trx: Db, partition: number): Promise<void> => {
+    await runPrepared(trx, 'orders-arrival-lock', 'SELECT pg_advisory_xact_lock($1, $2)', [ARRIVAL_LOCK, partition]);
+  },
+
+  /**
+   * The arrival barrier, run on its own (not in a transaction): waits for the partition's inserts
+   * under way, then lets new ones go on at once. Returns the highest arrival number drawn so far:
+   * every order of the partition numbered up to it is committed (or rolled back) by then, since an
+   * insert holds the shared arrival lock from before it draws its numbers until it commits. Orders
+   * numbered above it may still be uncommitted behind a later-numbered one, so they wait for the next
+   * batch. This holds while the identity draws one number at a time (CACHE 1, its default).
+   */
+  arrivalHorizon: async (db: Db, partition: number): Promise<number> => {
+    const [row] = await runPrepared<{ horizon: string }>(
+      db,
+      'orders-arrival-horizon',
+      `SELECT coalesce(pg_sequence_last_value(pg_get_serial_sequence('orders', 'seq')::regclass), 0) AS horizon
+       FROM (SELECT pg_advisory_xact_lock($1, $2)) AS barrier`,
+      [ARRIVAL_LOCK, partition],
+    );
+    return Number(row!.horizon);
+  },
+
+  /**
+   * The partition's oldest queued orders numbered after `afterSeq` and up to `horizon`, locked, with
+   * their showing, their seats and whether an active ticket holds each. The lower bound lets the scan
+   * start past the index entries of orders decided since the last vacuum. First the shared arrival
+   * lock, held to the end of the transaction: a showing's cancellation (exclusive) waits for the batch
+   * under way without holding up inserts. It is a statement of its own so that the read, which
+   * takes its snapshot when it starts, sees what a cancellation committed while the batch waited.
+   * FOR UPDATE (not SKIP LOCKED): if a second drainer ever runs on the partition it waits here
+   * instead of deciding later orders first.
+   */
+  lockQueuedBatch: async (
+    trx: Db,
+    {
+      partitions,
+      partition,
+      afterSeq,
+      horizon,
+      limit,
+    }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
+  ): Promise<QueuedOrder[]> => {
+    await runPrepared(trx, 'orders-arrival-lock-shared', 'SELECT pg_advisory_xact_lock_shared($1, $2)', [
+      ARRIVAL_LOCK,
+      partition,
+    ]);
+    return runPrepared<QueuedOrder>(
+      trx,
+      'orders-lock-queued-batch',
+      `WITH batch AS (
+         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card
+         FROM orders o
+         WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
+         ORDER BY o.seq LIMIT $4
+         FOR UPDATE
+       )
+       SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.currency, b.created_at AS "createdAt",
+              s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
+              b.pays_by_card AS "paysByCard",
+              (SELECT coalesce(json_agg(json_build_object(
+                        'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
+                        'taken', EXISTS (SELECT FROM tickets t
+                                         WHERE t.showing_id = b.showing_id AND t.seat_id = seat.id AND t.status IN ('held', 'sold')))), '[]')
+               FROM unnest(b.seat_ids) AS wanted(seat_id)
+               JOIN seats seat ON seat.id = wanted.seat_id JOIN hall_rows r ON r.id = seat.row_id) AS seats
+       FROM batch b JOIN showings s ON s.id = b.showing_id
+       ORDER BY b.seq`,
+      [afterSeq, partitions, partition, limit, horizon],
+    );
+  },
+
+  /**
+   * Writes a batch's outcome in one statement: the new tickets, every order's decision, and the
+   * seat-map versions of the showings that got tickets. Only orders still queued change, so a replay
+   * is a no-op. Returns the stored decision times and ticket ids, and the seat deltas.
+   */
+  recordDecisions: async (
+    trx: Db,
+    decisions: Decision[],
+    tickets: NewTicket[],
+  ): Promise<{ stored: Map<string, StoredDecision>; seats: SeatDelta[] }> => {
+    if (decisions.length === 0) return { stored: new Map(), seats: [] };
+    const [row] = await runPrepared<{
+      decided: { id: string; decidedAt: string; updatedAt: string; ticketIds: Record<string, number> }[];
+      versions: { id: number; version: number }[];
+    }>(
+      trx,
+      'orders-record-decisions',
+      `WITH new_tickets AS (
+         INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
+         SELECT order_id, showing_id, hall_id, seat_id, price, status
+         FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
+         RETURNING id, order_id, seat_id
+       ), decided AS (
+         UPDATE orders o
+         SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at, rejected_seat_ids = d.rejected_seat_ids,
+             failure_reason = d.failure_reason, payment_status = d.payment_status, decided_at = now()
+         FROM jsonb_to_recordset($2::jsonb)
+           AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text,
+                payment_status text)
+         WHERE o.id = d.id AND o.status = 'queued'
+         RETURNING o.id, o.decided_at, o.updated_at
+       ), ${bumpVersionsCtes('$3')}
+       SELECT (SELECT coalesce(json_agg(json_build_object(
+                 'id', d.id, 'decidedAt', d.decided_at, 'updatedAt', d.updated_at,
+                 'ticketIds', coalesce((SELECT json_object_agg(t.seat_id, t.id) FROM new_tickets t WHERE t.order_id = d.id), '{}'))), '[]')
+               FROM decided d) AS decided,
+              (SELECT coalesce(json_agg(json_build_object('id', id, 'version', version)), '[]') FROM bumped) AS versions`,
+      [
+        JSON.stringify(
+          tickets.map((ticket) => ({
+            order_id: ticket.orderId,
+            showing_id: ticket.showingId,
+            hall_id: ticket.hallId,
+            seat_id: ticket.seatId,
+            price: ticket.price,
+            status: ticket.status,
+          })),
+        ),
+        JSON.stringify(
+          decisions.map((decision) => ({
+            id: decision.id,
+            status: decision.status,
+            total: decision.total,
+            hold_expires_at: decision.holdExpiresAt,
+            rejected_seat_ids: decision.rejectedSeatIds,
+            failure_reason: decision.failureReason,
+            payment_status: decision.paymentStatus,
+          })),
+        ),
+        showingsOf(tickets),
+      ],
+    );
+    const stored = new Map(
+      row!.decided.map((decision) => [
+        decision.id,
+        {
+          decidedAt: new Date(decision.decidedAt),
+          updatedAt: new Date(decision.updatedAt),
+          ticketIds: decision.ticketIds,
+        },
+      ]),
+    );
+    return { stored, seats: toSeatDeltas(row!.versions, tickets) };
+  },
+};

@@ -1,0 +1,41 @@
+import type { SeatDelta, TicketChange, TicketStatus } from '../../domain/model/tickets.js';
+import { ACTIVE_TICKET_STATUSES } from '../../domain/model/tickets.js';
+import type { Db } from '../connection.js';
+import { seatVersionsRepository } from './seat-versions.js';
+
+/**
+ * Tickets after the allocation wrote them: sold or released with their payment's outcome,
+ * cancelled by buyers and cinemas (soft deletes: a cancelled ticket keeps its row and gets
+ * `cancelled_at`, leaving the active set). Every change bumps its showings' seat-map versions in
+ * the same transaction and returns the deltas to publish.
+ */
+export const ticketsRepository = {
+  /** Moves the order's held tickets on with its payment's outcome. */
+  settleHeld: async (
+    trx: Db,
+    orderId: string,
+    to: Extract<TicketStatus, 'sold' | 'released'>,
+  ): Promise<SeatDelta[]> => {
+    const changed: TicketChange[] = await trx('tickets')
+      .where({ order_id: orderId, status: 'held' })
+      .update({ status: to })
+      .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
+    return seatVersionsRepository.bump(trx, changed);
+  },
+
+  active: (trx: Db, orderIds: string[]): Promise<{ id: number; orderId: string; price: number }[]> =>
+    trx('tickets')
+      .select('id', 'order_id as orderId', 'price')
+      .whereIn('order_id', orderIds)
+      .whereIn('status', ACTIVE_TICKET_STATUSES)
+      .orderBy('id'),
+
+  cancel: async (trx: Db, ticketIds: number[]): Promise<SeatDelta[]> => {
+    const changed: TicketChange[] = await trx('tickets')
+      .whereIn('id', ticketIds)
+      .whereIn('status', ACTIVE_TICKET_STATUSES)
+      .update({ status: 'cancelled' satisfies TicketStatus, cancelled_at: trx.fn.now() })
+      .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
+    return seatVersionsRepository.bump(trx, changed);
+  },
+};

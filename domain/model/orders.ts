@@ -1,0 +1,113 @@
+import type { DecidedStatus, OrderStatus } from './order-states.js';
+import type { PaymentStatus } from './payments.js';
+import type { TicketStatus } from './tickets.js';
+
+/** An order as stored. */
+export type Order = {
+  id: string;
+  /** Arrival number: the allocation decides a partition's orders in this order. */
+  seq: number;
+  showingId: number;
+  status: OrderStatus;
+  seatIds: number[];
+  customerEmail: string;
+  customerName: string | null;
+  total: number | null;
+  currency: string;
+  holdExpiresAt: Date | null;
+  rejectedSeatIds: number[] | null;
+  /** Machine-readable reason for rejected, expired, failed and cancelled orders (SEAT_TAKEN, HOLD_EXPIRED, ...). */
+  failureReason: string | null;
+  paymentStatus: PaymentStatus | null;
+  refundedTotal: number;
+  decidedAt: Date | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** An order the intake makes durable as `queued`. */
+export type NewOrder = {
+  id: string;
+  showingId: number;
+  seatIds: number[];
+  customerEmail: string;
+  customerName: string | null;
+  currency: string;
+  idempotencyKey: string;
+  requestHash: string;
+  paymentToken: string | null;
+  createdAt: Date;
+};
+
+/** A seat of a hall as an order shows it. */
+export type SeatInfo = { id: number; hallId: number; category: string; row: string; number: number };
+
+/** What a submit checks of its showing. */
+export type SaleShowing = {
+  id: number;
+  hallId: number;
+  startsAt: Date;
+  cancelledAt: Date | null;
+  prices: Record<string, number>;
+  currency: string;
+};
+
+/** A queued order with what allocation needs of its showing, read in the same locked statement. */
+export type QueuedOrder = {
+  id: string;
+  seq: number;
+  showingId: number;
+  seatIds: number[];
+  currency: string;
+  createdAt: Date;
+  hallId: number;
+  startsAt: Date;
+  showingCancelledAt: Date | null;
+  prices: Record<string, number>;
+  /** The buyer gave a card token: the charge starts as soon as the seats are held. */
+  paysByCard: boolean;
+  /** The requested seats that exist, with whether an active ticket holds each one right now. */
+  seats: (SeatInfo & { taken: boolean })[];
+};
+
+/** What the allocation decided for one queued order. */
+export type Decision = {
+  id: string;
+  status: DecidedStatus;
+  total: number | null;
+  holdExpiresAt: Date | null;
+  rejectedSeatIds: number[] | null;
+  failureReason: string | null;
+  paymentStatus: PaymentStatus | null;
+};
+
+/** What a batch's commit returns per decided order: its stored times and the ids of its new tickets by seat. */
+export type StoredDecision = { decidedAt: Date; updatedAt: Date; ticketIds: Record<string, number> };
+
+/** A requested seat; the ticket exists once the order was decided in its favour. */
+export type OrderSeat = {
+  seatId: number;
+  row: string;
+  number: number;
+  price: number | null;
+  ticketId: number | null;
+  ticketStatus: TicketStatus | null;
+};
+
+/** The order as buyers see it: GET /orders/:id, the waiting POST, and every pushed update. */
+export type OrderView = {
+  id: string;
+  status: OrderStatus;
+  showingId: number;
+  seats: OrderSeat[];
+  total: number | null;
+  currency: string;
+  holdExpiresAt: string | null;
+  rejectedSeatIds: number[];
+  reason: string | null;
+  paymentStatus: PaymentStatus | null;
+  refundedTotal: number;
+  createdAt: string;
+  decidedAt: string | null;
+  updatedAt: string;
+};

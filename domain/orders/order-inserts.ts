@@ -1,0 +1,75 @@
+import type { Db } from '../../db/connection.js';
+import { ordersRepository } from '../../db/repositories/orders.js';
+import { saleCatalogRepository } from '../../db/repositories/sale-catalog.js';
+import { constraintViolation, retryingDeadlock } from '../../db/violations.js';
+import type { Config } from '../config.js';
+import { DomainError } from '../errors.js';
+import type { NewOrder } from '../model/orders.js';
+import { partitionOf } from '../model/partitions.js';
+import type { BatcherFactory, Jobs, Logger } from '../ports.js';
+
+/** true: inserted; false: its Idempotency-Key existed; showing-gone: the showing was deleted meanwhile. */
+type InsertOutcome = boolean | 'showing-gone';
+
+export type OrderInserts = ReturnType<typeof createOrderInserts>;
+
+type InsertDeps = { db: Db; jobs: Jobs; config: Config; log: Logger };
+
+/**
+ * Orders arriving within ORDER_INSERT_WINDOW_MS share one multi-row INSERT (at most
+ * ORDER_INSERTS_IN_FLIGHT at once per process); once they are committed their partitions are woken.
+ */
+export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
+  const inserts = batcher<NewOrder, InsertOutcome>((orders) => insertQueued(deps, orders), {
+    windowMs: deps.config.ORDER_INSERT_WINDOW_MS,
+    maxSize: 500,
+    maxInFlight: deps.config.ORDER_INSERTS_IN_FLIGHT,
+  });
+  return {
+    /** Resolves once the order is committed and its partition woken: true if inserted, false if its key existed. */
+    insert: async (order: NewOrder) => {
+      const result = await inserts.add(order);
+      if (result === 'showing-gone')
+        throw new DomainError('SHOWING_NOT_FOUND', `Showing ${order.showingId} does not exist`);
+      return result;
+    },
+    /** Waits for every insert under way (a process stopping). */
+    drain: () => inserts.drain(),
+  };
+}
+
+/**
+ * One INSERT for the whole batch. A showing deleted after an order's check fails the foreign key of
+ * the statement: then that showing's orders are left out, the others inserted without them, and the
+ * left-out ones answered SHOWING_NOT_FOUND.
+ */
+async function insertQueued({ db, jobs, config, log }: InsertDeps, orders: NewOrder[]): Promise<InsertOutcome[]> {
+  // Two batches holding the same two Idempotency-Keys in opposite order wait on each other's
+  // uncommitted key; PostgreSQL breaks the tie by failing one, which is then simply run again.
+  const insert = (batch: typeof withPartition) => retryingDeadlock(() => ordersRepository.insertQueued(db, batch));
+  const withPartition = orders.map((order) => ({
+    ...order,
+    partition: partitionOf(order.showingId, config.ALLOCATION_PARTITIONS),
+  }));
+  let kept = withPartition;
+  let inserted: Set<string>;
+  try {
+    inserted = await insert(withPartition);
+  } catch (error) {
+    if (constraintViolation(error)?.constraint !== 'orders_showing_id_fkey') throw error;
+    const existing = await saleCatalogRepository.showings(db, [...new Set(orders.map((order) => order.showingId))]);
+    const exists = new Set(existing.map((showing) => showing.id));
+    kept = withPartition.filter((order) => exists.has(order.showingId));
+    inserted = kept.length > 0 ? await insert(kept) : new Set();
+  }
+  // The orders are durable now. The wake-up is not awaited: while Redis is away it would wait for
+  // Redis to come back; a lost wake-up only delays the orders until the requeue sweep.
+  const partitions = new Set(kept.filter((order) => inserted.has(order.id)).map((order) => order.partition));
+  for (const partition of partitions) {
+    jobs
+      .wakePartition(partition)
+      .catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry'));
+  }
+  const keptIds = new Set(kept.map((order) => order.id));
+  return orders.map((order) => (keptIds.has(order.id) ? inserted.has(order.id) : 'showing-gone'));
+}

@@ -1,0 +1,24 @@
+import type { Deps } from '../context.js';
+
+/** The idempotency key of an order's charge: however often it is retried, it is one charge. */
+export const chargeKey = (orderId: string) => `charge:${orderId}`;
+
+/** Thrown to have a payment job retried later (with backoff); not a failure of the order. */
+export class PaymentPending extends Error {}
+
+// The order or refund row is committed before its job is sent: a job lost with Redis is re-sent by
+// the reconcile sweep, so a failed send is logged, not thrown.
+
+export async function requestCharges(deps: Deps, orderIds: string[]) {
+  if (orderIds.length === 0) return;
+  await deps.jobs
+    .requestCharges(orderIds)
+    .catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
+}
+
+export async function requestRefunds(deps: Deps, paymentIds: string[]) {
+  if (paymentIds.length === 0) return;
+  await deps.jobs
+    .requestRefunds(paymentIds)
+    .catch((error: unknown) => deps.log.warn({ err: error }, 'refund jobs not sent; the sweep will'));
+}

@@ -1,0 +1,67 @@
+/**
+ * What the domain needs from the world outside PostgreSQL, in its own words. The process host
+ * (host/deps.ts) builds one implementation of each from infra/; tests may build others.
+ */
+import type { OrderView } from './model/orders.js';
+import type { ChargeOutcome, ProviderCharge, RefundOutcome } from './model/payments.js';
+import type { SeatDelta } from './model/tickets.js';
+
+type LogFn = { (message: string): void; (fields: object, message?: string): void };
+
+/** Structured logging: fields first, then the message. */
+export type Logger = { debug: LogFn; info: LogFn; warn: LogFn; error: LogFn };
+
+/**
+ * Background work, queued durably. Every job is safe to run twice: a wake-up drains what is queued
+ * in PostgreSQL, and charges and refunds carry idempotency keys.
+ */
+export type Jobs = {
+  /** Asks the partition's worker to decide its queued orders; wake-ups of one partition coalesce. */
+  wakePartition(partition: number): Promise<unknown>;
+  requestCharges(orderIds: string[]): Promise<unknown>;
+  requestRefunds(paymentIds: string[]): Promise<unknown>;
+  /** One drain at a time per partition, across every process; set again by each sweep in case the queue's store forgot. */
+  enforceSerialPartitions(): Promise<unknown>;
+};
+
+/** What one committed transaction changed: the orders as buyers see them, and the seat-map deltas. */
+export type SaleEvent = { orders: OrderView[]; seats: SeatDelta[] };
+
+/** One publication per committed transaction, heard by every process that listens. */
+export type SaleEvents = {
+  publish(orders: OrderView[], seats?: SeatDelta[]): Promise<void>;
+  /**
+   * Registers interest in an order before it exists (call it before the insert, so no update can
+   * slip by), and gives a promise of its first update, or null after `timeoutMs` or on cancel.
+   */
+  waitFor(orderId: string, timeoutMs: number): Promise<{ decided: Promise<OrderView | null>; cancel: () => void }>;
+  /** Resolves once listening; returns the function that stops it. */
+  listen(listener: (event: SaleEvent) => void): Promise<() => void>;
+};
+
+export type Cache<K, V> = { get(key: K): Promise<V>; forget(key: K): void };
+
+/** A cache whose entries live about `ttlMs`; concurrent misses of one key share one load. */
+export type CacheFactory = <K, V>(ttlMs: number, load: (key: K) => Promise<V>) => Cache<K, V>;
+
+export type Batcher<T, R> = { add(item: T): Promise<R>; drain(): Promise<void> };
+
+/** Calls arriving within `windowMs` share one `flush`, which returns one result per item, in order. */
+export type BatcherFactory = <T, R>(
+  flush: (items: T[]) => Promise<R[]>,
+  options: { windowMs: number; maxSize: number; maxInFlight?: number },
+) => Batcher<T, R>;
+
+/** The card processor, as the payment saga needs it; calls never throw for the processor's faults. */
+export type PaymentProvider = {
+  charge(request: {
+    amount: number;
+    currency: string;
+    reference: string;
+    token: string;
+    idempotencyKey: string;
+  }): Promise<ChargeOutcome>;
+  /** Every charge the provider has for this reference; throws when it cannot tell right now. */
+  chargesFor(reference: string): Promise<ProviderCharge[]>;
+  refund(request: { chargeId: string; amount: number; reason: string; idempotencyKey: string }): Promise<RefundOutcome>;
+};

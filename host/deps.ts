@@ -1,0 +1,40 @@
+import { connectDatabase } from '../db/connection.js';
+import { pingDatabase } from '../db/health.js';
+import type { Deps } from '../domain/context.js';
+import { createOrderInserts } from '../domain/orders/order-inserts.js';
+import { createSaleCatalog } from '../domain/orders/sale-catalog.js';
+import type { Logger } from '../domain/ports.js';
+import { createBatcher } from '../infra/batcher.js';
+import { createJobQueues } from '../infra/job-queues.js';
+import { readinessProbe } from '../infra/readiness.js';
+import { connectRedis } from '../infra/redis.js';
+import { createSaleEvents } from '../infra/sale-events.js';
+import { ttlCache } from '../infra/ttl-cache.js';
+import type { ProcessConfig } from './config.js';
+
+/** Everything a process's use cases run on, how the load balancer asks whether it is ready, and how it closes. */
+export type Wiring = { deps: Deps; readiness: ReturnType<typeof readinessProbe>; close: () => Promise<void> };
+
+/** Builds the dependencies of one process: connections, queues, pub/sub, the intake's caches and batched inserts. */
+export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.DB_POOL_MAX): Wiring {
+  const db = connectDatabase(config.DATABASE_URL, poolMax);
+  const redis = connectRedis(config.REDIS_URL);
+  const jobs = createJobQueues(
+    { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX, partitions: config.ALLOCATION_PARTITIONS },
+    connectRedis(config.REDIS_URL, { forQueues: true }),
+  );
+  const events = createSaleEvents(redis, config.REDIS_PREFIX);
+  const orderInserts = createOrderInserts({ db, jobs, config, log }, createBatcher);
+  const deps: Deps = { db, config, log, jobs, events, saleCatalog: createSaleCatalog(db, ttlCache), orderInserts };
+  return {
+    deps,
+    readiness: readinessProbe({ database: () => pingDatabase(db), redis: () => redis.ping() }),
+    /** Finishes pending inserts, then closes every connection the process opened. */
+    close: async () => {
+      await orderInserts.drain();
+      await events.close();
+      await jobs.close();
+      await Promise.allSettled([db.destroy(), redis.quit()]);
+    },
+  };
+}

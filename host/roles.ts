@@ -1,0 +1,43 @@
+import { catalogRoutes } from '../api/catalog/routes.js';
+import type { Route } from '../api/http/route.js';
+import { orderRoutes, showingSalesRoutes } from '../api/orders/routes.js';
+import { BOOKING_MIGRATIONS } from '../db/migrate.js';
+import type { Deps } from '../domain/context.js';
+import {
+  createPaymentSimulator,
+  PROVIDER_MIGRATIONS,
+  providerSettings,
+  type ProviderConfig,
+} from '../simulators/payment-provider/index.js';
+
+/**
+ * The role map: what each role a process can run brings. `catalog`, `tickets` and `payments` serve
+ * HTTP routes; `workers` runs the queue consumers and sweeps (workers/role.ts), `realtime` the
+ * Socket.IO server (realtime/server.ts). `payments` is the payment simulator, a stand-in for an
+ * external card processor; this is the only module that knows it exists.
+ */
+export const ROLES = ['catalog', 'tickets', 'workers', 'payments', 'realtime'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** Settings of the systems served beside the booking system: the simulator's PROVIDER_*. */
+export const roleSettings = providerSettings;
+
+/** Every migration a process applies before it starts its roles: the booking system's and the simulator's. */
+export const MIGRATIONS = { ...BOOKING_MIGRATIONS, ...PROVIDER_MIGRATIONS };
+
+/** The HTTP surface of each HTTP role. */
+export function routesByRole(deps: Deps, config: ProviderConfig): Record<'tickets' | 'catalog' | 'payments', Route[]> {
+  return {
+    tickets: [...orderRoutes, ...showingSalesRoutes],
+    catalog: catalogRoutes,
+    payments: createPaymentSimulator(config, deps.db).routes,
+  };
+}
+
+/** The routes of the HTTP roles among `roles`; a process running several serves their union. */
+export function httpRoutes(roles: readonly Role[], byRole: ReturnType<typeof routesByRole>): Route[] {
+  // Tickets first: buying is the most frequent request, and express tries routes in order.
+  return (['tickets', 'catalog', 'payments'] as const)
+    .filter((role) => roles.includes(role))
+    .flatMap((role) => byRole[role]);
+}

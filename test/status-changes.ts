@@ -1,0 +1,62 @@
+import type { Knex } from 'knex';
+import { INITIAL_ORDER_STATUS, isOrderTransition, type OrderStatus } from '../domain/model/order-states.js';
+import { INITIAL_TICKET_STATUSES, isTicketTransition, type TicketStatus } from '../domain/model/tickets.js';
+
+/**
+ * Every status an order or a ticket is written with, recorded by PostgreSQL itself during the test
+ * run: a trigger (in the test database only) logs each INSERT and each change of `status`, whoever
+ * wrote it (a repository, a CTE, a test playing a writer that bypasses the queue).
+ */
+export async function recordStatusChanges(db: Knex): Promise<void> {
+  await db.raw(`
+    CREATE TABLE test_status_changes (
+      entity text NOT NULL, id text NOT NULL, from_status text, to_status text NOT NULL,
+      at timestamptz NOT NULL DEFAULT clock_timestamp()
+    );
+    CREATE FUNCTION test_record_status_change() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      INSERT INTO test_status_changes (entity, id, from_status, to_status)
+      VALUES (TG_TABLE_NAME, NEW.id::text, CASE WHEN TG_OP = 'UPDATE' THEN OLD.status END, NEW.status);
+      RETURN NULL;
+    END $$;
+    CREATE TRIGGER orders_status_written AFTER INSERT OR UPDATE OF status ON orders
+      FOR EACH ROW EXECUTE FUNCTION test_record_status_change();
+    CREATE TRIGGER tickets_status_written AFTER INSERT OR UPDATE OF status ON tickets
+      FOR EACH ROW EXECUTE FUNCTION test_record_status_change();
+  `);
+}
+
+export type StatusChange = { entity: 'orders' | 'tickets'; id: string; from: string | null; to: string };
+
+/** What was recorded (optionally since a moment), in the order it happened. */
+export async function statusChanges(db: Knex, since?: Date): Promise<StatusChange[]> {
+  const query = db('test_status_changes')
+    .select('entity', 'id', 'from_status as from', 'to_status as to')
+    .orderBy('at');
+  if (since) query.where('at', '>=', since);
+  return query;
+}
+
+/**
+ * Whether a recorded write follows the state machines: a new row starts in an initial status, and
+ * an update either keeps the status (a write of other columns that names it again) or takes an edge.
+ */
+export function isAllowed({ entity, from, to }: StatusChange): boolean {
+  if (entity === 'orders') {
+    if (from === null) return to === INITIAL_ORDER_STATUS;
+    return from === to || isOrderTransition(from as OrderStatus, to as OrderStatus);
+  }
+  if (from === null) return (INITIAL_TICKET_STATUSES as readonly string[]).includes(to);
+  return from === to || isTicketTransition(from as TicketStatus, to as TicketStatus);
+}
+
+/** Fails with every recorded write that is not an edge of its state machine. */
+export async function expectOnlyTransitions(db: Knex, since?: Date): Promise<void> {
+  const strays = (await statusChanges(db, since)).filter((change) => !isAllowed(change));
+  if (strays.length > 0) {
+    const lines = strays
+      .slice(0, 20)
+      .map(({ entity, id, from, to }) => `  ${entity} ${id}: ${from ?? '(new)'} -> ${to}`);
+    throw new Error(`${strays.length} status writes are not edges of the state machines:\n${lines.join('\n')}`);
+  }
+}
