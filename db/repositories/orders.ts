@@ -1,13 +1,11 @@
 import type { OrderStatus } from '../../domain/model/order-states.js';
 import { ORDER_SOURCES } from '../../domain/model/order-states.js';
-import type { NewOrder, Order, OrderSeat } from '../../domain/model/orders.js';
+import type { Order, OrderSeat } from '../../domain/model/orders.js';
 import type { InFlightPaymentStatus, PaymentStatus } from '../../domain/model/payments.js';
 import { IN_FLIGHT_PAYMENT_STATUSES } from '../../domain/model/payments.js';
 import type { TicketChange } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { olderThan } from '../older-than.js';
-import { runPrepared } from '../prepared.js';
-import { ARRIVAL_LOCK } from './allocation.js';
 
 /** An order as the payment saga and the cancellations read it, locked or not. */
 export type PayableOrder = Pick<Order, 'id' | 'status' | 'total' | 'refundedTotal' | 'currency' | 'paymentStatus'> & {
@@ -57,60 +55,6 @@ const payableColumns = [
 ];
 
 export const ordersRepository = {
-  /**
-   * One statement for every order given: an order whose Idempotency-Key exists already is skipped
-   * (also the second of two with one key in the same batch). Returns the ids inserted. Rows get
-   * their arrival sequence in list order.
-   *
-   * Before any sequence number is drawn, the statement takes the shared arrival lock of each
-   * partition it writes to, held until it commits. An allocation passes that lock exclusively (the
-   * arrival barrier) and then decides only orders numbered up to what was drawn before it, so it
-   * never sees a later order while an earlier-numbered one is still uncommitted: arrival order (seq)
-   * is exactly the order of decision.
-   */
-  insertQueued: async (db: Db, orders: (NewOrder & { partition: number })[]): Promise<Set<string>> => {
-    const partitions = [...new Set(orders.map((order) => order.partition))];
-    const rows = await runPrepared<{ id: string }>(
-      db,
-      'orders-insert-queued',
-      `WITH arrival AS (
-         SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
-       )
-       INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
-                           payment_token, created_at)
-       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash,
-              o.payment_token, o.created_at
-       FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
-              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, created_at timestamptz))
-            WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
-                                 payment_token, created_at, position)
-       WHERE (SELECT count(*) FROM arrival) = $4
-       ORDER BY o.position
-       ON CONFLICT (idempotency_key) DO NOTHING
-       RETURNING id`,
-      [
-        ARRIVAL_LOCK,
-        partitions,
-        JSON.stringify(
-          orders.map((order) => ({
-            id: order.id,
-            showing_id: order.showingId,
-            seat_ids: order.seatIds,
-            customer_email: order.customerEmail,
-            customer_name: order.customerName,
-            currency: order.currency,
-            idempotency_key: order.idempotencyKey,
-            request_hash: order.requestHash,
-            payment_token: order.paymentToken,
-            created_at: order.createdAt,
-          })),
-        ),
-        partitions.length,
-      ],
-    );
-    return new Set(rows.map((row) => row.id));
-  },
-
   byIdempotencyKey: (db: Db, key: string): Promise<{ id: string; requestHash: string } | undefined> =>
     db('orders').where({ idempotency_key: key }).first('id', 'request_hash as requestHash'),
 

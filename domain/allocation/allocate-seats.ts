@@ -1,4 +1,4 @@
-import { allocationRepository } from '../../db/repositories/allocation.js';
+import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
 import type { Decision, OrderView, QueuedOrder, StoredDecision } from '../model/orders.js';
@@ -43,9 +43,9 @@ type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
  */
 async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<Batch> {
   const { config } = deps;
-  const horizon = await allocationRepository.arrivalHorizon(deps.db, partition);
+  const horizon = await orderQueueRepository.arrivalHorizon(deps.db, partition);
   return deps.db.transaction(async (trx) => {
-    const orders = await allocationRepository.lockQueuedBatch(trx, {
+    const orders = await orderQueueRepository.lockQueuedBatch(trx, {
       partitions: config.ALLOCATION_PARTITIONS,
       partition,
       afterSeq,
@@ -58,7 +58,7 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
       confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
     });
-    const { stored, seats } = await allocationRepository.recordDecisions(trx, decisions, tickets);
+    const { stored, seats } = await orderQueueRepository.recordDecisions(trx, decisions, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
     const newTickets = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket]));
     const views = decisions.map((decision) => {

@@ -1,4 +1,4 @@
-import { allocationRepository } from '../../db/repositories/allocation.js';
+import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import { ordersRepository } from '../../db/repositories/orders.js';
 import { showingsRepository } from '../../db/repositories/showings.js';
 import { ticketsRepository } from '../../db/repositories/tickets.js';
@@ -15,7 +15,7 @@ export type CancelledShowing = { showingId: number; cancelledOrders: number; ref
 export async function cancelShowing(deps: Deps, showingId: number): Promise<CancelledShowing> {
   const { orderIds, refundIds, seats } = await deps.db.transaction(async (trx) => {
     // An allocation batch under way for the showing finishes first; later ones see it cancelled.
-    await allocationRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
+    await orderQueueRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
     // Orders before the showing row: the payment saga locks an order, then its showing (seat version).
     const orders = await ordersRepository.lockActiveOfShowing(trx, showingId);
     const showing = await showingsRepository.lockForUpdate(trx, showingId);

@@ -1,5 +1,5 @@
 import type { Db } from '../../db/connection.js';
-import { ordersRepository } from '../../db/repositories/orders.js';
+import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import { saleCatalogRepository } from '../../db/repositories/sale-catalog.js';
 import { constraintViolation, retryingDeadlock } from '../../db/violations.js';
 import type { Config } from '../config.js';
@@ -46,7 +46,7 @@ export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
 async function insertQueued({ db, jobs, config, log }: InsertDeps, orders: NewOrder[]): Promise<InsertOutcome[]> {
   // Two batches holding the same two Idempotency-Keys in opposite order wait on each other's
   // uncommitted key; PostgreSQL breaks the tie by failing one, which is then simply run again.
-  const insert = (batch: typeof withPartition) => retryingDeadlock(() => ordersRepository.insertQueued(db, batch));
+  const insert = (batch: typeof withPartition) => retryingDeadlock(() => orderQueueRepository.insertQueued(db, batch));
   const withPartition = orders.map((order) => ({
     ...order,
     partition: partitionOf(order.showingId, config.ALLOCATION_PARTITIONS),

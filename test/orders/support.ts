@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import type { Knex } from 'knex';
-import { ordersRepository } from '../../db/repositories/orders.js';
+import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import type { Order, OrderView } from '../../domain/model/orders.js';
 import { partitionOf } from '../../domain/model/partitions.js';
 import type { ProcessConfig } from '../../host/config.js';
@@ -44,7 +44,7 @@ export async function insertUnderWay(
   const { deps } = await testSystem();
   const transaction = await deps.db.transaction();
   const id = randomUUID();
-  await ordersRepository.insertQueued(transaction, [
+  await orderQueueRepository.insertQueued(transaction, [
     {
       id,
       showingId,

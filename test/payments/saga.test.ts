@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { allocationRepository } from '../../db/repositories/allocation.js';
+import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import { decideOrders } from '../../domain/allocation/decide-orders.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
 import { makeHall, makeShowing } from '../factories.js';
@@ -282,7 +282,7 @@ describe('payments: cancellation', () => {
     const order = await place(showing.id, [seats[0]!.id]);
     const partition = await partitionOfShowing(showing.id);
     const readQueue = (batch: Knex.Transaction, horizon: number) =>
-      allocationRepository.lockQueuedBatch(batch, {
+      orderQueueRepository.lockQueuedBatch(batch, {
         partitions: config.ALLOCATION_PARTITIONS,
         partition,
         afterSeq: 0,
@@ -297,7 +297,7 @@ describe('payments: cancellation', () => {
     const batch = await deps.db.transaction();
     let cancelled: Promise<ApiResponse> | undefined;
     try {
-      const horizon = await allocationRepository.arrivalHorizon(deps.db, partition);
+      const horizon = await orderQueueRepository.arrivalHorizon(deps.db, partition);
       const mine = (await readQueue(batch, horizon)).filter((row) => row.id === order.id);
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);
       await eventually('the cancellation to wait for the batch', () => someoneWaitsOnLock('%pg_advisory_xact_lock%'));
@@ -306,7 +306,7 @@ describe('payments: cancellation', () => {
         holdTtlMs: 600_000,
         confirmWithoutPayment: false,
       });
-      await allocationRepository.recordDecisions(batch, decisions, tickets);
+      await orderQueueRepository.recordDecisions(batch, decisions, tickets);
       await batch.commit();
     } finally {
       if (!batch.isCompleted()) await batch.rollback();
@@ -324,7 +324,7 @@ describe('payments: cancellation', () => {
     // batch's read queues behind the cancellation: it must see what the cancellation committed.
     const batch = await deps.db.transaction();
     let cancelled: Promise<ApiResponse> | undefined;
-    const horizon = await allocationRepository.arrivalHorizon(deps.db, partition);
+    const horizon = await orderQueueRepository.arrivalHorizon(deps.db, partition);
     const { transaction: inserting } = await insertUnderWay(showing.id, seats[1]!.id);
     try {
       cancelled = api('POST', `/api/v1/showings/${showing.id}/cancel`);

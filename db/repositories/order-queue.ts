@@ -1,14 +1,72 @@
-import type { Decision, QueuedOrder, StoredDecision } from '../../domain/model/orders.js';
+import type { Decision, NewOrder, QueuedOrder, StoredDecision } from '../../domain/model/orders.js';
 import type { NewTicket, SeatDelta } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { runPrepared } from '../prepared.js';
 import { bumpVersionsCtes, showingsOf, toSeatDeltas } from './seat-versions.js';
 
 /** Advisory lock class of "orders arriving in partition N" (the object id is the partition). */
-export const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
+const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
 
-/** The allocation: the only writer of held tickets, one partition at a time, in arrival order. */
-export const allocationRepository = {
+/**
+ * PostgreSQL as the order queue, one FIFO per partition: the intake enqueues (`insertQueued`, under
+ * the partition's shared arrival lock), the allocation passes the arrival barrier, locks the oldest
+ * queued orders and records their decisions. It is the only writer of new tickets.
+ */
+export const orderQueueRepository = {
+  /**
+   * One statement for every order given: an order whose Idempotency-Key exists already is skipped
+   * (also the second of two with one key in the same batch). Returns the ids inserted. Rows get
+   * their arrival sequence in list order.
+   *
+   * Before any sequence number is drawn, the statement takes the shared arrival lock of each
+   * partition it writes to, held until it commits. An allocation passes that lock exclusively (the
+   * arrival barrier) and then decides only orders numbered up to what was drawn before it, so it
+   * never sees a later order while an earlier-numbered one is still uncommitted: arrival order (seq)
+   * is exactly the order of decision.
+   */
+  insertQueued: async (db: Db, orders: (NewOrder & { partition: number })[]): Promise<Set<string>> => {
+    const partitions = [...new Set(orders.map((order) => order.partition))];
+    const rows = await runPrepared<{ id: string }>(
+      db,
+      'orders-insert-queued',
+      `WITH arrival AS (
+         SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
+       )
+       INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
+                           payment_token, created_at)
+       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash,
+              o.payment_token, o.created_at
+       FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
+              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, created_at timestamptz))
+            WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
+                                 payment_token, created_at, position)
+       WHERE (SELECT count(*) FROM arrival) = $4
+       ORDER BY o.position
+       ON CONFLICT (idempotency_key) DO NOTHING
+       RETURNING id`,
+      [
+        ARRIVAL_LOCK,
+        partitions,
+        JSON.stringify(
+          orders.map((order) => ({
+            id: order.id,
+            showing_id: order.showingId,
+            seat_ids: order.seatIds,
+            customer_email: order.customerEmail,
+            customer_name: order.customerName,
+            currency: order.currency,
+            idempotency_key: order.idempotencyKey,
+            request_hash: order.requestHash,
+            payment_token: order.paymentToken,
+            created_at: order.createdAt,
+          })),
+        ),
+        partitions.length,
+      ],
+    );
+    return new Set(rows.map((row) => row.id));
+  },
+
   /**
    * Waits for the partition's inserts and allocation under way and holds off new ones until this
    * transaction ends (a showing's cancellation: nothing of the partition is decided meanwhile).
