@@ -55,7 +55,7 @@ export const bookingSettings = z.object({
   PAYMENT_BREAKER_RESET_MS: z.coerce.number().int().min(50).default(10_000),
   /**
    * A hold whose payment is in flight or waiting for the provider does not expire at its TTL; past
-   * TTL + this window the order is settled with whatever the provider says (see README, holds).
+   * TTL + this window the order is settled with whatever the provider says (docs/payments.md, the hold rule).
    */
   PAYMENT_RECONCILE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
 });
