@@ -85,7 +85,11 @@ export function stopOnSignals(starting: Promise<RunningProcess>, timeoutMs: numb
  * charges and refunds concurrently, through the payment client's breaker) and the sweeps. Returns
  * the graceful stop: the sweeps end, then the jobs in hand finish.
  */
-export async function startWorkers(config: ProcessConfig, deps: Deps): Promise<() => Promise<void>> {
+export async function startWorkers(
+  config: ProcessConfig,
+  deps: Deps,
+  { onSweepEnded }: { onSweepEnded?: (name: string) => void } = {},
+): Promise<() => Promise<void>> {
   const provider = createPaymentClient(config, deps.log);
   const { jobs, sweeps } = workerRole(deps, provider);
   await deps.jobs.enforceSerialPartitions();
@@ -103,7 +107,7 @@ export async function startWorkers(config: ProcessConfig, deps: Deps): Promise<(
     jobs,
     deps.log,
   );
-  const timers = sweeps.map((sweep) => every(config.SWEEP_INTERVAL_MS, sweep.run, deps.log, sweep.name));
+  const timers = sweeps.map((sweep) => every(config.SWEEP_INTERVAL_MS, sweep.run, deps.log, sweep.name, onSweepEnded));
   deps.log.info({ partitions: consumers.partitions }, 'allocation workers started');
   return async () => {
     await Promise.all(timers.map((timer) => timer.stop()));

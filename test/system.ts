@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -117,10 +117,13 @@ export async function spawnProcess(
   return child;
 }
 
+/** Hears the name of each sweep run that ended in the in-process workers ('order sweeps', 'payment reconcile'). */
+export const sweepRuns = new EventEmitter<{ ended: [name: string] }>();
+
 /** Runs the workers role inside the test process; returns its graceful stop. */
 export async function startTestWorkers(): Promise<() => Promise<void>> {
   const { deps, config } = await testSystem();
-  return startWorkers(config, deps);
+  return startWorkers(config, deps, { onSweepEnded: (name) => sweepRuns.emit('ended', name) });
 }
 
 export type TestSystem = {

@@ -13,7 +13,25 @@ let counter = 0;
 /** A name no other test (nor an earlier run against the same database) uses. */
 export const uniqueName = (prefix: string) => `${prefix} ${randomBytes(3).toString('hex')}-${(counter += 1)}`;
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * Waits until PostgreSQL's clock is past the entity's updatedAt by a millisecond, the precision the API
+ * shows: a write from then on is stamped (now(), its transaction's start) visibly later. A check of the
+ * database's own clock instead of a pause on ours; it usually holds at once.
+ */
+export async function untilDbClockPasses(entity: object): Promise<void> {
+  const { updatedAt } = entity as { updatedAt?: string };
+  expect(updatedAt, 'the entity as the API answered it, with updatedAt').to.be.a('string');
+  const { deps } = await testSystem();
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const { rows } = await deps.db.raw(
+      `SELECT clock_timestamp() >= ?::timestamptz + interval '1 millisecond' AS past`,
+      [updatedAt!],
+    );
+    if (rows[0].past) return;
+    if (Date.now() > deadline) expect.fail(`the database clock did not pass ${updatedAt} within 5 s`);
+  }
+}
 
 /** The error body every failure answers with, and nothing more. */
 const errorEnvelope = z.strictObject({

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import * as schemas from '../../api/catalog/schemas.js';
 import { makeCinema, makeCity, makeFilm, makeHall, makeShowing, smallLayout } from '../factories.js';
 import { api } from '../system.js';
-import { BASE, at, expectError, futureDate, listAll, sleep, uniqueName } from './crud-support.js';
+import { BASE, at, expectError, futureDate, listAll, uniqueName, untilDbClockPasses } from './crud-support.js';
 
 const MINUTE = 60_000;
 
@@ -98,7 +98,7 @@ describe('catalog CRUD', () => {
 
     it('when a city is patched, should apply the new name and advance updatedAt', async () => {
       const city = await makeCity();
-      await sleep(5);
+      await untilDbClockPasses(city);
       const name = uniqueName('Renamed');
       const response = await api('PATCH', `${BASE}/cities/${city.id}`, { body: { name } });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
@@ -188,7 +188,7 @@ describe('catalog CRUD', () => {
     it('when a cinema is patched, should apply every change and advance updatedAt', async () => {
       const cinema = await makeCinema({ address: 'Old street 1' } as object);
       const otherCity = await makeCity();
-      await sleep(5);
+      await untilDbClockPasses(cinema);
       const changes = {
         cityId: otherCity.id,
         name: uniqueName('Moved'),
@@ -260,7 +260,7 @@ describe('catalog CRUD', () => {
 
     it('when a hall is patched with a new name and layout, should replace the layout and recount its seats', async () => {
       const hall = await makeHall();
-      await sleep(5);
+      await untilDbClockPasses(hall);
       const name = uniqueName('Renamed hall');
       const layout = {
         rows: [
@@ -297,7 +297,7 @@ describe('catalog CRUD', () => {
 
     it('when only the layout of a hall is patched, should keep its name and advance updatedAt', async () => {
       const hall = await makeHall();
-      await sleep(5);
+      await untilDbClockPasses(hall);
       const response = await api('PATCH', `${BASE}/halls/${hall.id}`, { body: { layout: smallLayout(5) } });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
       expect(response.body).to.include({ name: (hall as unknown as { name: string }).name, seatCount: 15 });
@@ -346,7 +346,7 @@ describe('catalog CRUD', () => {
 
     it('when a film is patched, should apply every change and advance updatedAt', async () => {
       const film = await makeFilm({ description: 'old', ageRating: '16+' });
-      await sleep(5);
+      await untilDbClockPasses(film);
       const changes = { title: uniqueName('Retitled'), durationMinutes: 121, description: null, ageRating: '6+' };
       const response = await api('PATCH', `${BASE}/films/${film.id}`, { body: changes });
       expect(response.status, JSON.stringify(response.body)).to.equal(200);
@@ -420,7 +420,7 @@ describe('catalog CRUD', () => {
     it('when a showing is patched with a new time, film and prices, should recompute its end and merge the prices', async () => {
       const showing = await makeShowing();
       const film = await makeFilm({ durationMinutes: 42 });
-      await sleep(5);
+      await untilDbClockPasses(showing);
       const startsAt = at(futureDate(6), '21:15', '+03:00');
       const response = await api('PATCH', `${BASE}/showings/${showing.id}`, {
         body: { startsAt, filmId: film.id, prices: { vip: 99_900 } },

@@ -7,7 +7,7 @@ import {
   orderRows,
   overrideConfig,
   place,
-  sleep,
+  sweepsEnded,
   ticketsOfShowing,
   workerControl,
   type ErrorBody,
@@ -90,7 +90,7 @@ describe('orders: holds, the seat map and the ticket list', () => {
   });
 
   it('when a hold runs out, should expire the order with HOLD_EXPIRED, release its seats and let them be bought again', async () => {
-    const { deps, config } = await testSystem();
+    const { deps } = await testSystem();
     const { showing, seats } = await freshShowing();
     const [s1, s2, s3] = seats;
     const due = await hold(showing.id, [s1!.id, s2!.id]);
@@ -116,7 +116,8 @@ describe('orders: holds, the seat map and the ticket list', () => {
       expect(expired.reason).to.equal('HOLD_EXPIRED');
       // Published after the commit: it may reach us a moment after the read above.
       await eventually('the expiry to be published', async () => expiredUpdates.length > 0);
-      await sleep(2 * config.SWEEP_INTERVAL_MS);
+      // Two more sweeps ended: at least one whole sweep ran after the expiry was published.
+      await sweepsEnded('order sweeps');
       expect(expiredUpdates, 'the expiry is published once').to.deep.equal([due.id]);
     } finally {
       unlisten();

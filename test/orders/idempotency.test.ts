@@ -1,9 +1,34 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
+import type { SaleEvents } from '../../domain/ports.js';
+import { testSystem } from '../system.js';
 import { countRows, freshShowing, getOrder, orderBody, submit, workerControl, type ErrorBody } from './support.js';
 
 const ordersWithKey = (key: string) => countRows('orders', { idempotency_key: key });
 const ordersOfShowing = (showingId: number) => countRows('orders', { showing_id: showingId });
+
+/**
+ * Watches the in-process API's waits for one order's decision: `waiting` resolves once a request
+ * read the order as still queued and turned to wait for its decision (it takes `decided` from what
+ * events.waitFor gave it only then). `restore` puts the original waitFor back.
+ */
+function watchWaitsFor(events: SaleEvents, orderId: string) {
+  const waitFor = events.waitFor;
+  let waits = () => {};
+  const waiting = new Promise<void>((resolve) => (waits = resolve));
+  events.waitFor = async (id, timeoutMs) => {
+    const handle = await waitFor.call(events, id, timeoutMs);
+    if (id !== orderId) return handle;
+    return {
+      cancel: handle.cancel,
+      get decided() {
+        waits();
+        return handle.decided;
+      },
+    };
+  };
+  return { waiting, restore: () => void (events.waitFor = waitFor) };
+}
 
 describe('orders: idempotency', () => {
   const workers = workerControl();
@@ -53,16 +78,29 @@ describe('orders: idempotency', () => {
   });
 
   it('when a replay of a still-queued order asks to wait (RFC 7240 list form), should answer 200 once the order is decided', async () => {
+    const { deps } = await testSystem();
     const { showing, seats } = await freshShowing();
     const key = randomUUID();
     const body = orderBody(showing.id, [seats[2]!.id]);
     const first = await submit(body, { key });
     expect(first.status).to.equal(202);
-    setTimeout(() => void workers.start(), 300);
-    const replay = await submit(body, { key, headers: { prefer: 'respond-async, wait=5' } });
-    expect(replay.status, JSON.stringify(replay.body)).to.equal(200);
-    expect(replay.body.id).to.equal(first.body.id);
-    expect(replay.body.status).to.equal('confirmed');
+    const watch = watchWaitsFor(deps.events, first.body.id);
+    try {
+      const replaying = submit(body, { key, headers: { prefer: 'respond-async, wait=5' } });
+      // No worker runs until the replay found the order queued and waits for its decision.
+      const happened = await Promise.race([
+        watch.waiting.then(() => 'waiting for the decision'),
+        replaying.then(() => 'answered'),
+      ]);
+      expect(happened, 'the replay of a queued order waits').to.equal('waiting for the decision');
+      await workers.start();
+      const replay = await replaying;
+      expect(replay.status, JSON.stringify(replay.body)).to.equal(200);
+      expect(replay.body.id).to.equal(first.body.id);
+      expect(replay.body.status).to.equal('confirmed');
+    } finally {
+      watch.restore();
+    }
   });
 
   it('when a key is reused with a different body, should refuse with 422 IDEMPOTENCY_KEY_REUSED and leave the first order alone', async () => {

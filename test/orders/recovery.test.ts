@@ -9,10 +9,10 @@ import {
   eventually,
   freshShowing,
   killChild,
+  laterDecisionPublished,
   orderRows,
   partitionOfShowing,
   place,
-  sleep,
   someoneWaitsOnLock,
   ticketsOfShowing,
   workerControl,
@@ -174,12 +174,9 @@ describe('orders: recovery and repeated work', () => {
         [first.id, seats[2]!.id, 'sold'],
       ]);
       expect(tickets).to.have.length(2);
-      // Published after the commit, so possibly a moment after the rows read above.
-      await eventually(
-        'the decisions to be published',
-        async () => updates.counts.has(first.id) && updates.counts.has(second.id),
-      );
-      await sleep(300);
+      // Published after the commit, so possibly a moment after the rows read above. Once a later
+      // order of the partition is published, so is everything its earlier drains published.
+      await laterDecisionPublished(showing.id, seats[5]!.id);
       expect(updates.counts.get(first.id), 'one decision published').to.equal(1);
       expect(updates.counts.get(second.id), 'one decision published').to.equal(1);
       expect(await doubleBookedSeats()).to.deep.equal([]);

@@ -8,7 +8,7 @@ import type { Order, OrderView } from '../../domain/model/orders.js';
 import { partitionOf } from '../../domain/model/partitions.js';
 import type { ProcessConfig } from '../../host/config.js';
 import { makeHall, makeShowing, smallLayout, type Hall, type Showing } from '../factories.js';
-import { api, startTestWorkers, testSystem, type ApiResponse } from '../system.js';
+import { api, startTestWorkers, sweepRuns, testSystem, type ApiResponse } from '../system.js';
 
 export type Seat = { id: number; row: string; number: number; category: string };
 
@@ -121,6 +121,59 @@ export async function eventually<T>(
     if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) expect.fail(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(intervalMs);
+  }
+}
+
+/**
+ * Resolves once `runs` runs of the named periodic task of this process (a sweep of the in-process
+ * workers: 'order sweeps', 'payment reconcile') have ended after the call. With the default of two, at
+ * least one whole run started after the call: what was due by then had its chance.
+ */
+export async function sweepsEnded(name: string, runs = 2, timeoutMs = 8_000): Promise<void> {
+  let ended = 0;
+  let done = () => {};
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  const onEnded = (task: string) => {
+    if (task === name && (ended += 1) >= runs) done();
+  };
+  sweepRuns.on('ended', onEnded);
+  const stop = () => sweepRuns.off('ended', onEnded);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      finished,
+      new Promise((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${runs} runs of ${name}`)),
+          timeoutMs,
+        );
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    stop();
+  }
+}
+
+/**
+ * A barrier for "nothing more is published about the orders decided so far in this showing's
+ * partition": places an order for `seatId` (free, so it is decided by a later drain than theirs) and
+ * resolves once its decision was published. A partition's drains run one at a time and each publishes
+ * before it ends; listeners get publications in the order they were made.
+ */
+export async function laterDecisionPublished(showingId: number, seatId: number): Promise<OrderView> {
+  const { deps } = await testSystem();
+  const published = new Map<string, OrderView>();
+  const unlisten = await deps.events.listen(({ orders }) => {
+    for (const order of orders) published.set(order.id, order);
+  });
+  try {
+    const later = await place(showingId, [seatId]);
+    return await eventually(`the decision of the later order ${later.id} to be published`, async () =>
+      published.get(later.id),
+    );
+  } finally {
+    unlisten();
   }
 }
 

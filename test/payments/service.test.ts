@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Route } from '../../api/http/route.js';
 import { sampleLatencyMs, type PaymentBehaviour } from '../../simulators/payment-provider/behaviour.js';
 import type { ChargeView as Charge, RefundView as Refund } from '../../simulators/payment-provider/charges.js';
+import { eventually } from '../orders/support.js';
 import { ADMIN_TOKEN, api, testSystem, type ApiResponse } from '../system.js';
 
 type ErrorBody = { error: { code: string; message: string; details?: any } };
@@ -46,8 +47,6 @@ const changeBehaviour = (changes: Partial<PaymentBehaviour>) =>
   call<PaymentBehaviour>('PUT', '/payment-behaviour', { body: changes });
 
 const simulatorRoutes = async (): Promise<Route[]> => (await testSystem()).routes.payments;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The body of a response must parse with the schema its route documents. */
 async function expectDocumented(method: string, path: string, body: unknown) {
@@ -154,7 +153,7 @@ describe('payment service', () => {
       const body = chargeBody('tok_timeout');
       const started = Date.now();
       const hanging = postCharge<ErrorBody>(body, key);
-      await sleep(100);
+      await eventually('the hanging attempt to hold the key', async () => (await chargeRowsWithKey(key)).length > 0);
       const during = await postCharge<ErrorBody>(body, key);
       expect(during.status, JSON.stringify(during.body)).to.equal(409);
       expect(during.body.error.code).to.equal('REQUEST_IN_PROGRESS');
@@ -175,12 +174,16 @@ describe('payment service', () => {
       const key = randomUUID();
       const body = chargeBody('tok_timeout_after_charge');
       const started = Date.now();
-      const hanging = postCharge(body, key);
-      await sleep(150);
+      let firstAnswered = false;
+      const hanging = postCharge(body, key).finally(() => (firstAnswered = true));
+      await eventually(
+        'the charge to be stored',
+        async () => (await chargeRowsWithKey(key))[0]?.status === 'succeeded',
+      );
       const replay = await postCharge(body, key);
       expect(replay.status, JSON.stringify(replay.body)).to.equal(201);
       expect(replay.body.status).to.equal('succeeded');
-      expect(Date.now() - started).to.be.below(600);
+      expect(firstAnswered, 'the replay is answered while the first request still hangs').to.equal(false);
 
       const answered = await hanging;
       expect(answered.status).to.equal(201);
@@ -265,7 +268,7 @@ describe('payment service', () => {
       const key = randomUUID();
       const body = chargeBody();
       const stale = postCharge<ErrorBody>(body, key);
-      await sleep(100);
+      await eventually('the stale attempt to hold the key', async () => (await chargeRowsWithKey(key)).length > 0);
       await deps
         .db('payment_service.charges')
         .where({ idempotency_key: key })
