@@ -90,9 +90,9 @@ export async function startWorkers(
   deps: Deps,
   { onSweepEnded }: { onSweepEnded?: (name: string) => void } = {},
 ): Promise<() => Promise<void>> {
+  await deps.jobs.enforceSerialPartitions();
   const provider = createPaymentClient(config, deps.log);
   const { jobs, sweeps } = workerRole(deps, provider);
-  await deps.jobs.enforceSerialPartitions();
   const consumers = startJobConsumers(
     {
       redisUrl: config.REDIS_URL,

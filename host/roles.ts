@@ -6,6 +6,7 @@ import type { Deps } from '../domain/context.js';
 import {
   createPaymentSimulator,
   PROVIDER_MIGRATIONS,
+  PROVIDER_SCHEMA,
   providerSettings,
   type ProviderConfig,
 } from '../simulators/payment-provider/index.js';
@@ -24,6 +25,9 @@ export const roleSettings = providerSettings;
 
 /** Every migration a process applies before it starts its roles: the booking system's and the simulator's. */
 export const MIGRATIONS = { ...BOOKING_MIGRATIONS, ...PROVIDER_MIGRATIONS };
+
+/** The schemas those migrations fill: what a reset of the demo data empties. */
+export const DATA_SCHEMAS = ['public', PROVIDER_SCHEMA];
 
 /** The HTTP surface of each HTTP role. */
 export function routesByRole(deps: Deps, config: ProviderConfig): Record<'tickets' | 'catalog' | 'payments', Route[]> {

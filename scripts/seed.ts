@@ -3,7 +3,7 @@ import { connectDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { bulkRepository } from '../db/repositories/bulk.js';
 import { loadConfigOrExit } from '../host/config.js';
-import { MIGRATIONS } from '../host/roles.js';
+import { DATA_SCHEMAS, MIGRATIONS } from '../host/roles.js';
 import { seedDemoData } from './demo-data.js';
 
 // npm run seed -- --cinemas 100 --halls-per-cinema 3 --days 2 [--reset]
@@ -43,8 +43,8 @@ try {
   await migrateToLatest(db, MIGRATIONS);
   await db.transaction(async (trx) => {
     if (values.reset) {
-      console.error('reset: removing every catalog and sales row');
-      await bulkRepository.truncateAll(trx);
+      console.error('reset: removing every row of the catalog, the sales and the payment simulator');
+      await bulkRepository.truncateAll(trx, DATA_SCHEMAS);
     } else if (!(await bulkRepository.catalogIsEmpty(trx))) {
       console.error('The database already holds a catalog; pass --reset to replace it (this deletes orders too).');
       process.exitCode = 1;

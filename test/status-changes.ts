@@ -39,15 +39,22 @@ export async function statusChanges(db: Knex, since?: Date): Promise<StatusChang
 
 /**
  * Whether a recorded write follows the state machines: a new row starts in an initial status, and
- * an update either keeps the status (a write of other columns that names it again) or takes an edge.
+ * a write of the status takes an edge (writing the status a row has already is not one: the trigger
+ * fires whenever an UPDATE names the column, so a redundant write is caught too).
  */
 export function isAllowed({ entity, from, to }: StatusChange): boolean {
   if (entity === 'orders') {
     if (from === null) return to === INITIAL_ORDER_STATUS;
-    return from === to || isOrderTransition(from as OrderStatus, to as OrderStatus);
+    return isOrderTransition(from as OrderStatus, to as OrderStatus);
   }
   if (from === null) return (INITIAL_TICKET_STATUSES as readonly string[]).includes(to);
-  return from === to || isTicketTransition(from as TicketStatus, to as TicketStatus);
+  return isTicketTransition(from as TicketStatus, to as TicketStatus);
+}
+
+/** The database's own clock: what the recorded changes are stamped with. */
+export async function databaseNow(db: Knex): Promise<Date> {
+  const { rows } = await db.raw('SELECT clock_timestamp() AS now');
+  return rows[0].now;
 }
 
 /** Fails with every recorded write that is not an edge of its state machine. */

@@ -6,13 +6,16 @@ export const bulkRepository = {
   catalogIsEmpty: async (db: Db): Promise<boolean> => !(await db('cities').first('id')),
 
   /**
-   * Every table of every schema but the migrations' own: catalog, sales, and the tables of whatever
-   * system shares the database (the payment simulator's). Only for a deliberate --reset.
+   * Every table of these schemas (the ones the deployment's migrations create) but the migrations' own
+   * and those an extension owns. Only for a deliberate --reset.
    */
-  truncateAll: async (db: Db) => {
+  truncateAll: async (db: Db, schemas: string[]) => {
     const { rows } = await db.raw(
-      `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
-       WHERE schemaname NOT IN ('pg_catalog', 'information_schema') AND tablename NOT LIKE 'knex\\_migrations%'`,
+      `SELECT format('%I.%I', n.nspname, c.relname) AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(?) AND c.relname NOT LIKE 'knex\\_migrations%'
+         AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')`,
+      [schemas],
     );
     const tables = (rows as { name: string }[]).map((row) => row.name);
     if (tables.length > 0) await db.raw(`TRUNCATE ${tables.join(', ')} RESTART IDENTITY`);

@@ -103,14 +103,15 @@ export const ordersRepository = {
    * (ORDER_TRANSITIONS); anything else is a bug in the caller, and throws instead of writing.
    */
   change: async (db: Db, orderId: string, change: OrderChange): Promise<void> => {
-    const query = db('orders')
-      .where('id', orderId)
-      .update({
-        ...(change.status ? { status: change.status } : {}),
-        ...(change.failureReason ? { failure_reason: change.failureReason } : {}),
-        ...(change.paymentStatus !== undefined ? { payment_status: change.paymentStatus } : {}),
-        ...(change.endHold ? { hold_expires_at: null } : {}),
-      });
+    const values = {
+      ...(change.status ? { status: change.status } : {}),
+      ...(change.failureReason ? { failure_reason: change.failureReason } : {}),
+      ...(change.paymentStatus !== undefined ? { payment_status: change.paymentStatus } : {}),
+      ...(change.endHold ? { hold_expires_at: null } : {}),
+    };
+    // Nothing to change (a paid order keeps its payment status when free tickets are cancelled).
+    if (Object.keys(values).length === 0) return;
+    const query = db('orders').where('id', orderId).update(values);
     if (change.status) query.whereIn('status', ORDER_SOURCES[change.status]);
     if ((await query) === 0 && change.status) {
       throw new Error(`order ${orderId}: ${change.status} is not reachable from its status (or it does not exist)`);

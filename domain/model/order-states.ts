@@ -1,7 +1,7 @@
 /**
  * The order state machine, as data. Every status an order is written with is either its first
- * (`queued`) or the target of an edge from the status it had; a test records every status change the
- * suite makes in PostgreSQL and fails on any that is not an edge here.
+ * (`queued`) or the target of an edge from the status it had (never the status it has already): the
+ * test suite records every status PostgreSQL is written with and fails on any write that is not an edge.
  *
  *   queued ──► awaiting_payment ──► confirmed ──► cancelled (all tickets; paid ones refunded)
  *     │              ├──► payment_failed (declined; or unresolved past hold + reconcile window) ──► refunded
@@ -19,9 +19,9 @@ export const ORDER_TRANSITIONS = {
   queued: ['awaiting_payment', 'confirmed', 'rejected', 'cancelled'],
   awaiting_payment: ['confirmed', 'payment_failed', 'expired', 'cancelled'],
   confirmed: ['cancelled'],
-  payment_failed: ['refunded'],
   rejected: [],
   expired: [],
+  payment_failed: ['refunded'],
   cancelled: [],
   refunded: [],
 } as const;
@@ -42,10 +42,7 @@ export type DecidedStatus = Exclude<NextOrderStatus<'queued'>, 'cancelled'>;
 export const isOrderTransition = (from: OrderStatus, to: OrderStatus): boolean =>
   (ORDER_TRANSITIONS[from] as readonly OrderStatus[]).includes(to);
 
-/** The statuses an order may be in to move to `to`: a write's guard (`WHERE status = ANY(...)`). */
+/** The statuses an order may be in to move to `to`: a write's guard (`WHERE status IN (...)`). */
 export const ORDER_SOURCES: Record<OrderStatus, OrderStatus[]> = Object.fromEntries(
   ORDER_STATUSES.map((to) => [to, ORDER_STATUSES.filter((from) => isOrderTransition(from, to))]),
 ) as Record<OrderStatus, OrderStatus[]>;
-
-/** Statuses no order ever leaves. */
-export const isFinalOrderStatus = (status: OrderStatus): boolean => ORDER_TRANSITIONS[status].length === 0;

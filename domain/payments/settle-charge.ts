@@ -30,7 +30,7 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: KnownCh
           failureReason: outcome.declineCode,
         });
         if (order.status !== 'awaiting_payment') return null;
-        const seats = await settleTickets(trx, orderId, 'released', {
+        const seats = await settleHeldOrder(trx, orderId, 'released', {
           status: 'payment_failed',
           failureReason: outcome.declineCode.toUpperCase(),
           paymentStatus: 'declined',
@@ -43,7 +43,7 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: KnownCh
         providerReference: outcome.chargeId,
       });
       if (order.status === 'awaiting_payment') {
-        const seats = await settleTickets(trx, orderId, 'sold', {
+        const seats = await settleHeldOrder(trx, orderId, 'sold', {
           status: 'confirmed',
           paymentStatus: 'paid',
           endHold: true,
@@ -77,25 +77,25 @@ export async function settleCharge(deps: Deps, orderId: string, outcome: KnownCh
 export async function settleAwaitingOrder(
   deps: Deps,
   orderId: string,
-  tickets: Extract<TicketStatus, 'sold' | 'released'>,
+  ticketStatus: Extract<TicketStatus, 'sold' | 'released'>,
   change: OrderChange,
 ): Promise<void> {
   const seats = await deps.db.transaction(async (trx) => {
     const order = await ordersRepository.payable(trx, orderId, { lock: true });
     if (order?.status !== 'awaiting_payment') return null;
-    return settleTickets(trx, orderId, tickets, change);
+    return settleHeldOrder(trx, orderId, ticketStatus, change);
   });
   if (seats) await publishOrderUpdates(deps, [orderId], seats);
 }
 
 /** The held tickets go on with the payment's outcome, and the order with them; returns the seat deltas. */
-async function settleTickets(
+async function settleHeldOrder(
   trx: Deps['db'],
   orderId: string,
-  tickets: Extract<TicketStatus, 'sold' | 'released'>,
+  ticketStatus: Extract<TicketStatus, 'sold' | 'released'>,
   change: OrderChange,
 ): Promise<SeatDelta[]> {
-  const seats = await ticketsRepository.settleHeld(trx, orderId, tickets);
+  const seats = await ticketsRepository.settleHeld(trx, orderId, ticketStatus);
   await ordersRepository.change(trx, orderId, change);
   return seats;
 }

@@ -4,7 +4,7 @@ import { connectDatabase, ensureDatabase } from '../../db/connection.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { bulkRepository } from '../../db/repositories/bulk.js';
 import { parseConfig } from '../../host/config.js';
-import { MIGRATIONS } from '../../host/roles.js';
+import { DATA_SCHEMAS, MIGRATIONS } from '../../host/roles.js';
 import { connectRedis } from '../../infra/redis.js';
 import { seedDemoData } from '../demo-data.js';
 import type { jsonClient } from './load.js';
@@ -28,7 +28,7 @@ export async function prepareDatabase() {
   const db = connectDatabase(config.DATABASE_URL, 4);
   await migrateToLatest(db, MIGRATIONS);
   await db.transaction(async (trx) => {
-    await bulkRepository.truncateAll(trx);
+    await bulkRepository.truncateAll(trx, DATA_SCHEMAS);
     const counts = await seedDemoData(
       trx,
       {

@@ -2,8 +2,11 @@ import type { Knex } from 'knex';
 
 type Db = Knex;
 
-const CHARGES = 'payment_service.charges';
-const REFUNDS = 'payment_service.refunds';
+/** Where its tables live, apart from the booking system's. */
+export const PROVIDER_SCHEMA = 'payment_service';
+
+const CHARGES = `${PROVIDER_SCHEMA}.charges`;
+const REFUNDS = `${PROVIDER_SCHEMA}.refunds`;
 
 /** What a charge request says; a replay must say the same to get the stored charge. */
 export type ChargeRequest = { amount: number; currency: string; reference: string; token: string };

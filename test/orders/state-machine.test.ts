@@ -3,7 +3,7 @@ import { ordersRepository } from '../../db/repositories/orders.js';
 import { ORDER_TRANSITIONS, type NextOrderStatus, type OrderStatus } from '../../domain/model/order-states.js';
 import { TICKET_TRANSITIONS, type TicketStatus } from '../../domain/model/tickets.js';
 import { cancel, chargeDirectly, placePaying, untilOrder, withPaymentWorkers } from '../payments/support.js';
-import { expectOnlyTransitions, isAllowed, statusChanges } from '../status-changes.js';
+import { databaseNow, expectOnlyTransitions, isAllowed, statusChanges } from '../status-changes.js';
 import { testSystem } from '../system.js';
 import { freshShowing, orderRows, overrideConfig, place, type PlacedView } from './support.js';
 
@@ -190,7 +190,7 @@ describe('the order and ticket state machines, walked edge by edge', () => {
     // stray write is made in a transaction that is rolled back, so it stays out of that verdict.
     const { deps } = await testSystem();
     const order = await held();
-    const since = new Date();
+    const since = await databaseNow(deps.db);
     const trx = await deps.db.transaction();
     try {
       await trx('orders').where('id', order.id).update({ status: 'queued' });

@@ -248,6 +248,22 @@ describe('payments: cancellation', () => {
     expect((await ticketsOfShowing(showing.id)).map((ticket) => ticket.status)).to.deep.equal(['cancelled']);
   });
 
+  it('when some free tickets of a confirmed order are cancelled, should cancel just those with nothing to refund', async () => {
+    const hall = await makeHall();
+    const showing = await makeShowing({ hallId: hall.id, prices: { standard: 0, vip: 0 } });
+    const [first, second] = hall.layout.rows[0]!.seats;
+    const order = await placePaying(showing.id, [first!.id, second!.id], 'tok_ok');
+    const confirmed = await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
+    const response = await cancel(order, { ticketIds: [confirmed.seats[0]!.ticketId] });
+    expect(response.status, JSON.stringify(response.body)).to.equal(200);
+    expect([response.body.status, response.body.paymentStatus]).to.deep.equal(['confirmed', 'paid']);
+    expect(response.body.seats.map((seat: { ticketStatus: string }) => seat.ticketStatus)).to.deep.equal([
+      'cancelled',
+      'sold',
+    ]);
+    expect(await paymentRows(order.id)).to.deep.equal([]);
+  });
+
   it('when the token is wrong or the order is final, should answer 404 and 409 ORDER_NOT_CANCELLABLE', async () => {
     const { showing, seats } = await freshShowing();
     const winner = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
