@@ -2,13 +2,12 @@ import type { RequestListener } from 'node:http';
 import express from 'express';
 import swaggerUi from 'swagger-ui-express';
 import type { Deps } from '../domain/context.js';
+import { API_BASE } from './http/base.js';
 import { errorHandler, routeNotFound } from './http/errors.js';
 import { fastPathFor, JSON_BODY_LIMIT } from './http/fast-path.js';
 import { routerFor } from './http/mount.js';
 import { buildOpenApi } from './http/openapi.js';
 import type { Route } from './http/route.js';
-
-export const API_BASE = '/api/v1';
 
 /**
  * The HTTP application of a process, without listen(): tests start it in-process. Fast-path routes

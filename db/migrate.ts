@@ -3,6 +3,7 @@ import type { Db } from './connection.js';
 import * as catalogAndOrders from './migrations/001_catalog_and_orders.js';
 import * as paymentSaga from './migrations/003_payment_saga.js';
 import * as seatVersions from './migrations/004_seat_versions.js';
+import * as readVersions from './migrations/005_read_versions.js';
 
 /**
  * The booking system's migrations, listed statically so the same ones run from TypeScript sources
@@ -13,6 +14,7 @@ export const BOOKING_MIGRATIONS: Record<string, Knex.Migration> = {
   '001_catalog_and_orders': catalogAndOrders,
   '003_payment_saga': paymentSaga,
   '004_seat_versions': seatVersions,
+  '005_read_versions': readVersions,
 };
 
 export async function migrateToLatest(db: Db, migrations: Record<string, Knex.Migration>): Promise<string[]> {

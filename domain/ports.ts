@@ -32,7 +32,8 @@ export type SaleEvents = {
   publish(orders: OrderView[], seats?: SeatDelta[]): Promise<void>;
   /**
    * Registers interest in an order before it exists (call it before the insert, so no update can
-   * slip by), and gives a promise of its first update, or null after `timeoutMs` or on cancel.
+   * slip by), and gives a promise of its decision (its first update past queued), or null after
+   * `timeoutMs` or on cancel.
    */
   waitFor(orderId: string, timeoutMs: number): Promise<{ decided: Promise<OrderView | null>; cancel: () => void }>;
   /** Resolves once listening; returns the function that stops it. */

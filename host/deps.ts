@@ -1,8 +1,12 @@
 import { connectDatabase } from '../db/connection.js';
 import { pingDatabase } from '../db/health.js';
+import { createVersionProbe } from '../domain/catalog/read-versions.js';
+import { createSchedules } from '../domain/catalog/schedule-reads.js';
 import type { Deps } from '../domain/context.js';
 import { createOrderInserts } from '../domain/orders/order-inserts.js';
+import { createOrderViews } from '../domain/orders/order-view-reads.js';
 import { createSaleCatalog } from '../domain/orders/sale-catalog.js';
+import { createSeatMaps } from '../domain/orders/seat-map-reads.js';
 import type { Logger } from '../domain/ports.js';
 import { createBatcher } from '../infra/batcher.js';
 import { createJobQueues } from '../infra/job-queues.js';
@@ -25,13 +29,25 @@ export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.
   );
   const events = createSaleEvents(redis, config.REDIS_PREFIX);
   const orderInserts = createOrderInserts({ db, jobs, config, log }, createBatcher);
-  const deps: Deps = { db, config, log, jobs, events, saleCatalog: createSaleCatalog(db, ttlCache), orderInserts };
+  const versions = createVersionProbe(db, createBatcher);
+  const deps: Deps = {
+    db,
+    config,
+    log,
+    jobs,
+    events,
+    saleCatalog: createSaleCatalog(db, ttlCache),
+    orderInserts,
+    seatMaps: createSeatMaps(db, versions, events),
+    schedules: createSchedules(db, versions),
+    orderViews: createOrderViews(db, events, createBatcher),
+  };
   return {
     deps,
     readiness: readinessProbe({ database: () => pingDatabase(db), redis: () => redis.ping() }),
     /** Finishes pending inserts, then closes every connection the process opened. */
     close: async () => {
-      await orderInserts.drain();
+      await Promise.all([orderInserts.drain(), versions.drain(), deps.orderViews.drain()]);
       await events.close();
       await jobs.close();
       await Promise.allSettled([db.destroy(), redis.quit()]);

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { INITIAL_ORDER_STATUS } from '../domain/model/order-states.js';
 import type { OrderView } from '../domain/model/orders.js';
 import type { SeatDelta } from '../domain/model/tickets.js';
 import type { SaleEvent, SaleEvents } from '../domain/ports.js';
@@ -17,7 +18,11 @@ export function createSaleEvents(redis: Redis, prefix: string): SaleEvents & { c
 
   const deliver = (message: string) => {
     const event = JSON.parse(message) as SaleEvent;
-    for (const order of event.orders) for (const finish of [...(waiters.get(order.id) ?? [])]) finish(order);
+    for (const order of event.orders) {
+      // Waiters wait for the decision: a queued order's own publication is not one.
+      if (order.status === INITIAL_ORDER_STATUS) continue;
+      for (const finish of [...(waiters.get(order.id) ?? [])]) finish(order);
+    }
     for (const listener of listeners) listener(event);
   };
 

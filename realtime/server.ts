@@ -3,11 +3,11 @@ import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Deps } from '../domain/context.js';
 import { DomainError } from '../domain/errors.js';
-import { getOrder } from '../domain/orders/get-order.js';
-import { getSeatMapVersion } from '../domain/orders/seat-map.js';
+import { getOrderForSubscriber } from '../domain/orders/get-order.js';
+import { getSeatMapVersion } from '../domain/orders/seat-maps.js';
 import { inVersionOrder } from './in-order.js';
+import { orderSubscriptions } from './order-subscriptions.js';
 
-const orderRoom = (orderId: string) => `order:${orderId}`;
 const showingRoom = (showingId: number) => `showing:${showingId}`;
 
 const orderIdField = z.uuid();
@@ -22,13 +22,15 @@ type Ack = (
 /**
  * The realtime role: Socket.IO on the process's HTTP server, websocket transport only, so any
  * instance can serve any client without sticky sessions. Every instance listens to the one
- * publication each committed transaction makes (orders and seat deltas) and emits to its own
- * clients' rooms; the adapter (Redis, from the host) links the instances for broadcasts that start
- * at one of them.
+ * publication each committed transaction makes (orders and seat deltas) and tells its own clients:
+ * each order's subscribers every version of it once (realtime/order-subscriptions.ts), each showing's
+ * room its seat deltas in version order; the adapter (Redis, from the host) links the instances for
+ * broadcasts that start at one of them. A subscription reads no database when the instance has heard
+ * of the order, which it has for every order queued or changed while it ran.
  *
  * client → server (with acknowledgement): order:subscribe { orderId, token } → { ok, order };
  *   showing:subscribe { showingId } → { ok, version }; order:unsubscribe, showing:unsubscribe.
- * server → client: order:update (the order as GET /orders/:id shows it);
+ * server → client: order:update (the order as GET /orders/:id shows it, each version once);
  *   seats:update { showingId, version, seats: [{ id, status }] }.
  */
 export async function startRealtime(
@@ -52,8 +54,11 @@ export async function startRealtime(
   io.of('/').adapter.on('delete-room', (room: string) => {
     if (room.startsWith('showing:')) seatDeltas.forget(Number(room.slice('showing:'.length)));
   });
+  const orderWatchers = orderSubscriptions<Socket>((socket, order) => socket.emit('order:update', order));
+  // Heard from the start, every order queued or changed while this instance runs is answered from memory.
+  await deps.orderViews.hearPublications();
   const stopListening = await deps.events.listen(({ orders, seats }) => {
-    for (const order of orders) io.local.to(orderRoom(order.id)).emit('order:update', order);
+    for (const order of orders) orderWatchers.heard(order);
     // Showings nobody here watches are not tracked; a room's state goes with the room (delete-room).
     for (const delta of seats) if (watched(showingRoom(delta.showingId))) seatDeltas.accept(delta);
   });
@@ -72,6 +77,14 @@ export async function startRealtime(
       await handle(parsed.data, reply);
     };
 
+  const replyFailure = (reply: Ack, error: unknown) => {
+    if (error instanceof DomainError) reply({ ok: false, error: { code: error.code, message: error.message } });
+    else {
+      log.error({ err: error }, 'realtime subscription failed');
+      reply({ ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
+    }
+  };
+
   /** Joins the room first (so no change slips between the read and the join), then reads. */
   const subscription =
     <T>(schema: z.ZodType<T>, room: (input: T) => string, read: (input: T) => Promise<Record<string, unknown>>) =>
@@ -84,18 +97,18 @@ export async function startRealtime(
         } catch (error) {
           // A failed re-subscription keeps the subscription the socket already had.
           if (!alreadyIn) await socket.leave(room(input));
-          if (error instanceof DomainError) reply({ ok: false, error: { code: error.code, message: error.message } });
-          else {
-            log.error({ err: error }, 'realtime subscription failed');
-            reply({ ok: false, error: { code: 'INTERNAL', message: 'Internal server error' } });
-          }
+          replyFailure(reply, error);
         }
       });
-  const subscribeToOrder = subscription(
-    orderSubscription,
-    ({ orderId }) => orderRoom(orderId),
-    async ({ orderId, token }) => ({ order: await getOrder(deps, orderId, token) }),
-  );
+  const subscribeToOrder = (socket: Socket) =>
+    validated(orderSubscription, async ({ orderId, token }, reply) => {
+      try {
+        const order = await orderWatchers.subscribe(socket, orderId, () => getOrderForSubscriber(deps, orderId, token));
+        reply({ ok: true, order });
+      } catch (error) {
+        replyFailure(reply, error);
+      }
+    });
   const subscribeToShowing = subscription(
     showingSubscription,
     ({ showingId }) => showingRoom(showingId),
@@ -116,8 +129,12 @@ export async function startRealtime(
     socket.on('showing:subscribe', subscribeToShowing(socket));
     socket.on(
       'order:unsubscribe',
-      unsubscribe(socket, z.strictObject({ orderId: orderIdField }), (input) => orderRoom(input.orderId)),
+      validated(z.strictObject({ orderId: orderIdField }), async ({ orderId }, reply) => {
+        orderWatchers.unsubscribe(orderId, socket);
+        reply({ ok: true });
+      }),
     );
+    socket.on('disconnect', () => orderWatchers.forget(socket));
     socket.on(
       'showing:unsubscribe',
       unsubscribe(socket, showingSubscription, (input) => showingRoom(input.showingId)),

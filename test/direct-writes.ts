@@ -3,8 +3,10 @@ import type { DecidedStatus } from '../domain/model/order-states.js';
 
 /**
  * Rows written straight into the database, as a script that ignores the API would write them. Even
- * these follow the state machines (the suite fails on any status written outside them): an order
- * is inserted `queued` and then takes one edge; a released ticket is held first.
+ * these follow the rules every writer of the system follows: the state machines (the suite fails on
+ * any status written outside them: an order is inserted `queued` and then takes one edge; a released
+ * ticket is held first), and the seat-map version and taken seats of every showing whose tickets
+ * change move in the same transaction (live seat maps and the read caches know a showing by them).
  */
 export async function insertOrderRow(
   db: Knex,
@@ -51,7 +53,35 @@ export async function insertTicketRows(
     price: ticket.price,
     status: ticket.status === 'released' ? 'held' : ticket.status,
   }));
-  const inserted: { id: number }[] = await db('tickets').insert(rows).returning('id');
-  const released = inserted.filter((_row, index) => tickets[index]!.status === 'released').map((row) => row.id);
-  if (released.length > 0) await db('tickets').whereIn('id', released).update({ status: 'released' });
+  await db.transaction(async (trx) => {
+    const inserted: { id: number }[] = await trx('tickets').insert(rows).returning('id');
+    const released = inserted.filter((_row, index) => tickets[index]!.status === 'released').map((row) => row.id);
+    if (released.length > 0) await trx('tickets').whereIn('id', released).update({ status: 'released' });
+    // As every writer of tickets does: one version bump per showing, and its taken seats moved.
+    const taken = new Map<number, number>();
+    for (const ticket of tickets) {
+      taken.set(ticket.showingId, (taken.get(ticket.showingId) ?? 0) + (ticket.status === 'released' ? 0 : 1));
+    }
+    for (const [showingId, count] of taken) {
+      await trx('showings')
+        .where('id', showingId)
+        .update({ seat_version: trx.raw('seat_version + 1'), taken_seats: trx.raw('taken_seats + ?', [count]) });
+    }
+  });
+}
+
+/** Releases the order's held tickets, as a script would, moving the showings' versions and taken seats. */
+export async function releaseTicketRows(db: Knex, orderId: string): Promise<void> {
+  await db.transaction(async (trx) => {
+    const released: { showingId: number }[] = await trx('tickets')
+      .where({ order_id: orderId, status: 'held' })
+      .update({ status: 'released' })
+      .returning('showing_id as showingId');
+    for (const showingId of new Set(released.map((ticket) => ticket.showingId))) {
+      const freed = released.filter((ticket) => ticket.showingId === showingId).length;
+      await trx('showings')
+        .where('id', showingId)
+        .update({ seat_version: trx.raw('seat_version + 1'), taken_seats: trx.raw('taken_seats - ?', [freed]) });
+    }
+  });
 }

@@ -67,3 +67,13 @@ export async function expectOnlyTransitions(db: Knex, since?: Date): Promise<voi
     throw new Error(`${strays.length} status writes are not edges of the state machines:\n${lines.join('\n')}`);
   }
 }
+
+/** Showings whose kept count of taken seats differs from a full recount of their active tickets. */
+export async function expectTakenSeatsRecounted(db: Knex): Promise<void> {
+  const { rows } = await db.raw(
+    `SELECT s.id, s.taken_seats AS kept, count(t.id)::int AS counted
+     FROM showings s LEFT JOIN tickets t ON t.showing_id = s.id AND t.status IN ('held', 'sold')
+     GROUP BY s.id HAVING s.taken_seats <> count(t.id)`,
+  );
+  if (rows.length > 0) throw new Error(`taken_seats differs from a recount: ${JSON.stringify(rows.slice(0, 10))}`);
+}

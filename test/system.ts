@@ -15,7 +15,7 @@ import { httpRoutes, MIGRATIONS, ROLES, routesByRole } from '../host/roles.js';
 import { allocationQueueName, bullPrefix } from '../infra/job-queues.js';
 import { createLogger } from '../infra/logger.js';
 import { connectRedis } from '../infra/redis.js';
-import { expectOnlyTransitions, recordStatusChanges } from './status-changes.js';
+import { expectOnlyTransitions, expectTakenSeatsRecounted, recordStatusChanges } from './status-changes.js';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 
@@ -176,11 +176,15 @@ export function testSystem(): Promise<TestSystem> {
   return system;
 }
 
-/** Once every test ran: no status was ever written outside the state machines, whoever wrote it. */
-export async function checkStatusWrites(): Promise<void> {
+/**
+ * Once every test ran: no status was ever written outside the state machines, whoever wrote it, and
+ * every showing's kept count of taken seats equals a full recount.
+ */
+export async function checkInvariants(): Promise<void> {
   if (!system) return;
   const { deps } = await system;
   await expectOnlyTransitions(deps.db);
+  await expectTakenSeatsRecounted(deps.db);
 }
 
 export async function closeTestSystem(): Promise<void> {

@@ -21,8 +21,8 @@ import {
 import type { Deps } from '../../domain/context.js';
 import type { ErrorCode } from '../../domain/errors.js';
 import type { PageRequest } from '../../domain/pagination.js';
-import { defineRoute, type Route } from '../http/route.js';
-import { id, idParams, page, pageQuery } from '../http/schemas.js';
+import { defineRoute, tagged, type Route } from '../http/route.js';
+import { conditional, id, idParams, page, pageQuery } from '../http/schemas.js';
 import { crudRoutes } from './crud-routes.js';
 import * as schemas from './schemas.js';
 
@@ -204,8 +204,10 @@ export const catalogRoutes: Route[] = [
     tag: 'Schedule',
     summary: "A city's showings on a date, grouped by cinema and film, with free-seat counts",
     query: schemas.scheduleQuery,
+    headers: conditional,
     response: schemas.schedule,
+    fastPath: true,
     errors: ['CITY_NOT_FOUND'],
-    handler: ({ query }, deps) => getSchedule(deps, query),
+    handler: async ({ query }, deps) => tagged(await getSchedule(deps, query)),
   }),
 ];

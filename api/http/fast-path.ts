@@ -1,22 +1,28 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseQueryString } from 'node:querystring';
 import type { Deps } from '../../domain/context.js';
 import { DomainError } from '../../domain/errors.js';
 import { errorResponse } from './errors.js';
-import { replyOf, type Route } from './route.js';
+import { answerOf, type Answer } from './respond.js';
+import type { Route } from './route.js';
 import { parseInput } from './validate.js';
 
 /** The largest JSON body any route takes (express.json's limit too). */
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
+type Candidate = { route: Route; method: string; segments: string[] };
+
 /**
- * Routes marked `fastPath`, served straight from node:http in front of express. Express 5 gives the
- * req and res of every request a new prototype and walks its router: measured here, that was 70 µs
- * of the API's ~200 µs of CPU per order (a bare node:http handler costs 35 µs in all), and the API
- * is the largest share of the order path's CPU. Only the plain case is taken: the exact path with
- * no query string and a UTF-8 JSON body with a Content-Length and no Content-Encoding. Any other
- * request (compressed, chunked, another charset or type) goes on to express, which answers it as
- * for every route. The route's schemas, handler and error codes are the same on both paths, and so
- * is the answer; middleware added to the express app does not run here.
+ * Routes marked `fastPath`, served straight from node:http in front of express: the requests every
+ * purchase and every visitor make (submit an order, poll it, load a seat map or a schedule).
+ * Express 5 gives the req and res of every request a new prototype and walks its router: measured
+ * here, that was 70 µs of the API's ~200 µs of CPU per order (a bare node:http handler costs 35 µs
+ * in all; docs/decisions/001-submit-fast-path.md). Only the plain case is taken: the route's exact
+ * path (parameters decoded as express decodes them), a query string only where the route reads one
+ * (parsed as express's `simple` parser does), a UTF-8 JSON body with a Content-Length and no
+ * Content-Encoding for a POST and no body at all for a GET. Any other request goes on to express,
+ * which answers it as for every route. The route's schemas, handler, error codes, headers and
+ * answer are the same on both paths; middleware added to the express app does not run here.
  *
  * Returns a function that serves the request and returns true, or returns false and leaves it.
  */
@@ -25,22 +31,63 @@ export function fastPathFor(
   deps: Deps,
   base: string,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
-  const byTarget = new Map<string, Route>();
-  for (const route of routes.filter((candidate) => candidate.fastPath)) {
-    if (route.guard || route.params || route.path.includes(':')) {
-      throw new Error(`${route.method} ${route.path}: a fast-path route takes no guard and no path parameters`);
-    }
-    byTarget.set(`${route.method.toUpperCase()} ${base}${route.path}`, route);
-  }
+  const candidates: Candidate[] = routes
+    .filter((route) => route.fastPath)
+    .map((route) => {
+      if (route.guard || (route.method !== 'get' && route.method !== 'post')) {
+        throw new Error(`${route.method} ${route.path}: a fast-path route is a GET or a POST, without a guard`);
+      }
+      return { route, method: route.method.toUpperCase(), segments: `${base}${route.path}`.split('/') };
+    });
   return (req, res) => {
-    const route = byTarget.get(`${req.method} ${req.url}`);
-    if (!route || !hasPlainJsonBody(req)) return false;
-    serve(route, req, res, deps).catch((error: unknown) => {
+    const matched = match(candidates, req);
+    if (!matched) return false;
+    serve(matched, req, res, deps).catch((error: unknown) => {
       deps.log.error({ err: error, method: req.method, url: req.url }, 'fast path could not answer');
       res.destroy();
     });
     return true;
   };
+}
+
+type Matched = { route: Route; params: Record<string, string>; query: Record<string, unknown> };
+
+function match(candidates: Candidate[], req: IncomingMessage): Matched | undefined {
+  const url = req.url ?? '';
+  const queryAt = url.indexOf('?');
+  const segments = (queryAt < 0 ? url : url.slice(0, queryAt)).split('/');
+  for (const { route, method, segments: pattern } of candidates) {
+    if (req.method !== method || segments.length !== pattern.length) continue;
+    if (queryAt >= 0 && !route.query) continue;
+    if (!(method === 'GET' ? hasNoBody(req) : hasPlainJsonBody(req))) continue;
+    const params: Record<string, string> = {};
+    const fits = pattern.every((part, index) => {
+      const given = segments[index]!;
+      if (!part.startsWith(':')) return part === given;
+      const value = decoded(given);
+      if (value === undefined || value === '') return false;
+      params[part.slice(1)] = value;
+      return true;
+    });
+    if (fits) return { route, params, query: queryAt < 0 ? {} : parseQueryString(url.slice(queryAt + 1)) };
+  }
+  return undefined;
+}
+
+/** A path segment decoded as express decodes parameters; undefined (express's to answer) when malformed. */
+function decoded(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function hasNoBody({ headers }: IncomingMessage): boolean {
+  return (
+    (headers['content-length'] === undefined || headers['content-length'] === '0') &&
+    headers['transfer-encoding'] === undefined
+  );
 }
 
 /** The common spellings only; any other (quoted charset, odd spacing) is express's to judge. */
@@ -58,31 +105,30 @@ function hasPlainJsonBody(req: IncomingMessage): boolean {
   );
 }
 
-async function serve(route: Route, req: IncomingMessage, res: ServerResponse, deps: Deps): Promise<void> {
-  const { status, text } = await answer(route, req, deps).catch((error: unknown) => {
+async function serve({ route, params, query }: Matched, req: IncomingMessage, res: ServerResponse, deps: Deps) {
+  const { status, headers, bytes } = await answer(route, req, params, query, deps).catch((error: unknown): Answer => {
     const { status, body } = errorResponse(error, deps.log, { method: req.method, url: req.url });
-    return { status, text: JSON.stringify(body) };
+    return {
+      status,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      bytes: Buffer.from(JSON.stringify(body)),
+    };
   });
-  if (status === 204) res.writeHead(204).end();
-  else
-    res
-      .writeHead(status, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(text),
-      })
-      .end(text);
+  if (bytes === undefined) res.writeHead(status, headers).end();
+  else res.writeHead(status, { ...headers, 'content-length': bytes.length }).end(bytes);
 }
 
-/** The reply as JSON text: a body that cannot be serialised fails here and is answered as an error. */
-async function answer(route: Route, req: IncomingMessage, deps: Deps): Promise<{ status: number; text: string }> {
-  const input = parseInput(route, {
-    params: {},
-    query: {},
-    headers: req.headers,
-    body: parseJson(await readBody(req)),
-  });
-  const { status, body } = replyOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps));
-  return { status, text: status === 204 ? '' : (JSON.stringify(body) ?? '') };
+/** The answer, serialised: a body that cannot be serialised fails here and is answered as an error. */
+async function answer(
+  route: Route,
+  req: IncomingMessage,
+  params: Record<string, string>,
+  query: Record<string, unknown>,
+  deps: Deps,
+): Promise<Answer> {
+  const body = req.method === 'POST' ? parseJson(await readBody(req)) : undefined;
+  const input = parseInput(route, { params, query, headers: req.headers, body });
+  return answerOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps), req.headers);
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

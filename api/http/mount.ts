@@ -1,7 +1,8 @@
 import { Router, type RequestHandler } from 'express';
 import type { Deps } from '../../domain/context.js';
 import { requireBearer } from './auth.js';
-import { GUARDS, replyOf, type Guard, type Route } from './route.js';
+import { answerOf } from './respond.js';
+import { GUARDS, type Guard, type Route } from './route.js';
 import { validate } from './validate.js';
 
 export function routerFor(routes: Route[], deps: Deps): Router {
@@ -14,10 +15,11 @@ export function routerFor(routes: Route[], deps: Deps): Router {
       route.path,
       ...(route.guard ? [guards[route.guard]] : []),
       validate(route),
-      async (_req, res) => {
-        const { status, body } = replyOf(route, await route.handler(res.locals.input, deps));
-        if (status === 204) res.status(204).end();
-        else res.status(status).json(body);
+      async (req, res) => {
+        const { status, headers, bytes } = answerOf(route, await route.handler(res.locals.input, deps), req.headers);
+        res.status(status).set(headers);
+        if (bytes === undefined) res.end();
+        else res.send(bytes);
       },
     );
   }

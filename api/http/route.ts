@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Deps } from '../../domain/context.js';
+import type { TaggedRead } from '../../domain/frozen.js';
 import type { DocumentedError } from './errors.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -19,13 +20,24 @@ export type Guard = keyof typeof GUARDS;
 
 export type RouteInput<P, Q, B, H = undefined> = { params: Out<P>; query: Out<Q>; body: Out<B>; headers: Out<H> };
 
-/** A handler returns a Reply when its status depends on the outcome (202 queued, 200 decided). */
+/**
+ * A handler returns a Reply when its status depends on the outcome (202 queued, 200 decided) or when
+ * the answer carries headers (an entity tag, where to poll and when).
+ */
 export class Reply {
   constructor(
     readonly status: number,
     readonly body: unknown,
+    readonly headers: Record<string, string> = {},
   ) {}
 }
+
+/**
+ * An answer read through a cache, with its tag as the ETag: a request whose If-None-Match names the
+ * tag is answered 304 with no body (api/http/respond.ts).
+ */
+export const tagged = (read: TaggedRead<unknown>, status = 200) =>
+  new Reply(status, read.value, { etag: `"${read.tag}"` });
 
 /** What a handler returned, as the status and body to answer with. */
 export const replyOf = (route: Route, result: unknown): Reply =>
@@ -60,8 +72,8 @@ export type Route<
   /** Codes this route can answer with, for the documentation. */
   errors?: DocumentedError[];
   /**
-   * Served in front of express when the request is plain (see api/http/fast-path.ts): for the one
-   * request every purchase makes. Only for routes without a guard and without path parameters.
+   * Served in front of express when the request is plain (see api/http/fast-path.ts): for the
+   * requests every purchase and every visitor make. Only for GET and POST routes without a guard.
    */
   fastPath?: true;
   handler: (input: RouteInput<P, Q, B, H>, deps: Deps) => Promise<unknown>;

@@ -70,3 +70,8 @@ export const errorBody = z.object({
     details: z.unknown().optional(),
   }),
 });
+
+/** A conditional GET: an answer whose ETag the client names is 304 Not Modified, with no body. */
+export const conditional = z.object({
+  'if-none-match': z.string().max(1000).optional().describe('An ETag of an earlier answer: 304 if it is still current'),
+});

@@ -6,11 +6,13 @@ import { PAYMENT_STATUSES } from '../../domain/model/payments.js';
 import { SEAT_STATUSES, TICKET_STATUSES } from '../../domain/model/tickets.js';
 import { getOrder } from '../../domain/orders/get-order.js';
 import { placeOrder } from '../../domain/orders/place-order.js';
-import { getSeatMap, listTicketsOfShowing } from '../../domain/orders/seat-map.js';
+import { getSeatMap } from '../../domain/orders/seat-maps.js';
+import { listTicketsOfShowing } from '../../domain/orders/showing-tickets.js';
 import { payOrder } from '../../domain/payments/pay-order.js';
 import { bearerToken } from '../http/auth.js';
-import { defineRoute, Reply, type Route } from '../http/route.js';
-import { idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
+import { API_BASE } from '../http/base.js';
+import { defineRoute, Reply, tagged, type Route } from '../http/route.js';
+import { conditional, idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
 
 const cardToken = text(1, 200).describe('Card token from the payment form (tok_...)');
 
@@ -51,6 +53,9 @@ const order = z.object({
   createdAt: isoTimestamp,
   decidedAt: isoTimestamp.nullable(),
   updatedAt: isoTimestamp,
+  version: z
+    .number()
+    .describe('Grows with every change of the order: of two views (a poll, a pushed update), the higher is the newer'),
 });
 
 const submitHeaders = z.object({
@@ -68,6 +73,12 @@ const submitHeaders = z.object({
       'RFC 7240 preferences; wait=N holds the response up to N seconds for the decision (200), else 202 as usual',
     ),
 });
+
+/**
+ * Where and when to poll an undecided order: its resource, and a second (RFC 9110 Retry-After takes
+ * whole seconds; decisions usually take a few milliseconds, and a Socket.IO subscription hears them at once).
+ */
+const pollHere = (orderId: string) => ({ location: `${API_BASE}/orders/${orderId}`, 'retry-after': '1' });
 
 /** The `wait` preference in seconds (RFC 7240: `Prefer: respond-async, wait=5`), 0 when absent. */
 const preferredWaitSeconds = (prefer: string | undefined) =>
@@ -105,20 +116,29 @@ export const orderRoutes: Route[] = [
         idempotencyKey: headers['idempotency-key'],
         waitMs: waitSeconds * 1000,
       });
-      return new Reply(placed.decided ? 200 : 202, { ...placed.order, accessToken: placed.accessToken });
+      const answer = { ...placed.order, accessToken: placed.accessToken };
+      return placed.decided ? new Reply(200, answer) : new Reply(202, answer, pollHere(placed.order.id));
     },
   }),
   defineRoute({
     method: 'get',
     path: '/orders/:id',
     tag: 'Orders',
-    summary: 'Read an order with its access token (Authorization: Bearer <token> or ?token=)',
+    summary:
+      'Read an order with its access token (Authorization: Bearer <token> or ?token=); its version is the ETag, and an undecided order says when to ask again',
     params: z.strictObject({ id: z.uuid() }),
     query: orderToken,
-    headers: bearer,
+    headers: bearer.extend(conditional.shape),
     response: order,
+    fastPath: true,
     errors: ['ORDER_NOT_FOUND'],
-    handler: ({ params, query, headers }, deps) => getOrder(deps, params.id, tokenOf(query, headers)),
+    handler: async ({ params, query, headers }, deps) => {
+      const view = await getOrder(deps, params.id, tokenOf(query, headers));
+      return new Reply(200, view, {
+        etag: `"${view.version}"`,
+        ...(view.status === 'queued' ? { 'retry-after': pollHere(view.id)['retry-after'] } : {}),
+      });
+    },
   }),
   defineRoute({
     method: 'post',
@@ -161,8 +181,11 @@ export const showingSalesRoutes: Route[] = [
     method: 'get',
     path: '/showings/:id/seats',
     tag: 'Showings',
-    summary: 'Seat map of a showing: every seat with position, category, price and status (free, held, sold)',
+    summary:
+      'Seat map of a showing: every seat with position, category, price and status (free, held, sold); exact as of the request, with an ETag',
     params: idParams,
+    headers: conditional,
+    fastPath: true,
     response: z.object({
       showingId: z.number(),
       version: z.number().describe('Seat-map version of this snapshot; live seats:update deltas continue from it'),
@@ -188,7 +211,7 @@ export const showingSalesRoutes: Route[] = [
       ),
     }),
     errors: ['SHOWING_NOT_FOUND'],
-    handler: ({ params }, deps) => getSeatMap(deps, params.id),
+    handler: async ({ params }, deps) => tagged(await getSeatMap(deps, params.id)),
   }),
   defineRoute({
     method: 'get',

@@ -2,7 +2,7 @@ import type { Decision, NewOrder, QueuedOrder, StoredDecision } from '../../doma
 import type { NewTicket, SeatDelta } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { runPrepared } from '../prepared.js';
-import { bumpVersionsCtes, showingsOf, toSeatDeltas } from './seat-versions.js';
+import { bumpVersionsCtes, showingChanges, toSeatDeltas } from './seat-versions.js';
 
 /** Advisory lock class of "orders arriving in partition N" (the object id is the partition). */
 const ARRIVAL_LOCK = 0x6f726472; // 'ordr'
@@ -154,8 +154,16 @@ export const orderQueueRepository = {
     tickets: NewTicket[],
   ): Promise<{ stored: Map<string, StoredDecision>; seats: SeatDelta[] }> => {
     if (decisions.length === 0) return { stored: new Map(), seats: [] };
+    // Every new ticket takes its seat.
+    const showings = showingChanges(tickets, () => 1);
     const [row] = await runPrepared<{
-      decided: { id: string; decidedAt: string; updatedAt: string; ticketIds: Record<string, number> }[];
+      decided: {
+        id: string;
+        decidedAt: string;
+        updatedAt: string;
+        version: number;
+        ticketIds: Record<string, number>;
+      }[];
       versions: { id: number; version: number }[];
     }>(
       trx,
@@ -173,10 +181,10 @@ export const orderQueueRepository = {
            AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text,
                 payment_status text)
          WHERE o.id = d.id AND o.status = 'queued'
-         RETURNING o.id, o.decided_at, o.updated_at
-       ), ${bumpVersionsCtes('$3')}
+         RETURNING o.id, o.decided_at, o.updated_at, o.version
+       ), ${bumpVersionsCtes('$3', '$4')}
        SELECT (SELECT coalesce(json_agg(json_build_object(
-                 'id', d.id, 'decidedAt', d.decided_at, 'updatedAt', d.updated_at,
+                 'id', d.id, 'decidedAt', d.decided_at, 'updatedAt', d.updated_at, 'version', d.version,
                  'ticketIds', coalesce((SELECT json_object_agg(t.seat_id, t.id) FROM new_tickets t WHERE t.order_id = d.id), '{}'))), '[]')
                FROM decided d) AS decided,
               (SELECT coalesce(json_agg(json_build_object('id', id, 'version', version)), '[]') FROM bumped) AS versions`,
@@ -202,7 +210,8 @@ export const orderQueueRepository = {
             payment_status: decision.paymentStatus,
           })),
         ),
-        showingsOf(tickets),
+        showings.ids,
+        showings.deltas,
       ],
     );
     const stored = new Map(
@@ -211,6 +220,7 @@ export const orderQueueRepository = {
         {
           decidedAt: new Date(decision.decidedAt),
           updatedAt: new Date(decision.updatedAt),
+          version: decision.version,
           ticketIds: decision.ticketIds,
         },
       ]),

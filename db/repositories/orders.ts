@@ -6,6 +6,7 @@ import { IN_FLIGHT_PAYMENT_STATUSES } from '../../domain/model/payments.js';
 import type { TicketChange } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
 import { olderThan } from '../older-than.js';
+import { runPrepared } from '../prepared.js';
 
 /** An order as the payment saga and the cancellations read it, locked or not. */
 export type PayableOrder = Pick<Order, 'id' | 'status' | 'total' | 'refundedTotal' | 'currency' | 'paymentStatus'> & {
@@ -41,6 +42,7 @@ const orderColumns = [
   'decided_at as decidedAt',
   'created_at as createdAt',
   'updated_at as updatedAt',
+  'version',
 ];
 
 const payableColumns = [
@@ -55,6 +57,17 @@ const payableColumns = [
 ];
 
 export const ordersRepository = {
+  /** The current version of each of these orders that exists. */
+  versions: async (db: Db, ids: string[]): Promise<Map<string, number>> => {
+    const rows = await runPrepared<{ id: string; version: number }>(
+      db,
+      'orders-versions',
+      'SELECT id, version FROM orders WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, row.version]));
+  },
+
   byIdempotencyKey: (db: Db, key: string): Promise<{ id: string; requestHash: string } | undefined> =>
     db('orders').where({ idempotency_key: key }).first('id', 'request_hash as requestHash'),
 

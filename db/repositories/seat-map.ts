@@ -26,7 +26,21 @@ export type TicketRow = {
   cancelledAt: Date | null;
 };
 
+/** What a seat map shows of its showing, with its seat-map version (read in the map's snapshot). */
+export type SeatMapShowing = {
+  id: number;
+  hallId: number;
+  prices: Record<string, number>;
+  currency: string;
+  seatVersion: number;
+};
+
 export const seatMapRepository = {
+  showing: (db: Db, showingId: number): Promise<SeatMapShowing | undefined> =>
+    db('showings')
+      .first('id', 'hall_id as hallId', 'prices', 'currency', 'seat_version as seatVersion')
+      .where('id', showingId),
+
   /** Every seat of the showing's hall with the status of its active ticket, if any. */
   seatStates: (db: Db, showingId: number): Promise<SeatStateRow[]> =>
     db({ sh: 'showings' })

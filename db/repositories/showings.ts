@@ -16,6 +16,8 @@ export type ShowingRow = {
   currency: string;
   timezone: string;
   cancelledAt: Date | null;
+  /** Seats an active ticket takes (kept with the seat-map version). */
+  takenSeats: number;
   createdAt: Date;
   updatedAt: Date;
 };
@@ -52,6 +54,7 @@ const columns = [
   's.currency',
   'c.timezone',
   's.cancelled_at as cancelledAt',
+  's.taken_seats as takenSeats',
   's.created_at as createdAt',
   's.updated_at as updatedAt',
 ];
@@ -141,16 +144,4 @@ export const showingsRepository = {
 
   hasActiveTickets: async (db: Db, id: number): Promise<boolean> =>
     Boolean(await db('tickets').where({ showing_id: id }).whereIn('status', ACTIVE_TICKET_STATUSES).first('id')),
-
-  /** Active (held or sold) tickets per showing; read from the partial unique index alone. */
-  takenSeatCounts: async (db: Db, showingIds: number[]): Promise<Map<number, number>> => {
-    if (showingIds.length === 0) return new Map();
-    const rows: { showingId: number; taken: number }[] = await db('tickets')
-      .select('showing_id as showingId')
-      .count({ taken: '*' })
-      .whereIn('showing_id', showingIds)
-      .whereIn('status', ACTIVE_TICKET_STATUSES)
-      .groupBy('showing_id');
-    return new Map(rows.map((row) => [row.showingId, Number(row.taken)]));
-  },
 };

@@ -11,19 +11,13 @@ import { translateViolations } from '../violations.js';
 
 const MINUTE = 60_000;
 
-export type Showing = ShowingRow & { freeSeats: number; status: 'scheduled' | 'cancelled' };
+export type Showing = Omit<ShowingRow, 'takenSeats'> & { freeSeats: number; status: 'scheduled' | 'cancelled' };
 
-async function withFreeSeats(db: Db, rows: ShowingRow[]): Promise<Showing[]> {
-  const taken = await showingsRepository.takenSeatCounts(
-    db,
-    rows.map((row) => row.id),
-  );
-  return rows.map((row) => ({
-    ...row,
-    status: row.cancelledAt ? 'cancelled' : 'scheduled',
-    freeSeats: row.seatCount - (taken.get(row.id) ?? 0),
-  }));
-}
+const presented = ({ takenSeats, ...row }: ShowingRow): Showing => ({
+  ...row,
+  status: row.cancelledAt ? 'cancelled' : 'scheduled',
+  freeSeats: row.seatCount - takenSeats,
+});
 
 /** Keeps exactly the hall's categories; a category the hall has but no price covers is refused. */
 function pricesForHall(categories: string[], offered: Prices): Prices {
@@ -58,13 +52,11 @@ export const listShowings = async ({ db }: Deps, request: PageRequest & ShowingF
     (row) => row.startsAt.toISOString(),
     isInstantKey,
   );
-  return { ...page, data: await withFreeSeats(db, page.data) };
+  return { ...page, data: page.data.map(presented) };
 };
 
 export const getShowing = async ({ db }: Deps, id: number): Promise<Showing> => {
-  const row = foundOr(await showingsRepository.get(db, id), 'SHOWING_NOT_FOUND', 'Showing', id);
-  const [showing] = await withFreeSeats(db, [row]);
-  return showing!;
+  return presented(foundOr(await showingsRepository.get(db, id), 'SHOWING_NOT_FOUND', 'Showing', id));
 };
 
 /** The end follows from the film's length; prices default to the cinema's, per seat category of the hall. */

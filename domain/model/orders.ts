@@ -23,6 +23,8 @@ export type Order = {
   decidedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Grows with every change of the order (1 when queued): of two views of one order, the higher is newer. */
+  version: number;
 };
 
 /** An order the intake makes durable as `queued`. */
@@ -82,7 +84,7 @@ export type Decision = {
 };
 
 /** What a batch's commit returns per decided order: its stored times and the ids of its new tickets by seat. */
-export type StoredDecision = { decidedAt: Date; updatedAt: Date; ticketIds: Record<string, number> };
+export type StoredDecision = { decidedAt: Date; updatedAt: Date; version: number; ticketIds: Record<string, number> };
 
 /** A requested seat; the ticket exists once the order was decided in its favour. */
 export type OrderSeat = {
@@ -110,4 +112,6 @@ export type OrderView = {
   createdAt: string;
   decidedAt: string | null;
   updatedAt: string;
+  /** Grows with every change of the order: of two views of one order, the higher version is the newer. */
+  version: number;
 };

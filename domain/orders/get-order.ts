@@ -19,8 +19,9 @@ export async function orderViews(deps: Deps, ids: string[]): Promise<OrderView[]
   return found.map(({ order, seats }) => toOrderView(order, seats));
 }
 
+/** The order as it is now, read through this process's order views (exact, see order-view-reads.ts). */
 export async function getOrderView(deps: Deps, id: string): Promise<OrderView> {
-  const [view] = await orderViews(deps, [id]);
+  const view = await deps.orderViews.read(id);
   if (!view) throw orderNotFound(id);
   return view;
 }
@@ -28,4 +29,14 @@ export async function getOrderView(deps: Deps, id: string): Promise<OrderView> {
 export async function getOrder(deps: Deps, id: string, token: string | undefined): Promise<OrderView> {
   checkOrderAccess(deps, id, token);
   return getOrderView(deps, id);
+}
+
+/**
+ * The order for a subscriber: the newest view this process has heard of (every change is published
+ * after its commit, and the intake publishes each order as it queues it), read from the database
+ * only when it has heard none. The subscription registered first, so a later change still reaches it.
+ */
+export async function getOrderForSubscriber(deps: Deps, id: string, token: string | undefined): Promise<OrderView> {
+  checkOrderAccess(deps, id, token);
+  return (await deps.orderViews.heard(id)) ?? getOrderView(deps, id);
 }

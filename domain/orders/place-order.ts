@@ -91,31 +91,38 @@ export async function placeOrder(
     return replay(deps, idempotencyKey, hash, waitMs);
   }
 
+  const queued = toOrderView(
+    {
+      id,
+      status: 'queued',
+      showingId: request.showingId,
+      total: null,
+      currency: showing.currency,
+      holdExpiresAt: null,
+      rejectedSeatIds: null,
+      failureReason: null,
+      paymentStatus: null,
+      refundedTotal: 0,
+      createdAt,
+      decidedAt: null,
+      updatedAt: createdAt,
+      version: 1,
+    },
+    request.seatIds.map((seatId) => {
+      const seat = hallSeats.get(seatId)!;
+      return { seatId, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null };
+    }),
+  );
+  // Every process hears of the order now: a buyer who subscribes over Socket.IO before its decision
+  // is answered from memory. Not awaited: the order is durable, and the decision follows anyway.
+  deps.orderViews.keep(queued);
+  events.publish([queued]).catch((error: unknown) => deps.log.warn({ err: error }, 'queued order not published'));
   const decided = waiting ? await waiting.decided : null;
-  const order =
-    decided ??
-    toOrderView(
-      {
-        id,
-        status: 'queued',
-        showingId: request.showingId,
-        total: null,
-        currency: showing.currency,
-        holdExpiresAt: null,
-        rejectedSeatIds: null,
-        failureReason: null,
-        paymentStatus: null,
-        refundedTotal: 0,
-        createdAt,
-        decidedAt: null,
-        updatedAt: createdAt,
-      },
-      request.seatIds.map((seatId) => {
-        const seat = hallSeats.get(seatId)!;
-        return { seatId, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null };
-      }),
-    );
-  return { order, accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET), decided: decided !== null };
+  return {
+    order: decided ?? queued,
+    accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET),
+    decided: decided !== null,
+  };
 }
 
 /**

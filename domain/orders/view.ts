@@ -16,6 +16,7 @@ export type OrderViewSource = Pick<
   | 'createdAt'
   | 'decidedAt'
   | 'updatedAt'
+  | 'version'
 >;
 
 /** The order as buyers see it: GET /orders/:id, the waiting POST, and every pushed update. */
@@ -35,5 +36,6 @@ export function toOrderView(order: OrderViewSource, seats: OrderSeat[]): OrderVi
     createdAt: order.createdAt.toISOString(),
     decidedAt: order.decidedAt?.toISOString() ?? null,
     updatedAt: order.updatedAt.toISOString(),
+    version: order.version,
   };
 }

@@ -91,3 +91,27 @@ export async function openLoop(rate: number, seconds: number, send: () => Promis
   await Promise.all(pending);
   return { sent, refused, seconds: (performance.now() - started) / 1000 };
 }
+
+/**
+ * Keep-alive GETs that read the body but do not parse it: at thousands of requests a second a load
+ * generator parsing 16 KB of JSON each time would measure itself. Answers the status and the size.
+ */
+export function rawGetClient(baseUrl: string, maxSockets = 64) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const { hostname, port } = new URL(baseUrl);
+  return {
+    get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; etag?: string }> {
+      return new Promise((resolve, reject) => {
+        const req = http.get({ agent, hostname, port, path, headers }, (res) => {
+          let bytes = 0;
+          res.on('data', (chunk: Buffer) => (bytes += chunk.length));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes, etag: res.headers.etag }));
+          res.on('error', reject);
+        });
+        req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
+        req.on('error', reject);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}

@@ -17,7 +17,8 @@ export const log = (line: string) => console.error(`[bench] ${line}`);
 export const config = parseConfig({
   DATABASE_URL: process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cinema_bench',
   REDIS_URL: process.env.REDIS_URL,
-  REDIS_PREFIX: 'bench',
+  // Another prefix lets two benchmarks share one Redis without draining each other's queues.
+  REDIS_PREFIX: process.env.BENCH_REDIS_PREFIX ?? 'bench',
   LOG_LEVEL: 'warn',
 });
 export const ADMIN_TOKEN = 'bench-admin-token-0123456789';

@@ -1,6 +1,6 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
-import { API_BASE } from '../../api/app.js';
+import { API_BASE } from '../../api/http/base.js';
 import type { Route } from '../../api/http/route.js';
 import { makeCinema, makeCity, makeFilm, makeHall, makeShowing } from '../factories.js';
 import { api, testSystem } from '../system.js';
@@ -117,12 +117,13 @@ describe('OpenAPI document', () => {
     expect(ids.size).to.equal(allRoutes.length);
   });
 
-  it('when the schedule route is documented, should list its query parameters with cityId and date required', () => {
+  it('when the schedule route is documented, should list its query parameters with cityId and date required, and the conditional header', () => {
     const parameters = document.paths[`${API_BASE}/schedule`]!.get!.parameters;
     expect(parameters.map((p) => [p.name, p.in, p.required])).to.deep.equal([
       ['cityId', 'query', true],
       ['date', 'query', true],
       ['filmId', 'query', false],
+      ['if-none-match', 'header', false],
     ]);
   });
 

@@ -7,7 +7,28 @@ import { createApp } from '../../api/app.js';
 import { testSystem } from '../system.js';
 import { freshShowing, orderBody } from './support.js';
 
-type Answer = { status: number; type: string | undefined; body: any };
+type Answer = { status: number; type: string | undefined; body: any; etag?: string };
+
+/** Sends exactly this GET (or HEAD) with these headers; the body as JSON when it is some. */
+function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks).toString();
+        resolve({
+          status: res.statusCode!,
+          type: res.headers['content-type'],
+          etag: res.headers.etag,
+          body: text ? JSON.parse(text) : undefined,
+        });
+      });
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
 
 /** Sends exactly these headers and bytes to POST /api/v1/orders. */
 function post(port: number, headers: Record<string, string>, body: string): Promise<Answer> {
@@ -128,6 +149,42 @@ describe('orders: the submit fast path against express', () => {
       } else {
         expect(fast.body, what).to.deep.equal(reference.body);
       }
+    }
+  });
+
+  it('when the same reads come to both, should answer the same bytes and ETags, and take the plain ones without express', async () => {
+    const { showing } = await freshShowing(8);
+    const seatMap = `/api/v1/showings/${showing.id}/seats`;
+    const city = (await get(withFastPath.port, `/api/v1/showings/${showing.id}`)).body.cityId;
+    const date = new Date(showing.startsAt).toISOString().slice(0, 10);
+    const schedule = `/api/v1/schedule?cityId=${city}&date=${date}`;
+    const current = (await get(expressOnly.port, seatMap)).etag!;
+    const cases: [string, string, Record<string, string>, 'fast path' | 'express', string?][] = [
+      ['a seat map', seatMap, {}, 'fast path'],
+      ['a seat map not changed since its ETag', seatMap, { 'if-none-match': current }, 'fast path'],
+      ['a seat map with a stale ETag', seatMap, { 'if-none-match': '"0-0"' }, 'fast path'],
+      ['an unknown showing', '/api/v1/showings/987654321/seats', {}, 'fast path'],
+      ['an id that is no number', '/api/v1/showings/abc/seats', {}, 'fast path'],
+      ['a query the route does not read', `${seatMap}?x=1`, {}, 'express'],
+      ['malformed percent-encoding', '/api/v1/showings/%ZZ/seats', {}, 'express'],
+      ['another spelling of the path', `/API/v1/showings/${showing.id}/seats`, {}, 'express'],
+      ['a trailing slash', `${seatMap}/`, {}, 'express'],
+      ['HEAD', seatMap, {}, 'express', 'HEAD'],
+      ['a schedule', schedule, {}, 'fast path'],
+      ['a schedule with a bad date', `/api/v1/schedule?cityId=${city}&date=tomorrow`, {}, 'fast path'],
+      ['a schedule of no city', `/api/v1/schedule?cityId=987654321&date=${date}`, {}, 'fast path'],
+    ];
+    for (const [what, path, headers, expectedPath, method] of cases) {
+      const before = handedToExpress;
+      const fast = await get(withFastPath.port, path, headers, method);
+      expect(handedToExpress - before, `${what}: served by`).to.equal(expectedPath === 'express' ? 1 : 0);
+      const reference = await get(expressOnly.port, path, headers, method);
+      expect([fast.status, fast.type, fast.etag], what).to.deep.equal([
+        reference.status,
+        reference.type,
+        reference.etag,
+      ]);
+      expect(fast.body, what).to.deep.equal(reference.body);
     }
   });
 });

@@ -58,8 +58,14 @@ describe('orders: first come, first served', () => {
     expect(queued.every((row) => row.status === 'queued')).to.equal(true);
 
     const published: string[] = [];
+    // Decisions only: the intake also publishes each order as it queues it.
     const unlisten = await deps.events.listen(({ orders }) =>
-      published.push(...orders.map((order) => order.id).filter((id) => ids.includes(id))),
+      published.push(
+        ...orders
+          .filter((order) => order.status !== 'queued')
+          .map((order) => order.id)
+          .filter((id) => ids.includes(id)),
+      ),
     );
     try {
       await workers.start();

@@ -14,7 +14,7 @@ import {
   workerControl,
 } from './support.js';
 import { databaseRefusal } from '../assertions.js';
-import { insertOrderRow, insertTicketRows } from '../direct-writes.js';
+import { insertOrderRow, insertTicketRows, releaseTicketRows } from '../direct-writes.js';
 
 type Target = { showing: { id: number; hallId: number; currency?: string } };
 
@@ -77,7 +77,7 @@ describe('orders: one active ticket per seat, whoever writes', () => {
     const target = await freshShowing();
     const seat = target.seats[1]!;
     const first = await directTicket(deps.db, target, seat.id, 'held');
-    await deps.db('tickets').where({ order_id: first }).update({ status: 'released' });
+    await releaseTicketRows(deps.db, first);
     await directTicket(deps.db, target, seat.id, 'sold');
     const tickets = await ticketsOfShowing(target.showing.id);
     expect(tickets.map((ticket) => ticket.status)).to.deep.equal(['released', 'sold']);

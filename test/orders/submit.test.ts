@@ -31,6 +31,7 @@ const ORDER_FIELDS = [
   'createdAt',
   'decidedAt',
   'updatedAt',
+  'version',
 ];
 
 const ordersOfShowing = (showingId: number) => countRows('orders', { showing_id: showingId });

@@ -165,7 +165,8 @@ export async function laterDecisionPublished(showingId: number, seatId: number):
   const { deps } = await testSystem();
   const published = new Map<string, OrderView>();
   const unlisten = await deps.events.listen(({ orders }) => {
-    for (const order of orders) published.set(order.id, order);
+    // Its decision, not the intake's publication of it as queued.
+    for (const order of orders) if (order.status !== 'queued') published.set(order.id, order);
   });
   try {
     const later = await place(showingId, [seatId]);

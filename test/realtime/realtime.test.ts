@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { io as connectClient, type Socket } from 'socket.io-client';
+import { ordersRepository } from '../../db/repositories/orders.js';
 import { createDeps } from '../../host/deps.js';
 import { startRealtimeRole } from '../../host/process.js';
 import { createLogger } from '../../infra/logger.js';
@@ -121,6 +122,50 @@ describe('realtime: order notifications and live seat maps', () => {
     const late = await client(instances[1]!);
     const lateAnswer = await ask(late, 'order:subscribe', { orderId: mine.id, token: mine.accessToken });
     expect(lateAnswer.order).to.deep.include({ status: 'confirmed', paymentStatus: 'paid' });
+  });
+
+  it('when a buyer subscribes before or after the decision, should hear each version of the order exactly once, and subscribe without reading the database', async () => {
+    const { showing, seats } = await freshShowing();
+    const socket = await client(instances[0]!);
+    const heard = new Map<string, number[]>();
+    socket.on('order:update', (order: OrderView) =>
+      heard.set(order.id, [...(heard.get(order.id) ?? []), order.version]),
+    );
+    // Full reads of orders made while subscribing: none, the instance heard of every order it is asked about.
+    let fullReads = 0;
+    const withSeats = ordersRepository.withSeats;
+    const subscribe = async (order: { id: string; accessToken: string }) => {
+      ordersRepository.withSeats = (...args) => ((fullReads += 1), withSeats(...args));
+      try {
+        const answer = await ask(socket, 'order:subscribe', { orderId: order.id, token: order.accessToken });
+        expect(answer.ok, JSON.stringify(answer)).to.equal(true);
+        return answer.order as OrderView;
+      } finally {
+        ordersRepository.withSeats = withSeats;
+      }
+    };
+
+    // Before: queued when subscribing, decided and paid afterwards.
+    const early = await placePaying(showing.id, [seats[0]!.id], 'tok_ok');
+    expect((await subscribe(early)).version).to.equal(1);
+    await workers.start();
+    await eventually('the payment to be pushed', async () => {
+      const now = (await getOrder(early.id, early.accessToken)).body;
+      return now.status === 'confirmed' && heard.get(early.id)?.includes(now.version);
+    });
+    const versions = heard.get(early.id)!;
+    expect(versions, 'each version once, in order').to.deep.equal([...new Set(versions)].sort((a, b) => a - b));
+    expect(versions[0]).to.be.above(1);
+
+    // After: decided before subscribing; only what changes later is pushed.
+    const late = await place(showing.id, [seats[1]!.id], { wait: 5 });
+    expect(late.status).to.equal('awaiting_payment');
+    const answer = await subscribe(late);
+    expect(answer.version).to.equal(late.version);
+    expect((await api('POST', `/api/v1/orders/${late.id}/cancel`, { token: late.accessToken })).status).to.equal(200);
+    await eventually('the cancellation to be pushed', async () => heard.get(late.id)?.length);
+    expect(heard.get(late.id), 'the decision is not told again').to.deep.equal([late.version + 1]);
+    expect(fullReads, 'full order reads while subscribing').to.equal(0);
   });
 
   it('when seats change, should deliver the deltas in version order, the same on two realtime instances', async () => {

@@ -1,0 +1,37 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { replyOf, type Route } from './route.js';
+
+/** The answer to send: status, headers and the body as UTF-8 JSON (none for 204 and 304). */
+export type Answer = { status: number; headers: Record<string, string>; bytes: Buffer | undefined };
+
+// A frozen body is a cached answer shared by every request that reads it: serialised and encoded once.
+const serialised = new WeakMap<object, Buffer>();
+
+/** A body as UTF-8 JSON; throws for a body that cannot be serialised. */
+function serialise(body: unknown): Buffer {
+  const frozen = typeof body === 'object' && body !== null && Object.isFrozen(body);
+  const known = frozen ? serialised.get(body) : undefined;
+  if (known !== undefined) return known;
+  const text = JSON.stringify(body);
+  if (text === undefined) throw new TypeError('the reply has no JSON form');
+  const bytes = Buffer.from(text);
+  if (frozen) serialised.set(body, bytes);
+  return bytes;
+}
+
+/** Whether an If-None-Match header names this entity tag (weak comparison, as RFC 9110 asks for GET). */
+function matches(ifNoneMatch: string | undefined, etag: string): boolean {
+  if (!ifNoneMatch) return false;
+  const opaque = (tag: string) => tag.trim().replace(/^W\//, '');
+  return ifNoneMatch.split(',').some((tag) => tag.trim() === '*' || opaque(tag) === opaque(etag));
+}
+
+/** What a handler returned, as the answer to send: the one place both HTTP paths turn results into bytes. */
+export function answerOf(route: Route, result: unknown, requestHeaders: IncomingHttpHeaders): Answer {
+  const { status, body, headers } = replyOf(route, result);
+  if (status === 200 && headers.etag && matches(requestHeaders['if-none-match'], headers.etag)) {
+    return { status: 304, headers, bytes: undefined };
+  }
+  if (status === 204) return { status, headers, bytes: undefined };
+  return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, bytes: serialise(body) };
+}

@@ -1,0 +1,217 @@
+import type { Db } from '../../db/connection.js';
+import { readVersionsRepository } from '../../db/repositories/read-versions.js';
+import { seatMapRepository, type SeatMapShowing } from '../../db/repositories/seat-map.js';
+import type { VersionProbe } from '../catalog/read-versions.js';
+import { DomainError } from '../errors.js';
+import { deepFreeze, type TaggedRead } from '../frozen.js';
+import { seatStatusOf, type SeatDelta, type SeatStatus } from '../model/tickets.js';
+import type { SaleEvents } from '../ports.js';
+
+export type SeatMap = {
+  showingId: number;
+  /** The seat-map version this snapshot shows; live seats:update deltas continue from it. */
+  version: number;
+  hallId: number;
+  currency: string;
+  freeSeats: number;
+  rows: {
+    label: string;
+    y: number;
+    seats: {
+      id: number;
+      number: number;
+      x: number;
+      width: number;
+      category: string;
+      price: number | null;
+      status: SeatStatus;
+    }[];
+  }[];
+};
+
+/** A seat map at one seat-map version, drawn with the prices of one catalog version. */
+type Snapshot = { map: SeatMap; seatVersion: number; catalog: number };
+
+/** Seat maps this process keeps: the latest of each showing read, at most this many showings. */
+const MAX_SHOWINGS = 5_000;
+/**
+ * How long a read waits for the deltas of versions it probed but has not heard of yet: a
+ * transaction publishes them right after its commit, so they are usually a few milliseconds away.
+ * Past this, the map is read from the database instead.
+ */
+const DELTA_WAIT_MS = 50;
+
+const notFound = (showingId: number) => new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
+
+export type SeatMaps = ReturnType<typeof createSeatMaps>;
+
+/**
+ * The seat maps of one process. Every read asks the version probe (a statement that starts after
+ * the request arrived) for the showing's seat-map version and the catalog's version, so an answer
+ * is never older than what was committed when the request arrived, and is always one consistent
+ * version of the map. A map this process holds at an older version is brought forward with the
+ * seat deltas every transaction publishes after its commit (one per version, contiguous per
+ * showing); a version whose delta never comes (a publication lost, a writer that publishes nothing)
+ * and any catalog change (prices, a cancellation) make it read the map again.
+ */
+export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvents) {
+  const latest = new Map<number, Snapshot>();
+  const loading = new Map<number, Promise<Snapshot>>();
+  /** Deltas heard for the showings held, by showing and version, not yet applied. */
+  const deltas = new Map<number, Map<number, SeatDelta>>();
+  const waiters = new Map<number, Set<() => void>>();
+  let listening: Promise<unknown> | undefined;
+
+  const hear = (delta: SeatDelta) => {
+    const held = latest.get(delta.showingId);
+    if (held ? delta.version <= held.seatVersion : !loading.has(delta.showingId)) return;
+    const ofShowing = deltas.get(delta.showingId) ?? new Map<number, SeatDelta>();
+    ofShowing.set(delta.version, delta);
+    deltas.set(delta.showingId, ofShowing);
+    for (const wake of waiters.get(delta.showingId) ?? []) wake();
+  };
+
+  const load = (showingId: number): Promise<Snapshot> => {
+    const reading = readSnapshot(db, showingId).finally(() => {
+      if (loading.get(showingId) === reading) loading.delete(showingId);
+    });
+    loading.set(showingId, reading);
+    return reading;
+  };
+
+  const remember = (showingId: number, snapshot: Snapshot) => {
+    const held = latest.get(showingId);
+    if (held && held.seatVersion > snapshot.seatVersion) return;
+    if (!held && latest.size >= MAX_SHOWINGS) {
+      const oldest = latest.keys().next().value!;
+      latest.delete(oldest);
+      deltas.delete(oldest);
+    }
+    latest.set(showingId, snapshot);
+    const ofShowing = deltas.get(showingId);
+    for (const version of ofShowing?.keys() ?? []) if (version <= snapshot.seatVersion) ofShowing!.delete(version);
+  };
+
+  /** The snapshot brought to `target` with the deltas heard, or undefined while one is missing. */
+  const advanced = (snapshot: Snapshot, target: number): Snapshot | undefined => {
+    const ofShowing = deltas.get(snapshot.map.showingId);
+    const steps: SeatDelta[] = [];
+    for (let version = snapshot.seatVersion + 1; version <= target; version += 1) {
+      const delta = ofShowing?.get(version);
+      if (!delta) return undefined;
+      steps.push(delta);
+    }
+    return { ...snapshot, map: deepFreeze(applied(snapshot.map, steps)), seatVersion: target };
+  };
+
+  /** Waits up to DELTA_WAIT_MS for the deltas that bring the snapshot to `target`. */
+  const awaitDeltas = (snapshot: Snapshot, target: number): Promise<Snapshot | undefined> =>
+    new Promise((resolve) => {
+      const showingId = snapshot.map.showingId;
+      const forShowing = waiters.get(showingId) ?? new Set<() => void>();
+      waiters.set(showingId, forShowing);
+      const finish = (result: Snapshot | undefined) => {
+        clearTimeout(timer);
+        forShowing.delete(check);
+        if (forShowing.size === 0) waiters.delete(showingId);
+        resolve(result);
+      };
+      const check = () => {
+        const brought = advanced(snapshot, target);
+        if (brought) finish(brought);
+      };
+      const timer = setTimeout(() => finish(undefined), DELTA_WAIT_MS);
+      forShowing.add(check);
+      check();
+    });
+
+  return {
+    async read(showingId: number): Promise<TaggedRead<SeatMap>> {
+      // Without the deltas (Redis away) reads still answer exactly, by reading changed maps again.
+      listening ??= events.listen(({ seats }) => seats.forEach(hear)).catch(() => (listening = undefined));
+      await listening;
+      const probed = await versions.of([showingId]);
+      const stamp = probed.showings.get(showingId);
+      if (!stamp) throw notFound(showingId);
+      let snapshot = latest.get(showingId);
+      if (!snapshot || snapshot.catalog < probed.catalog) {
+        // A read already under way may have started before this request's probe: use it only if
+        // it shows at least the probed state.
+        const pending = await loading.get(showingId);
+        const current = pending && pending.catalog >= probed.catalog && pending.seatVersion >= stamp.seatVersion;
+        snapshot = current ? pending : await load(showingId);
+      } else if (snapshot.seatVersion < stamp.seatVersion) {
+        snapshot =
+          advanced(snapshot, stamp.seatVersion) ??
+          (await awaitDeltas(snapshot, stamp.seatVersion)) ??
+          (await load(showingId));
+      }
+      remember(showingId, snapshot);
+      return { value: snapshot.map, tag: `${snapshot.seatVersion}-${snapshot.catalog}` };
+    },
+
+    /** The showing's current seat-map version (what a live subscription continues from). */
+    async version(showingId: number): Promise<number> {
+      const stamp = (await versions.of([showingId])).showings.get(showingId);
+      if (!stamp) throw notFound(showingId);
+      return stamp.seatVersion;
+    },
+  };
+}
+
+async function readSnapshot(db: Db, showingId: number): Promise<Snapshot> {
+  return db.transaction(
+    async (trx) => {
+      const showing = await seatMapRepository.showing(trx, showingId);
+      if (!showing) throw notFound(showingId);
+      const [seats, catalog] = [
+        await seatMapRepository.seatStates(trx, showingId),
+        await readVersionsRepository.catalog(trx),
+      ];
+      return { map: deepFreeze(drawn(showing, seats)), seatVersion: showing.seatVersion, catalog };
+    },
+    { isolationLevel: 'repeatable read', readOnly: true },
+  );
+}
+
+/** The hall drawn for the showing: rows in drawing order, each seat with its price and status. */
+function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMapRepository.seatStates>>): SeatMap {
+  const rows = new Map<number, SeatMap['rows'][number]>();
+  for (const seat of seats) {
+    const row = rows.get(seat.rowId) ?? { label: seat.row, y: seat.y, seats: [] };
+    row.seats.push({
+      id: seat.id,
+      number: seat.number,
+      x: seat.x,
+      width: seat.width,
+      category: seat.category,
+      price: showing.prices[seat.category] ?? null,
+      status: seatStatusOf(seat.status),
+    });
+    rows.set(seat.rowId, row);
+  }
+  return {
+    showingId: showing.id,
+    version: showing.seatVersion,
+    hallId: showing.hallId,
+    currency: showing.currency,
+    freeSeats: seats.filter((seat) => seat.status === null).length,
+    rows: [...rows.values()],
+  };
+}
+
+/** The map after these deltas, in version order: the seats they name take their new status. */
+function applied(map: SeatMap, steps: SeatDelta[]): SeatMap {
+  const statuses = new Map<number, SeatStatus>();
+  for (const step of steps) for (const seat of step.seats) statuses.set(seat.id, seat.status);
+  let freeSeats = 0;
+  const rows = map.rows.map((row) => ({
+    ...row,
+    seats: row.seats.map((seat) => {
+      const status = statuses.get(seat.id) ?? seat.status;
+      if (status === 'free') freeSeats += 1;
+      return status === seat.status ? seat : { ...seat, status };
+    }),
+  }));
+  return { ...map, version: steps.at(-1)!.version, freeSeats, rows };
+}

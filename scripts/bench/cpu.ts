@@ -1,0 +1,80 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU time per process, from /proc (Linux): user + system time in clock ticks of 10 ms. PostgreSQL
+ * and Redis are counted over every process of theirs (one backend per connection, started and ended
+ * during the run), by command name; our own services by pid.
+ */
+const TICK_SECONDS = 0.01;
+
+type Sample = Map<string, number>;
+
+function cpuSecondsOf(pid: number): number | undefined {
+  try {
+    // The command name is in parentheses and may hold spaces: fields are counted after its ')'.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * TICK_SECONDS;
+  } catch {
+    return undefined; // the process ended
+  }
+}
+
+function commandOf(pid: string): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Tracks named processes and the PostgreSQL and Redis servers; `sample()` gives CPU seconds by name. */
+export function cpuMeter(processes: Record<string, number>) {
+  // A backend that ended between two samples took its CPU time with it: remember each pid's last reading.
+  const lastSeen = new Map<number, { name: string; seconds: number }>();
+
+  const sample = (): Sample => {
+    for (const [name, pid] of Object.entries(processes)) {
+      const seconds = cpuSecondsOf(pid);
+      if (seconds !== undefined) lastSeen.set(pid, { name, seconds });
+    }
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const command = commandOf(entry);
+      const name = command === 'postgres' ? 'postgres' : command === 'redis-server' ? 'redis' : undefined;
+      if (!name) continue;
+      const seconds = cpuSecondsOf(Number(entry));
+      if (seconds !== undefined) lastSeen.set(Number(entry), { name, seconds });
+    }
+    const totals: Sample = new Map();
+    for (const { name, seconds } of lastSeen.values()) totals.set(name, (totals.get(name) ?? 0) + seconds);
+    return totals;
+  };
+
+  return {
+    /** CPU seconds used by each process between `start()` and the call, and per unit of `work`. */
+    start() {
+      const before = sample();
+      const startedAt = performance.now();
+      // Sampled on the way too, so a backend that ends before the step does is not lost.
+      const ticking = setInterval(sample, 500);
+      return (work: number) => {
+        clearInterval(ticking);
+        const after = sample();
+        const wallSeconds = (performance.now() - startedAt) / 1000;
+        return Object.fromEntries(
+          [...after].map(([name, seconds]) => {
+            const used = seconds - (before.get(name) ?? 0);
+            return [
+              name,
+              {
+                cpuPercent: Math.round((used / wallSeconds) * 100),
+                msPerUnit: work > 0 ? Number(((used * 1000) / work).toFixed(3)) : null,
+              },
+            ];
+          }),
+        );
+      };
+    },
+  };
+}
