@@ -1,6 +1,8 @@
 /**
  * Freezes a value and everything it holds. Cached answers are frozen: they are shared by every
- * request that reads them, and the HTTP layer serialises a frozen body once (api/http/serialize.ts).
+ * request that reads them, and the HTTP layer keeps the JSON of every frozen part
+ * (api/http/serialize.ts), so a new version that shares parts with the previous one is serialised
+ * by its changes alone.
  */
 export function deepFreeze<T>(value: T): T {
   if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {

@@ -26,6 +26,8 @@ export type Schedules = ReturnType<typeof createSchedules>;
  */
 export function createSchedules(db: Db, versions: VersionProbe) {
   const catalogParts = new Map<string, CatalogPart>();
+  // Keyed by the catalog part's row: a catalog change brings new rows, and their entries go with the old ones.
+  const entries = new WeakMap<ScheduleRow, ShowingEntry>();
   const answers = new Map<string, TaggedRead<ReturnType<typeof present>>>();
 
   const bounded = <K, V>(map: Map<K, V>, max: number, key: K, value: V) => {
@@ -58,7 +60,16 @@ export function createSchedules(db: Db, versions: VersionProbe) {
         .digest('base64url');
       const known = answers.get(key);
       if (known?.tag === tag) return known;
-      const answer = { value: deepFreeze(present(part, query.date, taken)), tag };
+      // A showing whose free seats did not change keeps its entry (and its JSON) from the last answer.
+      const entry = (row: ScheduleRow) => {
+        const freeSeats = row.seatCount - taken.get(row.showingId)!;
+        const known = entries.get(row);
+        if (known?.freeSeats === freeSeats) return known;
+        const fresh = entryOf(row, freeSeats);
+        entries.set(row, fresh);
+        return fresh;
+      };
+      const answer = { value: deepFreeze(present(part, query.date, entry)), tag };
       bounded(answers, MAX_SCHEDULES, key, answer);
       return answer;
     },
@@ -77,24 +88,14 @@ async function readCatalogPart(db: Db, query: ScheduleQuery): Promise<CatalogPar
 }
 
 /** Grouped cinema → film → showing, each showing with its free seats. */
-function present(part: CatalogPart, date: string, taken: Map<number, number>) {
+function present(part: CatalogPart, date: string, entryOf: (row: ScheduleRow) => ShowingEntry) {
   const cinemas = new Map<number, ReturnType<typeof cinemaOf>>();
   for (const row of part.rows) {
     const cinema = cinemas.get(row.cinemaId) ?? cinemaOf(row);
     cinemas.set(row.cinemaId, cinema);
     const film = cinema.films.get(row.filmId) ?? filmOf(row);
     cinema.films.set(row.filmId, film);
-    film.showings.push({
-      showingId: row.showingId,
-      startsAt: row.startsAt,
-      endsAt: row.endsAt,
-      localStartTime: row.localStartTime,
-      hallId: row.hallId,
-      hallName: row.hallName,
-      prices: row.prices,
-      currency: row.currency,
-      freeSeats: row.seatCount - (taken.get(row.showingId) ?? 0),
-    });
+    film.showings.push(entryOf(row));
   }
   return {
     cityId: part.city.id,
@@ -117,15 +118,31 @@ const filmOf = (row: ScheduleRow) => ({
   title: row.filmTitle,
   durationMinutes: row.durationMinutes,
   ageRating: row.ageRating,
-  showings: [] as {
-    showingId: number;
-    startsAt: Date;
-    endsAt: Date;
-    localStartTime: string;
-    hallId: number;
-    hallName: string;
-    prices: Record<string, number>;
-    currency: string;
-    freeSeats: number;
-  }[],
+  showings: [] as ShowingEntry[],
 });
+
+/** One showing in a schedule, with its free seats. */
+type ShowingEntry = {
+  showingId: number;
+  startsAt: Date;
+  endsAt: Date;
+  localStartTime: string;
+  hallId: number;
+  hallName: string;
+  prices: Record<string, number>;
+  currency: string;
+  freeSeats: number;
+};
+
+const entryOf = (row: ScheduleRow, freeSeats: number): ShowingEntry =>
+  deepFreeze({
+    showingId: row.showingId,
+    startsAt: row.startsAt,
+    endsAt: row.endsAt,
+    localStartTime: row.localStartTime,
+    hallId: row.hallId,
+    hallName: row.hallName,
+    prices: row.prices,
+    currency: row.currency,
+    freeSeats,
+  });

@@ -40,6 +40,8 @@ const MAX_SHOWINGS = 5_000;
  * Past this, the map is read from the database instead.
  */
 const DELTA_WAIT_MS = 50;
+/** A map nobody reads while its seats keep changing is forgotten past this many unapplied deltas (read again when asked). */
+const MAX_PENDING_DELTAS = 200;
 
 const notFound = (showingId: number) => new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
 
@@ -68,6 +70,10 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
     const ofShowing = deltas.get(delta.showingId) ?? new Map<number, SeatDelta>();
     ofShowing.set(delta.version, delta);
     deltas.set(delta.showingId, ofShowing);
+    if (ofShowing.size > MAX_PENDING_DELTAS) {
+      latest.delete(delta.showingId);
+      deltas.delete(delta.showingId);
+    }
     for (const wake of waiters.get(delta.showingId) ?? []) wake();
   };
 
@@ -200,18 +206,25 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
   };
 }
 
-/** The map after these deltas, in version order: the seats they name take their new status. */
+/**
+ * The map after these deltas, in version order: the seats they name take their new status. Rows and
+ * seats that did not change stay the same (frozen) objects, so the new version shares them, and
+ * their JSON, with the previous one.
+ */
 function applied(map: SeatMap, steps: SeatDelta[]): SeatMap {
   const statuses = new Map<number, SeatStatus>();
   for (const step of steps) for (const seat of step.seats) statuses.set(seat.id, seat.status);
   let freeSeats = 0;
-  const rows = map.rows.map((row) => ({
-    ...row,
-    seats: row.seats.map((seat) => {
+  const rows = map.rows.map((row) => {
+    let changed = false;
+    const seats = row.seats.map((seat) => {
       const status = statuses.get(seat.id) ?? seat.status;
       if (status === 'free') freeSeats += 1;
-      return status === seat.status ? seat : { ...seat, status };
-    }),
-  }));
+      if (status === seat.status) return seat;
+      changed = true;
+      return { ...seat, status };
+    });
+    return changed ? { ...row, seats } : row;
+  });
   return { ...map, version: steps.at(-1)!.version, freeSeats, rows };
 }
