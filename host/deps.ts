@@ -28,7 +28,7 @@ export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.
     connectRedis(config.REDIS_URL, { forQueues: true }),
   );
   const events = createSaleEvents(redis, config.REDIS_PREFIX);
-  const orderInserts = createOrderInserts({ db, jobs, config, log }, createBatcher);
+  const orderInserts = createOrderInserts({ db, jobs, events, config, log }, createBatcher);
   const versions = createVersionProbe(db, createBatcher);
   const deps: Deps = {
     db,

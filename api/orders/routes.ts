@@ -107,6 +107,7 @@ export const orderRoutes: Route[] = [
       'SHOWING_NOT_FOUND',
       'SHOWING_NOT_ON_SALE',
       'SEAT_NOT_IN_HALL',
+      'SEAT_TAKEN',
       'DUPLICATE_SEATS',
       'TOO_MANY_SEATS',
     ],

@@ -68,8 +68,16 @@ export const ordersRepository = {
     return new Map(rows.map((row) => [row.id, row.version]));
   },
 
-  byIdempotencyKey: (db: Db, key: string): Promise<{ id: string; requestHash: string } | undefined> =>
-    db('orders').where({ idempotency_key: key }).first('id', 'request_hash as requestHash'),
+  /** The orders these Idempotency-Keys were used for, by key. */
+  byIdempotencyKeys: async (db: Db, keys: string[]): Promise<Map<string, { id: string; requestHash: string }>> => {
+    const rows = await runPrepared<{ key: string; id: string; requestHash: string }>(
+      db,
+      'orders-by-idempotency-keys',
+      'SELECT idempotency_key AS key, id, request_hash AS "requestHash" FROM orders WHERE idempotency_key = ANY($1::text[])',
+      [keys],
+    );
+    return new Map(rows.map(({ key, ...order }) => [key, order]));
+  },
 
   /** Orders with the seats they asked for (row, number, and the price of the ticket when there is one). */
   withSeats: async (db: Db, ids: string[]): Promise<{ order: Order; seats: OrderSeat[] }[]> => {

@@ -1,40 +1,55 @@
 import type { Db } from '../../db/connection.js';
 import { orderQueueRepository } from '../../db/repositories/order-queue.js';
+import { ordersRepository } from '../../db/repositories/orders.js';
 import { saleCatalogRepository } from '../../db/repositories/sale-catalog.js';
 import { constraintViolation, retryingDeadlock } from '../../db/violations.js';
 import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
-import type { NewOrder } from '../model/orders.js';
+import type { NewOrder, OrderView } from '../model/orders.js';
 import { partitionOf } from '../model/partitions.js';
-import type { BatcherFactory, Jobs, Logger } from '../ports.js';
+import type { BatcherFactory, Jobs, Logger, SaleEvents } from '../ports.js';
 
 /** true: inserted; false: its Idempotency-Key existed; showing-gone: the showing was deleted meanwhile. */
 type InsertOutcome = boolean | 'showing-gone';
 
 export type OrderInserts = ReturnType<typeof createOrderInserts>;
 
-type InsertDeps = { db: Db; jobs: Jobs; config: Config; log: Logger };
+type InsertDeps = { db: Db; jobs: Jobs; events: SaleEvents; config: Config; log: Logger };
+
+/** An order to make durable, and how buyers see it once it is: queued. */
+type Queued = { order: NewOrder; view: OrderView };
 
 /**
  * Orders arriving within ORDER_INSERT_WINDOW_MS share one multi-row INSERT (at most
- * ORDER_INSERTS_IN_FLIGHT at once per process); once they are committed their partitions are woken.
+ * ORDER_INSERTS_IN_FLIGHT at once per process); once they are committed their partitions are woken
+ * and the new orders are published, queued, in one message (so every process knows of them before
+ * any buyer hears back: a Socket.IO subscription is then answered from memory).
  */
 export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
-  const inserts = batcher<NewOrder, InsertOutcome>((orders) => insertQueued(deps, orders), {
+  const inserts = batcher<Queued, InsertOutcome>((queued) => insertQueued(deps, queued), {
     windowMs: deps.config.ORDER_INSERT_WINDOW_MS,
     maxSize: 500,
     maxInFlight: deps.config.ORDER_INSERTS_IN_FLIGHT,
   });
+  const keyLookups = batcher<string, { id: string; requestHash: string } | undefined>(
+    async (keys) => {
+      const found = await ordersRepository.byIdempotencyKeys(deps.db, [...new Set(keys)]);
+      return keys.map((key) => found.get(key));
+    },
+    { windowMs: 0, maxSize: 500, maxInFlight: 1 },
+  );
   return {
+    /** The order an Idempotency-Key was used for, if any (lookups arriving together share one statement). */
+    orderWithKey: (key: string) => keyLookups.add(key),
     /** Resolves once the order is committed and its partition woken: true if inserted, false if its key existed. */
-    insert: async (order: NewOrder) => {
-      const result = await inserts.add(order);
+    insert: async (order: NewOrder, view: OrderView) => {
+      const result = await inserts.add({ order, view });
       if (result === 'showing-gone')
         throw new DomainError('SHOWING_NOT_FOUND', `Showing ${order.showingId} does not exist`);
       return result;
     },
     /** Waits for every insert under way (a process stopping). */
-    drain: () => inserts.drain(),
+    drain: () => Promise.all([inserts.drain(), keyLookups.drain()]),
   };
 }
 
@@ -43,7 +58,8 @@ export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
  * the statement: then that showing's orders are left out, the others inserted without them, and the
  * left-out ones answered SHOWING_NOT_FOUND.
  */
-async function insertQueued({ db, jobs, config, log }: InsertDeps, orders: NewOrder[]): Promise<InsertOutcome[]> {
+async function insertQueued({ db, jobs, events, config, log }: InsertDeps, queued: Queued[]): Promise<InsertOutcome[]> {
+  const orders = queued.map(({ order }) => order);
   // Two batches holding the same two Idempotency-Keys in opposite order wait on each other's
   // uncommitted key; PostgreSQL breaks the tie by failing one, which is then simply run again.
   const insert = (batch: typeof withPartition) => retryingDeadlock(() => orderQueueRepository.insertQueued(db, batch));
@@ -69,6 +85,10 @@ async function insertQueued({ db, jobs, config, log }: InsertDeps, orders: NewOr
     jobs
       .wakePartition(partition)
       .catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry'));
+  }
+  const views = queued.filter(({ order }) => inserted.has(order.id)).map(({ view }) => view);
+  if (views.length > 0) {
+    events.publish(views).catch((error: unknown) => log.warn({ err: error }, 'queued orders not published'));
   }
   const keptIds = new Set(kept.map((order) => order.id));
   return orders.map((order) => (keptIds.has(order.id) ? inserted.has(order.id) : 'showing-gone'));

@@ -1,8 +1,8 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { ordersRepository } from '../../db/repositories/orders.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { accessTokenFor } from './access-token.js';
+import { statusesOf } from './seat-map-reads.js';
 import { getOrderView } from './get-order.js';
 import type { OrderView } from '../model/orders.js';
 import { toOrderView } from './view.js';
@@ -64,33 +64,18 @@ export async function placeOrder(
     throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });
   }
 
-  const id = randomUUID();
-  const createdAt = new Date();
   const hash = requestHash(request);
-  const waiting = waitMs > 0 ? await events.waitFor(id, waitMs) : undefined;
-  const inserted = await orderInserts
-    .insert({
-      id,
-      showingId: request.showingId,
-      seatIds: request.seatIds,
-      customerEmail: request.customer.email,
-      customerName: request.customer.name ?? null,
-      currency: showing.currency,
-      idempotencyKey,
-      requestHash: hash,
-      paymentToken: request.payment?.token ?? null,
-      createdAt,
-    })
-    .catch((error: unknown) => {
-      waiting?.cancel();
-      throw error;
-    });
-
-  if (!inserted) {
-    waiting?.cancel();
-    return replay(deps, idempotencyKey, hash, waitMs);
+  const taken = await seatsTakenNow(deps, request.showingId, request.seatIds);
+  if (taken.length > 0) {
+    // A retry of an order that got these very seats gets its order back, not a refusal.
+    const existing = await orderInserts.orderWithKey(idempotencyKey);
+    if (existing) return replay(deps, existing, hash, waitMs);
+    throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
   }
 
+  const id = randomUUID();
+  const createdAt = new Date();
+  // How buyers see the order once it is durable: queued (published with its INSERT's batch).
   const queued = toOrderView(
     {
       id,
@@ -113,10 +98,33 @@ export async function placeOrder(
       return { seatId, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null };
     }),
   );
-  // Every process hears of the order now: a buyer who subscribes over Socket.IO before its decision
-  // is answered from memory. Not awaited: the order is durable, and the decision follows anyway.
+  const waiting = waitMs > 0 ? await events.waitFor(id, waitMs) : undefined;
+  const inserted = await orderInserts
+    .insert(
+      {
+        id,
+        showingId: request.showingId,
+        seatIds: request.seatIds,
+        customerEmail: request.customer.email,
+        customerName: request.customer.name ?? null,
+        currency: showing.currency,
+        idempotencyKey,
+        requestHash: hash,
+        paymentToken: request.payment?.token ?? null,
+        createdAt,
+      },
+      queued,
+    )
+    .catch((error: unknown) => {
+      waiting?.cancel();
+      throw error;
+    });
+
+  if (!inserted) {
+    waiting?.cancel();
+    return replay(deps, await orderInserts.orderWithKey(idempotencyKey), hash, waitMs);
+  }
   deps.orderViews.keep(queued);
-  events.publish([queued]).catch((error: unknown) => deps.log.warn({ err: error }, 'queued order not published'));
   const decided = waiting ? await waiting.decided : null;
   return {
     order: decided ?? queued,
@@ -126,11 +134,27 @@ export async function placeOrder(
 }
 
 /**
+ * Seats of the request that are taken as of its arrival: the queue would reject the order anyway, so
+ * it is refused at once. Asked exactly (the version probe and the seat deltas) only when the map
+ * this process holds shows one of them taken; an order for seats it shows free goes to the queue,
+ * whose allocation decides it.
+ */
+async function seatsTakenNow(deps: Deps, showingId: number, seatIds: number[]): Promise<number[]> {
+  if (deps.seatMaps.heldTaken(showingId, seatIds).length === 0) return [];
+  const statuses = statusesOf((await deps.seatMaps.read(showingId)).value);
+  return seatIds.filter((seatId) => statuses.get(seatId) !== 'free');
+}
+
+/**
  * The key was used before: the same request gets its order back (waiting for its decision like
  * the first request would have), a different one is refused.
  */
-async function replay(deps: Deps, idempotencyKey: string, hash: string, waitMs: number): Promise<PlacedOrder> {
-  const existing = await ordersRepository.byIdempotencyKey(deps.db, idempotencyKey);
+async function replay(
+  deps: Deps,
+  existing: { id: string; requestHash: string } | undefined,
+  hash: string,
+  waitMs: number,
+): Promise<PlacedOrder> {
   if (!existing || existing.requestHash !== hash) {
     throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
   }

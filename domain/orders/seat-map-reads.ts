@@ -131,11 +131,15 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       check();
     });
 
+  /** Starts hearing the deltas, once; without them (Redis away) reads still answer exactly, by reading changed maps again. */
+  const hearDeltas = () => {
+    listening ??= events.listen(({ seats }) => seats.forEach(hear)).catch(() => (listening = undefined));
+    return listening;
+  };
+
   return {
     async read(showingId: number): Promise<TaggedRead<SeatMap>> {
-      // Without the deltas (Redis away) reads still answer exactly, by reading changed maps again.
-      listening ??= events.listen(({ seats }) => seats.forEach(hear)).catch(() => (listening = undefined));
-      await listening;
+      await hearDeltas();
       const probed = await versions.of([showingId]);
       const stamp = probed.showings.get(showingId);
       if (!stamp) throw notFound(showingId);
@@ -154,6 +158,26 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       }
       remember(showingId, snapshot);
       return { value: snapshot.map, tag: `${snapshot.seatVersion}-${snapshot.catalog}` };
+    },
+
+    /**
+     * The seats among these that the map this process holds shows taken, without asking the
+     * database: possibly a version behind, so a hint only (read() is exact). A showing not held yet
+     * is read in the background, for the next requests.
+     */
+    heldTaken(showingId: number, seatIds: number[]): number[] {
+      void hearDeltas();
+      const snapshot = latest.get(showingId);
+      if (!snapshot) {
+        if (!loading.has(showingId))
+          load(showingId).then(
+            (read) => remember(showingId, read),
+            () => undefined,
+          );
+        return [];
+      }
+      const statuses = statusesOf(snapshot.map);
+      return seatIds.filter((seatId) => statuses.get(seatId) !== 'free');
     },
 
     /** The showing's current seat-map version (what a live subscription continues from). */
@@ -204,6 +228,18 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
     freeSeats: seats.filter((seat) => seat.status === null).length,
     rows: [...rows.values()],
   };
+}
+
+const seatStatuses = new WeakMap<SeatMap, Map<number, SeatStatus>>();
+
+/** Each seat's status in a map, by seat id (kept with the map, which never changes). */
+export function statusesOf(map: SeatMap): Map<number, SeatStatus> {
+  let statuses = seatStatuses.get(map);
+  if (!statuses) {
+    statuses = new Map(map.rows.flatMap((row) => row.seats.map((seat) => [seat.id, seat.status] as const)));
+    seatStatuses.set(map, statuses);
+  }
+  return statuses;
 }
 
 /**

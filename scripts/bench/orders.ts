@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
 import { retryingDeadlock } from '../../db/violations.js';
 import { ADMIN_TOKEN, config, loadTargets, log, prepareDatabase, root, startRole, type Target } from './system.js';
@@ -78,6 +79,10 @@ async function buy(client: ReturnType<typeof jsonClient>, showingId: number, sea
     { showingId, seatIds, customer: { email: 'bench@example.com' } },
     { 'idempotency-key': randomUUID(), prefer: 'wait=5' },
   );
+  // Seats known taken when the request arrived are refused at once: a decision too.
+  if (response.status === 409 && response.body?.error?.code === 'SEAT_TAKEN') {
+    return { latencyMs: performance.now() - started, order: { status: 'rejected' } };
+  }
   if (response.status !== 200 && response.status !== 202) {
     throw new Error(`submit answered ${response.status} ${response.body?.error?.code ?? ''}`);
   }
@@ -258,6 +263,11 @@ try {
     const found = await integrityViolations(db);
     for (const key of Object.keys(integrity) as (keyof Integrity)[]) integrity[key] += found[key];
   };
+  const meter = cpuMeter({
+    workers: processes[0]!.pid!,
+    ...Object.fromEntries(processes.slice(1).map((child, index) => [`api${index + 1}`, child.pid!])),
+    loadgen: process.pid,
+  });
   const steps = [];
   for (const rate of rates) {
     // Every step starts from free seats, as the first does. Left to pile up, the orders of the steps
@@ -265,7 +275,9 @@ try {
     // (no tickets written) costs less than a sale.
     await checkIntegrity();
     await emptyOrderTables(db);
-    const step = await rateStep(client, targets, rate);
+    const stopMeter = meter.start();
+    const decided = await rateStep(client, targets, rate);
+    const step = { ...decided, cpuPerOrder: stopMeter(decided.decided) };
     steps.push(step);
     log(`rate ${rate}/s: ${JSON.stringify(step)}`);
     if (step.p99 > 3000) break;

@@ -70,6 +70,7 @@ try {
   const commitToEvent: number[] = [];
   let byAck = 0;
   let errors = 0;
+  let refusedAtOnce = 0;
 
   /** Resolves with the decided order, from the subscription's answer or from a pushed update. */
   const decision = (socket: Socket, order: Order) =>
@@ -107,6 +108,11 @@ try {
         },
         { 'idempotency-key': randomUUID() },
       );
+      // Seats known taken when the request arrived are refused at once: nothing to push.
+      if (response.status === 409 && response.body?.error?.code === 'SEAT_TAKEN') {
+        refusedAtOnce += 1;
+        return;
+      }
       if (response.status !== 202 && response.status !== 200) throw new Error(String(response.status));
       const { order, pushed } = await decision(pool[next++ % pool.length]!, {
         ...response.body,
@@ -125,6 +131,7 @@ try {
   commitToEvent.length = 0;
   byAck = 0;
   errors = 0;
+  refusedAtOnce = 0;
   const rate = Number(args.rate);
   log(`${rate} orders/s for ${args.seconds} s, each buyer subscribing to its order over ${pool.length} websockets`);
   const run = await openLoop(rate, Number(args.seconds), buy);
@@ -146,6 +153,7 @@ try {
       p99: Math.round(percentile(commitToEvent, 99)),
     },
     answeredBySubscriptionAck: byAck,
+    refusedAtOnce,
   };
   log(`under load: ${JSON.stringify(underLoad)}`);
   pool.forEach((socket) => socket.close());
