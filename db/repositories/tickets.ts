@@ -1,6 +1,7 @@
 import type { SeatDelta, TicketChange, TicketStatus } from '../../domain/model/tickets.js';
 import { ACTIVE_TICKET_STATUSES } from '../../domain/model/tickets.js';
 import type { Db } from '../connection.js';
+import { runPrepared } from '../prepared.js';
 import { seatVersionsRepository } from './seat-versions.js';
 
 /**
@@ -10,6 +11,24 @@ import { seatVersionsRepository } from './seat-versions.js';
  * the same transaction and returns the deltas to publish.
  */
 export const ticketsRepository = {
+  /**
+   * Which of these (showing, seat) pairs an active ticket holds right now: one lookup each in the
+   * partial unique index (its predicate spelled as a literal, so a prepared plan can use it).
+   */
+  takenAmong: async (
+    db: Db,
+    showingIds: number[],
+    seatIds: number[],
+  ): Promise<{ showingId: number; seatId: number }[]> =>
+    runPrepared(
+      db,
+      'tickets-taken-among',
+      `SELECT t.showing_id AS "showingId", t.seat_id AS "seatId"
+       FROM unnest($1::bigint[], $2::bigint[]) AS wanted(showing_id, seat_id)
+       JOIN tickets t ON t.showing_id = wanted.showing_id AND t.seat_id = wanted.seat_id AND t.status IN ('held', 'sold')`,
+      [showingIds, seatIds],
+    ),
+
   /** Moves the order's held tickets on with its payment's outcome. */
   settleHeld: async (
     trx: Db,

@@ -1,6 +1,7 @@
 import type { Db } from '../../db/connection.js';
 import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import { ordersRepository } from '../../db/repositories/orders.js';
+import { ticketsRepository } from '../../db/repositories/tickets.js';
 import { saleCatalogRepository } from '../../db/repositories/sale-catalog.js';
 import { constraintViolation, retryingDeadlock } from '../../db/violations.js';
 import type { Config } from '../config.js';
@@ -38,9 +39,27 @@ export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
     },
     { windowMs: 0, maxSize: 500, maxInFlight: 1 },
   );
+  const takenLookups = batcher<{ showingId: number; seatIds: number[] }, number[]>(
+    async (requests) => {
+      const showingIds = requests.flatMap(({ showingId, seatIds }) => seatIds.map(() => showingId));
+      const taken = await ticketsRepository.takenAmong(
+        deps.db,
+        showingIds,
+        requests.flatMap(({ seatIds }) => seatIds),
+      );
+      const held = new Set(taken.map(({ showingId, seatId }) => `${showingId}:${seatId}`));
+      return requests.map(({ showingId, seatIds }) => seatIds.filter((seatId) => held.has(`${showingId}:${seatId}`)));
+    },
+    { windowMs: 0, maxSize: 500, maxInFlight: 1 },
+  );
   return {
     /** The order an Idempotency-Key was used for, if any (lookups arriving together share one statement). */
     orderWithKey: (key: string) => keyLookups.add(key),
+    /**
+     * The seats among these an active ticket holds now, asked in a statement started after the call
+     * (checks arriving together share one).
+     */
+    takenSeats: (showingId: number, seatIds: number[]) => takenLookups.add({ showingId, seatIds }),
     /** Resolves once the order is committed and its partition woken: true if inserted, false if its key existed. */
     insert: async (order: NewOrder, view: OrderView) => {
       const result = await inserts.add({ order, view });
@@ -49,7 +68,7 @@ export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
       return result;
     },
     /** Waits for every insert under way (a process stopping). */
-    drain: () => Promise.all([inserts.drain(), keyLookups.drain()]),
+    drain: () => Promise.all([inserts.drain(), keyLookups.drain(), takenLookups.drain()]),
   };
 }
 

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { accessTokenFor } from './access-token.js';
-import { statusesOf } from './seat-map-reads.js';
 import { getOrderView } from './get-order.js';
 import type { OrderView } from '../model/orders.js';
 import { toOrderView } from './view.js';
@@ -65,12 +64,16 @@ export async function placeOrder(
   }
 
   const hash = requestHash(request);
-  const taken = await seatsTakenNow(deps, request.showingId, request.seatIds);
-  if (taken.length > 0) {
+  // Seats taken as of this request are refused at once: the queue would reject the order anyway.
+  // Asked only when the seat map this process holds (a version behind at most) shows one taken.
+  if (deps.seatMaps.heldTaken(request.showingId, request.seatIds).length > 0) {
+    const [taken, existing] = await Promise.all([
+      orderInserts.takenSeats(request.showingId, request.seatIds),
+      orderInserts.orderWithKey(idempotencyKey),
+    ]);
     // A retry of an order that got these very seats gets its order back, not a refusal.
-    const existing = await orderInserts.orderWithKey(idempotencyKey);
-    if (existing) return replay(deps, existing, hash, waitMs);
-    throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
+    if (taken.length > 0 && existing) return replay(deps, existing, hash, waitMs);
+    if (taken.length > 0) throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
   }
 
   const id = randomUUID();
@@ -131,18 +134,6 @@ export async function placeOrder(
     accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET),
     decided: decided !== null,
   };
-}
-
-/**
- * Seats of the request that are taken as of its arrival: the queue would reject the order anyway, so
- * it is refused at once. Asked exactly (the version probe and the seat deltas) only when the map
- * this process holds shows one of them taken; an order for seats it shows free goes to the queue,
- * whose allocation decides it.
- */
-async function seatsTakenNow(deps: Deps, showingId: number, seatIds: number[]): Promise<number[]> {
-  if (deps.seatMaps.heldTaken(showingId, seatIds).length === 0) return [];
-  const statuses = statusesOf((await deps.seatMaps.read(showingId)).value);
-  return seatIds.filter((seatId) => statuses.get(seatId) !== 'free');
 }
 
 /**

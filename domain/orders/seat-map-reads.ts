@@ -162,12 +162,12 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
 
     /**
      * The seats among these that the map this process holds shows taken, without asking the
-     * database: possibly a version behind, so a hint only (read() is exact). A showing not held yet
-     * is read in the background, for the next requests.
+     * database: brought forward with every delta heard, so at most a publication behind, a hint
+     * only (read() is exact). A showing not held yet is read in the background, for the next requests.
      */
     heldTaken(showingId: number, seatIds: number[]): number[] {
       void hearDeltas();
-      const snapshot = latest.get(showingId);
+      let snapshot = latest.get(showingId);
       if (!snapshot) {
         if (!loading.has(showingId))
           load(showingId).then(
@@ -175,6 +175,14 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
             () => undefined,
           );
         return [];
+      }
+      // Brought forward with every delta heard so far, in order.
+      const heard = deltas.get(showingId);
+      let furthest = snapshot.seatVersion;
+      while (heard?.has(furthest + 1)) furthest += 1;
+      if (furthest > snapshot.seatVersion) {
+        snapshot = advanced(snapshot, furthest)!;
+        remember(showingId, snapshot);
       }
       const statuses = statusesOf(snapshot.map);
       return seatIds.filter((seatId) => statuses.get(seatId) !== 'free');
@@ -233,7 +241,7 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
 const seatStatuses = new WeakMap<SeatMap, Map<number, SeatStatus>>();
 
 /** Each seat's status in a map, by seat id (kept with the map, which never changes). */
-export function statusesOf(map: SeatMap): Map<number, SeatStatus> {
+function statusesOf(map: SeatMap): Map<number, SeatStatus> {
   let statuses = seatStatuses.get(map);
   if (!statuses) {
     statuses = new Map(map.rows.flatMap((row) => row.seats.map((seat) => [seat.id, seat.status] as const)));

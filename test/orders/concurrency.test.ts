@@ -12,6 +12,7 @@ import {
   ticketsOfShowing,
   workerControl,
   type OrderRow,
+  type ErrorBody,
   type PlacedView,
 } from './support.js';
 
@@ -45,12 +46,18 @@ describe('orders: concurrent buyers', () => {
         const seat = seats[round % seats.length]!;
         const responses = await Promise.all(
           Array.from({ length: BUYERS }, (_, buyer) =>
-            submit(orderBody(showing.id, [seat.id], `buyer-${round}-${buyer}@example.com`)),
+            submit<PlacedView & ErrorBody>(orderBody(showing.id, [seat.id], `buyer-${round}-${buyer}@example.com`)),
           ),
         );
-        for (const response of responses) expect(response.status, JSON.stringify(response.body)).to.equal(202);
-        const placed = responses.map((response) => response.body);
-        expect(new Set(placed.map((order) => order.id)).size).to.equal(BUYERS);
+        // Accepted, or refused at once when the seat was already taken on arrival (nothing stored then).
+        for (const response of responses) {
+          if (response.status === 409)
+            expect(response.body.error).to.deep.include({ code: 'SEAT_TAKEN', details: { seatIds: [seat.id] } });
+          else expect(response.status, JSON.stringify(response.body)).to.equal(202);
+        }
+        const placed = responses.filter((response) => response.status === 202).map((response) => response.body);
+        const refusedAtOnce = BUYERS - placed.length;
+        expect(new Set(placed.map((order) => order.id)).size).to.equal(placed.length);
         const rows = await decided(placed.map((order) => order.id));
 
         // In the database: one winner, the earliest arrival (first come, first served); the rest rejected.
@@ -58,7 +65,8 @@ describe('orders: concurrent buyers', () => {
         const won = rows.filter((row) => row.status === wonStatus);
         const lost = rows.filter((row) => row.status === 'rejected');
         expect(won, `round ${round}: winners`).to.have.length(1);
-        expect(lost, `round ${round}: rejected`).to.have.length(BUYERS - 1);
+        expect(lost, `round ${round}: rejected`).to.have.length(placed.length - 1);
+        expect(lost.length + refusedAtOnce, `round ${round}: every other buyer lost`).to.equal(BUYERS - 1);
         for (const row of lost)
           expect([row.failureReason, row.rejectedSeatIds]).to.deep.equal(['SEAT_TAKEN', [seat.id]]);
         expect(won[0]!.id, `round ${round}: the first order in arrival order wins`).to.equal(rows[0]!.id);
@@ -138,11 +146,18 @@ describe('orders: concurrent buyers', () => {
         });
         const responses = await Promise.all(
           requests.map((seatIds, index) =>
-            submit(orderBody(showing.id, seatIds, `multi-${seed}-${index}@example.com`)),
+            submit<PlacedView & ErrorBody>(orderBody(showing.id, seatIds, `multi-${seed}-${index}@example.com`)),
           ),
         );
-        for (const response of responses) expect(response.status, JSON.stringify(response.body)).to.equal(202);
-        const placed = new Map<string, PlacedView>(responses.map((response) => [response.body.id, response.body]));
+        // Accepted, or refused at once for seats already taken on arrival (some of the seats it asked for).
+        responses.forEach((response, index) => {
+          if (response.status !== 409) return expect(response.status, JSON.stringify(response.body)).to.equal(202);
+          expect(response.body.error.code).to.equal('SEAT_TAKEN');
+          expect(requests[index]).to.include.members((response.body.error.details as { seatIds: number[] }).seatIds);
+        });
+        const placed = new Map<string, PlacedView>(
+          responses.filter((response) => response.status === 202).map((response) => [response.body.id, response.body]),
+        );
         const rows = await decided([...placed.keys()]);
         const tickets = (await ticketsOfShowing(showing.id)).filter(
           (ticket) => ticket.status === 'held' || ticket.status === 'sold',

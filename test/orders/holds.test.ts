@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { api, testSystem } from '../system.js';
 import {
+  attempt,
   eventually,
   freshShowing,
   getOrder,
@@ -152,8 +153,8 @@ describe('orders: holds, the seat map and the ticket list', () => {
     const sold = await place(showing.id, [seats[0]!.id], { wait: 5 });
     expect(sold.status).to.equal('confirmed');
     await hold(showing.id, [seats[4]!.id, seats[9]!.id]);
-    const rejected = await place(showing.id, [seats[0]!.id, seats[1]!.id], { wait: 5 });
-    expect(rejected.status).to.equal('rejected');
+    const rejected = await attempt(showing.id, [seats[0]!.id, seats[1]!.id], { wait: 5 });
+    expect([rejected.status, rejected.rejectedSeatIds]).to.deep.equal(['rejected', [seats[0]!.id]]);
 
     const response = await api<SeatMap>('GET', `/api/v1/showings/${showing.id}/seats`, { token: null });
     expect(response.status).to.equal(200);
@@ -176,7 +177,7 @@ describe('orders: holds, the seat map and the ticket list', () => {
     const { showing, seats } = await freshShowing();
     const sold = await place(showing.id, [seats[0]!.id], { wait: 5 });
     const held = await hold(showing.id, [seats[9]!.id]);
-    await place(showing.id, [seats[0]!.id], { wait: 5 }); // rejected: no ticket
+    expect((await attempt(showing.id, [seats[0]!.id], { wait: 5 })).status).to.equal('rejected'); // no ticket
 
     const all = await api<TicketPage>('GET', `/api/v1/showings/${showing.id}/tickets`);
     expect(all.status).to.equal(200);

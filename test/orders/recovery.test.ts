@@ -13,6 +13,7 @@ import {
   orderRows,
   partitionOfShowing,
   place,
+  raceForSeat,
   someoneWaitsOnLock,
   ticketsOfShowing,
   workerControl,
@@ -102,8 +103,7 @@ describe('orders: recovery and repeated work', () => {
     const { deps } = await testSystem();
     await workers.start();
     const { showing, seats } = await freshShowing();
-    const sold = await place(showing.id, [seats[0]!.id], { wait: 5 });
-    const lost = await place(showing.id, [seats[0]!.id], { wait: 5 });
+    const { winner: sold, loser: lost } = await raceForSeat(showing.id, seats[0]!.id);
     expect([sold.status, lost.status]).to.deep.equal(['confirmed', 'rejected']);
     const before = await snapshot(showing.id);
 

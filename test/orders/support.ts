@@ -94,6 +94,38 @@ export async function place(
   return response.body;
 }
 
+/**
+ * An order as the buyer learns its outcome: seats taken when it arrived are refused at once (409
+ * SEAT_TAKEN, nothing stored), which reads here as the rejection the queue would have decided.
+ */
+export async function attempt(
+  showingId: number,
+  seatIds: number[],
+  options: Parameters<typeof submit>[1] = {},
+): Promise<Pick<PlacedView, 'status' | 'reason' | 'rejectedSeatIds'> & Partial<PlacedView>> {
+  const response = await submit<PlacedView & ErrorBody>(orderBody(showingId, seatIds), options);
+  if (response.status === 409 && response.body.error.code === 'SEAT_TAKEN') {
+    const { seatIds: taken } = response.body.error.details as { seatIds: number[] };
+    return { status: 'rejected', reason: 'SEAT_TAKEN', rejectedSeatIds: taken };
+  }
+  expect(response.status, JSON.stringify(response.body)).to.be.oneOf([200, 202]);
+  return response.body;
+}
+
+/**
+ * Two orders for one seat of a showing nobody ordered before, sent at once: both are queued (neither
+ * is known taken yet), and the allocation gives the seat to the first and rejects the second.
+ */
+export async function raceForSeat(
+  showingId: number,
+  seatId: number,
+): Promise<{ winner: PlacedView; loser: PlacedView }> {
+  const both = await Promise.all([place(showingId, [seatId], { wait: 5 }), place(showingId, [seatId], { wait: 5 })]);
+  const loser = both.find((order) => order.status === 'rejected');
+  expect(loser, JSON.stringify(both)).to.not.equal(undefined);
+  return { winner: both.find((order) => order !== loser)!, loser: loser! };
+}
+
 export function getOrder(
   id: string,
   token: string | null,
