@@ -12,7 +12,7 @@ export const bookingSettings = z.object({
   CLEANING_GAP_MINUTES: z.coerce.number().int().min(0).max(240).default(15),
   ORDER_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters').default('dev-order-token-secret-change-me'),
   ALLOCATION_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
-  ALLOCATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
+  ALLOCATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
   /** How long a crashed worker's job may block its partition: lock duration, then the stalled check. */
   ALLOCATION_LOCK_MS: z.coerce.number().int().min(500).default(10_000),
   ALLOCATION_STALLED_CHECK_MS: z.coerce.number().int().min(200).default(5_000),

@@ -51,7 +51,12 @@ export class DomainError extends Error {
     message: string,
     readonly details?: unknown,
   ) {
+    // An expected outcome answered with its code, never read as a trace: capturing the stack cost
+    // ~10 µs per refusal, 4 % of the API's CPU on a hot showing where most orders are refused.
+    const stackTraceLimit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = stackTraceLimit;
     this.name = 'DomainError';
   }
 }

@@ -63,7 +63,6 @@ export async function placeOrder(
     throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });
   }
 
-  const hash = requestHash(request);
   // Seats taken as of this request are refused at once: the queue would reject the order anyway.
   // Asked only when the seat map this process holds (a version behind at most) shows one taken.
   if (deps.seatMaps.heldTaken(request.showingId, request.seatIds).length > 0) {
@@ -72,10 +71,11 @@ export async function placeOrder(
       orderInserts.orderWithKey(idempotencyKey),
     ]);
     // A retry of an order that got these very seats gets its order back, not a refusal.
-    if (taken.length > 0 && existing) return replay(deps, existing, hash, waitMs);
+    if (taken.length > 0 && existing) return replay(deps, existing, requestHash(request), waitMs);
     if (taken.length > 0) throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
   }
 
+  const hash = requestHash(request);
   const id = randomUUID();
   const createdAt = new Date();
   // How buyers see the order once it is durable: queued (published with its INSERT's batch).

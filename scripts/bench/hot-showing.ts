@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { parseArgs } from 'node:util';
 import { retryingDeadlock } from '../../db/violations.js';
 import { cpuMeter } from './cpu.js';
@@ -16,7 +15,10 @@ import { ADMIN_TOKEN, config, log, prepareDatabase, root, startRole } from './sy
  * reference, scripts/bench/naive-peer.ts (one transaction per request, row locks on pre-created
  * tickets), alternately (peer, ours, peer, ours, ...), so the machine's drift falls on both.
  *
- * npm run bench:hot -- [--topology all|split|both] [--rounds 3] [--buyers 500] [--cap-seconds 60] [--port 3950]
+ * With --poll <ms>, our buyers submit without waiting (202) and poll the order's Location every <ms>
+ * with If-None-Match, as a client without Socket.IO would; the latency is still submit → decision.
+ *
+ * npm run bench:hot -- [--topology all|split|both] [--rounds 3] [--buyers 500] [--cap-seconds 60] [--poll 250] [--port 3950]
  * With BENCH_DATABASE_URL and BENCH_REDIS_PREFIX (scripts/bench/system.ts) it runs beside another benchmark.
  */
 const { values: args } = parseArgs({
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
     'cap-seconds': { type: 'string', default: '60' },
     port: { type: 'string', default: '3950' },
     'peer-pool': { type: 'string', default: '16' },
+    poll: { type: 'string' },
   },
 });
 const topologies = args.topology === 'both' ? ['all', 'split'] : [args.topology];
@@ -38,48 +41,10 @@ const buyers = Number(args.buyers);
 const capSeconds = Number(args['cap-seconds']);
 const basePort = Number(args.port);
 const peerPort = basePort + 9;
+const pollMs = args.poll === undefined ? undefined : Number(args.poll);
 const databaseName = new URL(config.DATABASE_URL).pathname.slice(1);
 const ROWS = 15;
 const SEATS_PER_ROW = 20;
-
-/** Keep-alive POSTs of JSON: every buyer keeps its connection between attempts and rounds. */
-function poster(port: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 2048, maxFreeSockets: 2048 });
-  return {
-    post(path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any }> {
-      const payload = JSON.stringify(body);
-      return new Promise((resolve, reject) => {
-        const req = http.request(
-          {
-            agent,
-            host: '127.0.0.1',
-            port,
-            method: 'POST',
-            path,
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), ...headers },
-          },
-          (res) => {
-            const chunks: Buffer[] = [];
-            res.on('data', (chunk: Buffer) => chunks.push(chunk));
-            res.on('end', () => {
-              const text = Buffer.concat(chunks).toString();
-              try {
-                resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) });
-              } catch {
-                resolve({ status: res.statusCode ?? 0, body: text });
-              }
-            });
-            res.on('error', reject);
-          },
-        );
-        req.setTimeout(30_000, () => req.destroy(new Error('timeout')));
-        req.on('error', reject);
-        req.end(payload);
-      });
-    },
-    close: () => agent.destroy(),
-  };
-}
 
 /**
  * Whatever else used the machine meanwhile (a build, another benchmark): CPU seconds of the whole
@@ -205,14 +170,22 @@ async function blindBuyers(rows: number[][], sell: Seller) {
   };
 }
 
-/** Our system: the real submit with `Prefer: wait=5`, polling should the wait run out. */
-function oursSeller(client: ReturnType<typeof poster>, api: ReturnType<typeof jsonClient>, showingId: number): Seller {
+type Client = ReturnType<typeof jsonClient>;
+/** Polls of undecided orders, and how many of them the API answered 304 Not Modified. */
+const polls = { sent: 0, notModified: 0 };
+
+/**
+ * Our system: the real submit, with `Prefer: wait=5` (polling should the wait run out), or with
+ * --poll a submit that answers 202 at once and a poll of its Location every pollMs.
+ */
+function oursSeller(client: Client, showingId: number): Seller {
   return async (seatIds) => {
     const started = performance.now();
-    const response = await client.post(
+    const response = await client.request(
+      'POST',
       '/api/v1/orders',
       { showingId, seatIds, customer: { email: 'hot@example.com' } },
-      { 'idempotency-key': randomUUID(), prefer: 'wait=5' },
+      { 'idempotency-key': randomUUID(), ...(pollMs === undefined ? { prefer: 'wait=5' } : {}) },
     );
     // Seats known taken when the request arrived are refused at once: a decision too.
     if (response.status === 409 && response.body?.error?.code === 'SEAT_TAKEN') return { confirmed: false };
@@ -220,25 +193,35 @@ function oursSeller(client: ReturnType<typeof poster>, api: ReturnType<typeof js
       throw new Error(`submit answered ${response.status} ${response.body?.error?.code ?? ''}`);
     }
     let order = response.body;
+    let etag: string | undefined;
+    const location = `${response.headers.location ?? `/api/v1/orders/${order.id}`}?token=${order.accessToken}`;
     while (order.status === 'queued') {
       if (performance.now() - started > 30_000) throw new Error('undecided after 30 s');
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      order = (await api.request('GET', `/api/v1/orders/${order.id}?token=${response.body.accessToken}`)).body;
+      await new Promise((resolve) => setTimeout(resolve, pollMs ?? 100));
+      const poll = await client.request('GET', location, undefined, etag ? { 'if-none-match': etag } : {});
+      polls.sent += 1;
+      if (poll.status === 304) {
+        polls.notModified += 1;
+        continue;
+      }
+      if (poll.status !== 200) throw new Error(`poll answered ${poll.status}`);
+      order = poll.body;
+      etag = poll.headers.etag;
     }
     return { confirmed: order.status === 'confirmed' || order.status === 'awaiting_payment' };
   };
 }
 
-function peerSeller(client: ReturnType<typeof poster>, showingId: number): Seller {
+function peerSeller(client: Client, showingId: number): Seller {
   return async (seatIds) => {
-    const response = await client.post('/orders', { showingId, seatIds });
+    const response = await client.request('POST', '/orders', { showingId, seatIds });
     if (response.status !== 200) throw new Error(`peer answered ${response.status} ${String(response.body)}`);
     return { confirmed: response.body.status === 'confirmed' };
   };
 }
 
 /** A new 300-seat hall and a showing in it, through the admin API; its seat ids row by row. */
-async function newHotShowing(api: ReturnType<typeof jsonClient>) {
+async function newHotShowing(api: Client) {
   const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
   const cinemas = await api.request('GET', '/api/v1/cinemas?limit=1');
   const layout = {
@@ -354,7 +337,7 @@ const stopped = (child: ChildProcess) =>
 
 const db = await prepareDatabase();
 const peer = await startPeer();
-const peerClient = poster(peerPort);
+const peerClient = jsonClient(`http://127.0.0.1:${peerPort}`, 2048);
 let peerShowing = 0;
 const results: Record<string, unknown>[] = [];
 type Pair = { peer: { decisionsPerSecond: number; p99: number; foreignCpuPercent: number } } & {
@@ -368,7 +351,7 @@ const DISTURBED_PERCENT = 25;
 async function peerRound(label: string, processes: Record<string, number>) {
   peerShowing += 1;
   const seatIds = Array.from({ length: ROWS * SEATS_PER_ROW }, (_, index) => index + 1);
-  await peerClient.post('/showings', { showingId: peerShowing, seatIds });
+  await peerClient.request('POST', '/showings', { showingId: peerShowing, seatIds });
   const rows = Array.from({ length: ROWS }, (_, row) => seatIds.slice(row * SEATS_PER_ROW, (row + 1) * SEATS_PER_ROW));
   const meter = cpuMeter({ ...processes, peer: peer.pid!, loadgen: process.pid }).start();
   const foreign = foreignCpu(databaseName);
@@ -387,21 +370,30 @@ try {
   for (const topology of topologies) {
     const { processes, apiPort } = await startOurs(topology);
     const pids = Object.fromEntries(Object.entries(processes).map(([name, child]) => [name, child.pid!]));
-    const api = jsonClient(`http://127.0.0.1:${apiPort}`);
-    const client = poster(apiPort);
+    const client = jsonClient(`http://127.0.0.1:${apiPort}`, 2048);
     const pairs: Pair[] = (pairsByTopology[topology] = []);
     try {
       const oursRound = async (label: string) => {
         // Every round sells from empty order tables, as the first does (statistics kept from the warm-up).
         await retryingDeadlock(() => db.raw('TRUNCATE orders, tickets, payments'), 3);
-        const { showingId, rows } = await newHotShowing(api);
+        const { showingId, rows } = await newHotShowing(client);
         const meter = cpuMeter({ ...pids, peer: peer.pid!, loadgen: process.pid }).start();
         const foreign = foreignCpu(databaseName);
-        const run = await blindBuyers(rows, oursSeller(client, api, showingId));
+        Object.assign(polls, { sent: 0, notModified: 0 });
+        const run = await blindBuyers(rows, oursSeller(client, showingId));
         const cpuMsPerDecision = meter(run.decisions);
         const foreignCpuPercent = foreign(cpuMsPerDecision);
         const audit = await auditOurs(db, showingId);
-        const result = { system: 'ours', topology, label, ...run, audit, cpuMsPerDecision, foreignCpuPercent };
+        const result = {
+          system: 'ours',
+          topology,
+          label,
+          ...run,
+          ...(pollMs === undefined ? {} : { polls: { ...polls, perSecond: round(polls.sent / run.seconds) } }),
+          audit,
+          cpuMsPerDecision,
+          foreignCpuPercent,
+        };
         log(`${label} ours (${topology}): ${JSON.stringify({ ...result, decisionsPer500ms: undefined })}`);
         return result;
       };
@@ -417,7 +409,6 @@ try {
       }
     } finally {
       client.close();
-      api.close();
       for (const child of Object.values(processes)) child.kill('SIGTERM');
       await Promise.all(Object.values(processes).map(stopped));
     }
@@ -433,7 +424,7 @@ try {
       attempt: 'a random block of 1-4 adjacent seats of one row, blind to what is taken, retried at once',
       capSeconds,
       disturbedAbovePercent: DISTURBED_PERCENT,
-      ours: 'Prefer: wait=5, CONFIRM_WITHOUT_PAYMENT=true, default settings',
+      ours: `${pollMs === undefined ? 'Prefer: wait=5' : `202 at once, then a poll of the Location every ${pollMs} ms with If-None-Match`}, CONFIRM_WITHOUT_PAYMENT=true, default settings`,
       peer: `scripts/bench/naive-peer.ts, one transaction per request, SELECT ... FOR UPDATE, pool ${args['peer-pool']}`,
     },
     summary: Object.fromEntries(
@@ -471,7 +462,8 @@ try {
     rounds: results,
   };
   mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
-  writeFileSync(`${root}/docs/benchmarks/hot-showing-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+  const name = pollMs === undefined ? 'hot-showing' : 'hot-showing-polling';
+  writeFileSync(`${root}/docs/benchmarks/${name}-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(result.summary, null, 2));
 } finally {
   peerClient.close();

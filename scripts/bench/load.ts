@@ -2,7 +2,7 @@ import http from 'node:http';
 
 /** Keep-alive JSON client for load runs: no per-request connection cost, bounded sockets. */
 export function jsonClient(baseUrl: string, maxSockets = 1024) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   const { hostname, port } = new URL(baseUrl);
   return {
     request(
@@ -10,7 +10,7 @@ export function jsonClient(baseUrl: string, maxSockets = 1024) {
       path: string,
       body?: unknown,
       headers: Record<string, string> = {},
-    ): Promise<{ status: number; body: any }> {
+    ): Promise<{ status: number; body: any; headers: http.IncomingHttpHeaders }> {
       const payload = body === undefined ? undefined : JSON.stringify(body);
       return new Promise((resolve, reject) => {
         const req = http.request(
@@ -31,9 +31,13 @@ export function jsonClient(baseUrl: string, maxSockets = 1024) {
             res.on('end', () => {
               const text = Buffer.concat(chunks).toString();
               try {
-                resolve({ status: res.statusCode ?? 0, body: text ? JSON.parse(text) : undefined });
+                resolve({
+                  status: res.statusCode ?? 0,
+                  body: text ? JSON.parse(text) : undefined,
+                  headers: res.headers,
+                });
               } catch {
-                resolve({ status: res.statusCode ?? 0, body: text });
+                resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers });
               }
             });
             res.on('error', reject);
@@ -97,7 +101,7 @@ export async function openLoop(rate: number, seconds: number, send: () => Promis
  * generator parsing 16 KB of JSON each time would measure itself. Answers the status and the size.
  */
 export function rawGetClient(baseUrl: string, maxSockets = 64) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  const agent = new http.Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
   const { hostname, port } = new URL(baseUrl);
   return {
     get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; bytes: number; etag?: string }> {
