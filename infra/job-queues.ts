@@ -1,3 +1,4 @@
+import { coalesced } from './coalesced.js';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Jobs, Logger } from '../domain/ports.js';
@@ -57,6 +58,14 @@ export function createJobQueues(settings: QueueSettings, connection: Redis): Job
     },
   });
 
+  const wakes = coalesced((partition: number) =>
+    allocation[partition]!.add(
+      'drain',
+      { partition },
+      { deduplication: { id: `alloc-${partition}`, keepLastIfActive: true } },
+    ),
+  );
+
   return {
     requestCharges: (orderIds) =>
       payments.addBulk(
@@ -78,12 +87,7 @@ export function createJobQueues(settings: QueueSettings, connection: Redis): Job
      * At most one waiting wake-up per partition; one added while the partition's job runs is kept and
      * runs after it, so an order committed during a drain is never left without a wake-up.
      */
-    wakePartition: (partition) =>
-      allocation[partition]!.add(
-        'drain',
-        { partition },
-        { deduplication: { id: `alloc-${partition}`, keepLastIfActive: true } },
-      ),
+    wakePartition: (partition) => wakes(partition),
     /** Stored in Redis, so it is set again on every sweep: a Redis that lost its data gets it back. */
     enforceSerialPartitions: () => Promise.all(allocation.map((queue) => queue.setGlobalConcurrency(1))),
     close: async () => {

@@ -42,6 +42,8 @@ const MAX_SHOWINGS = 5_000;
 const DELTA_WAIT_MS = 50;
 /** A map nobody reads while its seats keep changing is forgotten past this many unapplied deltas (read again when asked). */
 const MAX_PENDING_DELTAS = 200;
+/** heldTaken() reads through at most this many heard deltas before it brings the held map forward. */
+const ADVANCE_HELD_EVERY = 32;
 
 const notFound = (showingId: number) => new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
 
@@ -176,16 +178,24 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
           );
         return [];
       }
-      // Brought forward with every delta heard so far, in order.
+      // The deltas heard since, in order, decide the seats they name; the map itself is brought
+      // forward only every few of them (drawing a new map per order cost 6 % of a process's CPU).
       const heard = deltas.get(showingId);
       let furthest = snapshot.seatVersion;
       while (heard?.has(furthest + 1)) furthest += 1;
-      if (furthest > snapshot.seatVersion) {
+      if (furthest - snapshot.seatVersion >= ADVANCE_HELD_EVERY) {
         snapshot = advanced(snapshot, furthest)!;
         remember(showingId, snapshot);
       }
       const statuses = statusesOf(snapshot.map);
-      return seatIds.filter((seatId) => statuses.get(seatId) !== 'free');
+      const statusNow = (seatId: number) => {
+        for (let version = furthest; version > snapshot.seatVersion; version -= 1) {
+          const changed = heard!.get(version)!.seats.find((seat) => seat.id === seatId);
+          if (changed) return changed.status;
+        }
+        return statuses.get(seatId);
+      };
+      return seatIds.filter((seatId) => statusNow(seatId) !== 'free');
     },
 
     /** The showing's current seat-map version (what a live subscription continues from). */

@@ -2,10 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { retryingDeadlock } from '../../db/violations.js';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, percentile } from './load.js';
-import { ADMIN_TOKEN, config, log, prepareDatabase, root, startRole } from './system.js';
+import { ADMIN_TOKEN, config, emptyOrderTables, log, prepareDatabase, root, startRole } from './system.js';
 
 /*
  * One hot showing, buyers who do not know the map: 500 buyers at once on a 300-seat hall (15 rows of
@@ -375,7 +374,7 @@ try {
     try {
       const oursRound = async (label: string) => {
         // Every round sells from empty order tables, as the first does (statistics kept from the warm-up).
-        await retryingDeadlock(() => db.raw('TRUNCATE orders, tickets, payments'), 3);
+        await emptyOrderTables(db);
         const { showingId, rows } = await newHotShowing(client);
         const meter = cpuMeter({ ...pids, peer: peer.pid!, loadgen: process.pid }).start();
         const foreign = foreignCpu(databaseName);

@@ -4,8 +4,17 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
-import { retryingDeadlock } from '../../db/violations.js';
-import { ADMIN_TOKEN, config, loadTargets, log, prepareDatabase, root, startRole, type Target } from './system.js';
+import {
+  ADMIN_TOKEN,
+  config,
+  emptyOrderTables,
+  loadTargets,
+  log,
+  prepareDatabase,
+  root,
+  startRole,
+  type Target,
+} from './system.js';
 
 // npm run bench:orders -- [--rates 1000,2000,3000,3500,4000,4250,4500,4750,5000] [--seconds 10] [--hot-buyers 500] [--api-instances 1] [--connections 256]
 const { values: args } = parseArgs({
@@ -142,14 +151,6 @@ async function integrityViolations(db: Awaited<ReturnType<typeof prepareDatabase
     Object.entries(rows[0] as Record<string, string>).map(([key, count]) => [key, Number(count)]),
   ) as Integrity;
 }
-
-/**
- * Empties the order tables, so the next step sells from free seats as the first one does. TRUNCATE
- * leaves their statistics unknown, and the planner then sizes them from their pages as they fill.
- * A sweep of the worker may hold a lock on one of the tables meanwhile: a deadlock is tried again.
- */
-const emptyOrderTables = (db: Awaited<ReturnType<typeof prepareDatabase>>) =>
-  retryingDeadlock(() => db.raw('TRUNCATE orders, tickets, payments'), 3);
 
 /** 500 buyers on one 300-seat showing, each retrying 1-4 adjacent seats until served or sold out. */
 async function hotShowing(client: ReturnType<typeof jsonClient>, buyers: number) {

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { connectDatabase, ensureDatabase } from '../../db/connection.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { bulkRepository } from '../../db/repositories/bulk.js';
+import { retryingDeadlock } from '../../db/violations.js';
 import { parseConfig } from '../../host/config.js';
 import { DATA_SCHEMAS, MIGRATIONS } from '../../host/roles.js';
 import { connectRedis } from '../../infra/redis.js';
@@ -47,13 +48,21 @@ export async function prepareDatabase() {
   });
   // Statistics for the new catalog, as a database in service has. Not for the emptied orders and
   // tickets: stats saying "empty" would mislead the planner once the run fills them.
-  await db.raw('VACUUM ANALYZE cities, cinemas, halls, hall_rows, seats, films, showings');
+  await db.raw('VACUUM ANALYZE cities, cinemas, halls, hall_rows, seats, films, showings, catalog_version');
   const redis = connectRedis(config.REDIS_URL);
   const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
   for (let start = 0; start < keys.length; start += 1000) await redis.del(...keys.slice(start, start + 1000));
   await redis.quit();
   return db;
 }
+
+/**
+ * Empties the order tables, so the next step sells from free seats as the first one does. TRUNCATE
+ * leaves their statistics unknown, and the planner then sizes them from their pages as they fill.
+ * A sweep of the worker may hold a lock on one of the tables meanwhile: a deadlock is tried again.
+ */
+export const emptyOrderTables = (db: Awaited<ReturnType<typeof prepareDatabase>>) =>
+  retryingDeadlock(() => db.raw('TRUNCATE orders, tickets, payments'), 3);
 
 /** Starts dist/scripts/start.js with these roles; resolves once /readyz answers. `env` adds settings. */
 export function startRole(

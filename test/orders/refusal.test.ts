@@ -68,4 +68,21 @@ describe('orders: seats taken when the order arrives are refused at once', () =>
     const decided = await submit(orderBody(showing.id, [seats[0]!.id]), { wait: 5 });
     expect([decided.status, decided.body.status, decided.body.reason]).to.deep.equal([200, 'rejected', 'SEAT_TAKEN']);
   });
+
+  it('when many sales came after the map this process holds, should refuse every seat they took and accept the free ones', async () => {
+    const { showing, seats } = await freshShowing(15);
+    await lookAt(showing.id);
+    // More sales than the held map is read through before it is brought forward.
+    const sold = seats.slice(0, 40);
+    for (const seat of sold) {
+      expect((await submit(orderBody(showing.id, [seat.id]), { wait: 5 })).body.status).to.equal('confirmed');
+    }
+    for (const seat of [sold[0]!, sold[20]!, sold[39]!]) {
+      // A hint that missed would queue the order and answer 200 rejected.
+      const refused = await submit<ErrorBody>(orderBody(showing.id, [seat.id]), { wait: 5 });
+      expect([refused.status, refused.body.error.code]).to.deep.equal([409, 'SEAT_TAKEN']);
+    }
+    const accepted = await submit(orderBody(showing.id, [seats[40]!.id]), { wait: 5 });
+    expect([accepted.status, accepted.body.status]).to.deep.equal([200, 'confirmed']);
+  });
 });
