@@ -1,22 +1,14 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { replyOf, type Route } from './route.js';
-import { jsonOf } from './serialize.js';
+import { bytesOf } from './serialize.js';
 
 /** The answer to send: status, headers and the body as UTF-8 JSON (none for 204 and 304). */
 export type Answer = { status: number; headers: Record<string, string>; bytes: Buffer | undefined };
 
-// A frozen body is a cached answer shared by every request that reads it: encoded once.
-const encoded = new WeakMap<object, Buffer>();
-
-/** A body as UTF-8 JSON; throws for a body that cannot be serialised. */
+/** A body as UTF-8 JSON (a frozen body's bytes are kept with it); throws for a body that cannot be serialised. */
 function serialise(body: unknown): Buffer {
-  const frozen = typeof body === 'object' && body !== null && Object.isFrozen(body);
-  const known = frozen ? encoded.get(body) : undefined;
-  if (known !== undefined) return known;
-  const text = jsonOf(body);
-  if (text === undefined) throw new TypeError('the reply has no JSON form');
-  const bytes = Buffer.from(text);
-  if (frozen) encoded.set(body, bytes);
+  const bytes = bytesOf(body);
+  if (bytes === undefined) throw new TypeError('the reply has no JSON form');
   return bytes;
 }
 

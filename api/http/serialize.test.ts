@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import { deepFreeze } from '../../domain/frozen.js';
-import { jsonOf } from './serialize.js';
+import { bytesOf } from './serialize.js';
+
+const jsonOf = (value: unknown) => bytesOf(value)?.toString();
 
 describe('api: JSON of cached answers', () => {
   const samples = () => [
@@ -28,5 +30,12 @@ describe('api: JSON of cached answers', () => {
     const second = deepFreeze({ version: 2, rows: [first.rows[0]!, { seats: [seat(3, 'held')] }] });
     expect(jsonOf(second)).to.equal(JSON.stringify(second));
     expect(jsonOf(first), 'the first is unchanged').to.equal(JSON.stringify(first));
+    expect(bytesOf(second.rows[0]), 'the shared row is kept once').to.equal(bytesOf(first.rows[0]));
+  });
+
+  it('when a member nests a value JSON.stringify leaves out or writes as null, should do the same inside kept parts', () => {
+    const value = deepFreeze({ a: [undefined, { b: undefined, c: [() => 1] }], d: { e: undefined } });
+    expect(jsonOf(value)).to.equal(JSON.stringify(value));
+    expect(bytesOf(undefined), 'nothing to write').to.equal(undefined);
   });
 });

@@ -1,29 +1,68 @@
 /**
- * JSON of answers. A frozen value is a cached answer, or a part of one, shared by every request and
- * never changed: its JSON is kept with it. A new version of a cached answer shares its unchanged
- * parts with the previous one (a seat map changed in one row keeps the other rows' objects), so it
- * is written by joining the kept JSON of those parts and serialising only what changed. Anything not
- * frozen is serialised as JSON.stringify does; the result is the same text JSON.stringify gives.
+ * JSON of answers, as UTF-8 bytes. A frozen value is a cached answer, or a part of one, shared by
+ * every request and never changed: its bytes are kept with it. A new version of a cached answer
+ * shares its unchanged parts with the previous one (a seat map changed in one row keeps the other
+ * rows' objects), so it is written by copying the kept bytes of those parts and encoding only what
+ * changed. Anything not frozen is encoded as JSON.stringify writes it; the result is always the
+ * UTF-8 of the text JSON.stringify gives. Joining bytes instead of strings spares flattening and
+ * re-encoding the whole answer at every version (docs/decisions/004-read-caches.md).
  */
-const kept = new WeakMap<object, string>();
+const kept = new WeakMap<object, Buffer>();
 
 const isObject = (value: unknown): value is object => typeof value === 'object' && value !== null;
 
 /** JSON.stringify's rule for what an object member or an array item is left out as (or written `null` as). */
 const isOmitted = (value: unknown) => value === undefined || typeof value === 'function' || typeof value === 'symbol';
 
-export function jsonOf(value: unknown): string | undefined {
-  if (!isObject(value) || !Object.isFrozen(value)) return JSON.stringify(value);
+const NULL = Buffer.from('null');
+
+export function bytesOf(value: unknown): Buffer | undefined {
+  if (!isObject(value) || !Object.isFrozen(value)) {
+    const text = JSON.stringify(value);
+    return text === undefined ? undefined : Buffer.from(text);
+  }
   const known = kept.get(value);
   if (known !== undefined) return known;
-  const text = Array.isArray(value)
-    ? `[${value.map((item) => (isOmitted(item) ? 'null' : jsonOf(item))).join(',')}]`
-    : typeof (value as { toJSON?: unknown }).toJSON === 'function' || !Object.values(value).some(isObject)
-      ? JSON.stringify(value)
-      : `{${Object.entries(value)
-          .filter(([, member]) => !isOmitted(member))
-          .map(([key, member]) => `${JSON.stringify(key)}:${jsonOf(member)}`)
-          .join(',')}}`;
-  kept.set(value, text!);
-  return text;
+  const bytes =
+    typeof (value as { toJSON?: unknown }).toJSON === 'function' || !Object.values(value).some(isObject)
+      ? Buffer.from(JSON.stringify(value))
+      : Array.isArray(value)
+        ? arrayBytes(value)
+        : objectBytes(value);
+  kept.set(value, bytes);
+  return bytes;
+}
+
+function arrayBytes(items: unknown[]): Buffer {
+  const parts: Buffer[] = [];
+  let text = '[';
+  items.forEach((item, index) => {
+    if (index > 0) text += ',';
+    if (isOmitted(item)) text += 'null';
+    else if (!isObject(item)) text += JSON.stringify(item);
+    else {
+      parts.push(Buffer.from(text), bytesOf(item) ?? NULL);
+      text = '';
+    }
+  });
+  parts.push(Buffer.from(`${text}]`));
+  return Buffer.concat(parts);
+}
+
+function objectBytes(value: object): Buffer {
+  const parts: Buffer[] = [];
+  let text = '{';
+  let first = true;
+  for (const [key, member] of Object.entries(value)) {
+    if (isOmitted(member)) continue;
+    text += `${first ? '' : ','}${JSON.stringify(key)}:`;
+    first = false;
+    if (!isObject(member)) text += JSON.stringify(member);
+    else {
+      parts.push(Buffer.from(text), bytesOf(member)!);
+      text = '';
+    }
+  }
+  parts.push(Buffer.from(`${text}}`));
+  return Buffer.concat(parts);
 }

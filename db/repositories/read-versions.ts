@@ -6,20 +6,27 @@ import { runPrepared } from '../prepared.js';
 export const readVersionsRepository = {
   /**
    * The catalog's version and the stamps of these showings (missing ones are left out), in one
-   * statement: a few index lookups, whatever the number of concurrent readers asking.
+   * statement: an index lookup per showing, whatever the number of concurrent readers asking.
    */
   probe: async (db: Db, showingIds: number[]): Promise<ReadVersions> => {
-    const rows = await runPrepared<{ catalog: string; id: number | null; seatVersion: number; taken: number }>(
+    // A schedule probes ~150 showings and a batch may hold thousands: the ids go as one array
+    // literal and the stamps come back as one text, instead of an array escaped element by element
+    // and a row parsed per showing (together 70 % of a schedule read's CPU in the API).
+    const [row] = await runPrepared<{ catalog: string; stamps: string | null }>(
       db,
       'read-versions-probe',
-      `SELECT c.version AS catalog, s.id, s.seat_version AS "seatVersion", s.taken_seats AS taken
-       FROM catalog_version c LEFT JOIN showings s ON s.id = ANY($1::bigint[])`,
-      [showingIds],
+      `SELECT c.version AS catalog,
+              (SELECT string_agg(s.id || ':' || s.seat_version || ':' || s.taken_seats, ',')
+               FROM showings s WHERE s.id = ANY($1::bigint[])) AS stamps
+       FROM catalog_version c`,
+      [`{${showingIds.join(',')}}`],
     );
     const showings = new Map<number, ShowingStamp>();
-    for (const row of rows)
-      if (row.id !== null) showings.set(row.id, { seatVersion: row.seatVersion, taken: row.taken });
-    return { catalog: Number(rows[0]!.catalog), showings };
+    for (const stamp of row!.stamps?.split(',') ?? []) {
+      const [id, seatVersion, taken] = stamp.split(':');
+      showings.set(Number(id), { seatVersion: Number(seatVersion), taken: Number(taken) });
+    }
+    return { catalog: Number(row!.catalog), showings };
   },
 
   /** The catalog's version, read inside the caller's transaction (with what it reads of the catalog). */

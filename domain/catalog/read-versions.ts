@@ -15,7 +15,8 @@ export type VersionProbe = ReturnType<typeof createVersionProbe>;
 export function createVersionProbe(db: Db, batcher: BatcherFactory) {
   const probes = batcher<number[], ReadVersions>(
     async (requests) => {
-      const versions = await readVersionsRepository.probe(db, [...new Set(requests.flat())]);
+      // Readers of one schedule ask with the same array: each array is taken once.
+      const versions = await readVersionsRepository.probe(db, [...new Set([...new Set(requests)].flat())]);
       return requests.map(() => versions);
     },
     { windowMs: 0, maxSize: 200, maxInFlight: 1 },

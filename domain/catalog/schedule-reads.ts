@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Db } from '../../db/connection.js';
 import { citiesRepository } from '../../db/repositories/cities.js';
 import { readVersionsRepository } from '../../db/repositories/read-versions.js';
@@ -10,7 +9,13 @@ import type { VersionProbe } from './read-versions.js';
 export type ScheduleQuery = { cityId: number; date: string; filmId?: number };
 
 /** What a schedule shows of the catalog, read in one snapshot with the catalog's version. */
-type CatalogPart = { catalog: number; city: { id: number; name: string }; rows: ScheduleRow[] };
+type CatalogPart = {
+  catalog: number;
+  city: { id: number; name: string };
+  rows: ScheduleRow[];
+  /** The rows' showings, one array for every probe of this part. */
+  showingIds: number[];
+};
 
 /** Schedules (city, date, film) this process keeps; the oldest go first. */
 const MAX_SCHEDULES = 2_000;
@@ -38,12 +43,12 @@ export function createSchedules(db: Db, versions: VersionProbe) {
   /** The catalog part for the query at the probed catalog version (read again if the catalog moved on). */
   async function catalogPartAndVersions(key: string, query: ScheduleQuery) {
     let part = catalogParts.get(key);
-    let probed = await versions.of(part?.rows.map((row) => row.showingId) ?? []);
+    let probed = await versions.of(part?.showingIds ?? []);
     // A catalog write between the catalog read and the probe: read both again (rare).
     while (!part || part.catalog < probed.catalog) {
       part = await readCatalogPart(db, query);
       bounded(catalogParts, MAX_SCHEDULES, key, part);
-      probed = await versions.of(part.rows.map((row) => row.showingId));
+      probed = await versions.of(part.showingIds);
     }
     return { part, probed };
   }
@@ -52,24 +57,25 @@ export function createSchedules(db: Db, versions: VersionProbe) {
     async read(query: ScheduleQuery): Promise<TaggedRead<ReturnType<typeof present>>> {
       const key = `${query.cityId}/${query.date}/${query.filmId ?? ''}`;
       const { part, probed } = await catalogPartAndVersions(key, query);
-      const showingIds = part.rows.map((row) => row.showingId);
-      const taken = new Map(showingIds.map((id) => [id, probed.showings.get(id)!.taken]));
-      // The answer changes with the catalog and with each showing's taken seats, nothing else.
-      const tag = createHash('sha1')
-        .update(`${part.catalog}|${showingIds.map((id) => `${id}:${taken.get(id)}`).join(',')}`)
-        .digest('base64url');
+      // The answer changes with the catalog and with its showings' seats, nothing else; a showing's
+      // seat version only grows, so with the set of showings fixed by the catalog version, the sum
+      // of their seat versions names the state (a change that left the free seats as they were
+      // changes the tag too: a 200 where a 304 would do, never the reverse).
+      let seatVersions = 0;
+      for (const row of part.rows) seatVersions += probed.showings.get(row.showingId)!.seatVersion;
+      const tag = `${part.catalog}-${seatVersions}`;
       const known = answers.get(key);
       if (known?.tag === tag) return known;
       // A showing whose free seats did not change keeps its entry (and its JSON) from the last answer.
       const entry = (row: ScheduleRow) => {
-        const freeSeats = row.seatCount - taken.get(row.showingId)!;
+        const freeSeats = row.seatCount - probed.showings.get(row.showingId)!.taken;
         const known = entries.get(row);
         if (known?.freeSeats === freeSeats) return known;
         const fresh = entryOf(row, freeSeats);
         entries.set(row, fresh);
         return fresh;
       };
-      const answer = { value: deepFreeze(present(part, query.date, entry)), tag };
+      const answer = { value: present(part, query.date, entry), tag };
       bounded(answers, MAX_SCHEDULES, key, answer);
       return answer;
     },
@@ -81,28 +87,75 @@ async function readCatalogPart(db: Db, query: ScheduleQuery): Promise<CatalogPar
     async (trx) => {
       const city = foundOr(await citiesRepository.get(trx, query.cityId), 'CITY_NOT_FOUND', 'City', query.cityId);
       const rows = await scheduleRepository.forCityAndDate(trx, query);
-      return { catalog: await readVersionsRepository.catalog(trx), city: { id: city.id, name: city.name }, rows };
+      return {
+        catalog: await readVersionsRepository.catalog(trx),
+        city: { id: city.id, name: city.name },
+        rows,
+        showingIds: rows.map((row) => row.showingId),
+      };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
 }
 
-/** Grouped cinema → film → showing, each showing with its free seats. */
-function present(part: CatalogPart, date: string, entryOf: (row: ScheduleRow) => ShowingEntry) {
-  const cinemas = new Map<number, ReturnType<typeof cinemaOf>>();
+type FilmGroup = { film: Omit<ReturnType<typeof filmOf>, 'showings'>; rows: ScheduleRow[] };
+type CinemaGroup = { cinema: Omit<ReturnType<typeof cinemaOf>, 'films'>; films: FilmGroup[] };
+type Presented<T> = { parts: readonly unknown[]; value: T };
+
+/** The catalog part grouped cinema → film → showing rows, once per catalog part. */
+const groupings = new WeakMap<CatalogPart, CinemaGroup[]>();
+/** The last frozen answer part of each group, with the parts it was made of. */
+const lastFilms = new WeakMap<FilmGroup, Presented<FilmAnswer>>();
+const lastCinemas = new WeakMap<CinemaGroup, Presented<CinemaAnswer>>();
+
+type FilmAnswer = FilmGroup['film'] & { showings: ShowingEntry[] };
+type CinemaAnswer = CinemaGroup['cinema'] & { films: FilmAnswer[] };
+
+function groupingOf(part: CatalogPart): CinemaGroup[] {
+  let grouping = groupings.get(part);
+  if (grouping) return grouping;
+  const cinemas = new Map<number, CinemaGroup>();
   for (const row of part.rows) {
-    const cinema = cinemas.get(row.cinemaId) ?? cinemaOf(row);
+    const cinema = cinemas.get(row.cinemaId) ?? { cinema: cinemaOf(row), films: [] };
     cinemas.set(row.cinemaId, cinema);
-    const film = cinema.films.get(row.filmId) ?? filmOf(row);
-    cinema.films.set(row.filmId, film);
-    film.showings.push(entryOf(row));
+    let film = cinema.films.at(-1);
+    if (film?.film.filmId !== row.filmId) cinema.films.push((film = { film: filmOf(row), rows: [] }));
+    film.rows.push(row);
   }
-  return {
-    cityId: part.city.id,
-    cityName: part.city.name,
-    date,
-    cinemas: [...cinemas.values()].map((cinema) => ({ ...cinema, films: [...cinema.films.values()] })),
-  };
+  grouping = [...cinemas.values()];
+  groupings.set(part, grouping);
+  return grouping;
+}
+
+/** The last frozen value made of exactly these parts, or a new one frozen and kept. */
+function reused<G extends object, T>(
+  last: WeakMap<G, Presented<T>>,
+  group: G,
+  parts: readonly unknown[],
+  make: () => T,
+): T {
+  const known = last.get(group);
+  if (known && known.parts.length === parts.length && known.parts.every((item, index) => item === parts[index])) {
+    return known.value;
+  }
+  const value = deepFreeze(make());
+  last.set(group, { parts, value });
+  return value;
+}
+
+/**
+ * Grouped cinema → film → showing, each showing with its free seats. A film or cinema none of whose
+ * showings changed is the same frozen object as in the last answer, so its JSON is kept too.
+ */
+function present(part: CatalogPart, date: string, entryOf: (row: ScheduleRow) => ShowingEntry) {
+  const cinemas = groupingOf(part).map((cinemaGroup) => {
+    const films = cinemaGroup.films.map((filmGroup) => {
+      const showings = filmGroup.rows.map(entryOf);
+      return reused(lastFilms, filmGroup, showings, () => ({ ...filmGroup.film, showings }));
+    });
+    return reused(lastCinemas, cinemaGroup, films, () => ({ ...cinemaGroup.cinema, films }));
+  });
+  return deepFreeze({ cityId: part.city.id, cityName: part.city.name, date, cinemas });
 }
 
 const cinemaOf = (row: ScheduleRow) => ({
@@ -110,7 +163,6 @@ const cinemaOf = (row: ScheduleRow) => ({
   name: row.cinemaName,
   address: row.cinemaAddress,
   timezone: row.timezone,
-  films: new Map<number, ReturnType<typeof filmOf>>(),
 });
 
 const filmOf = (row: ScheduleRow) => ({
@@ -118,7 +170,6 @@ const filmOf = (row: ScheduleRow) => ({
   title: row.filmTitle,
   durationMinutes: row.durationMinutes,
   ageRating: row.ageRating,
-  showings: [] as ShowingEntry[],
 });
 
 /** One showing in a schedule, with its free seats. */

@@ -30,7 +30,13 @@ export type SeatMap = {
 };
 
 /** A seat map at one seat-map version, drawn with the prices of one catalog version. */
-type Snapshot = { map: SeatMap; seatVersion: number; catalog: number };
+type Snapshot = {
+  map: SeatMap;
+  seatVersion: number;
+  catalog: number;
+  /** Where each seat is in the map's rows: the same in every version drawn from one catalog version. */
+  seatAt: Map<number, { row: number; seat: number }>;
+};
 
 /** Seat maps this process keeps: the latest of each showing read, at most this many showings. */
 const MAX_SHOWINGS = 5_000;
@@ -187,13 +193,14 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
         snapshot = advanced(snapshot, furthest)!;
         remember(showingId, snapshot);
       }
-      const statuses = statusesOf(snapshot.map);
+      const { map, seatAt, seatVersion } = snapshot;
       const statusNow = (seatId: number) => {
-        for (let version = furthest; version > snapshot.seatVersion; version -= 1) {
+        for (let version = furthest; version > seatVersion; version -= 1) {
           const changed = heard!.get(version)!.seats.find((seat) => seat.id === seatId);
           if (changed) return changed.status;
         }
-        return statuses.get(seatId);
+        const at = seatAt.get(seatId);
+        return at && map.rows[at.row]!.seats[at.seat]!.status;
       };
       return seatIds.filter((seatId) => statusNow(seatId) !== 'free');
     },
@@ -216,7 +223,13 @@ async function readSnapshot(db: Db, showingId: number): Promise<Snapshot> {
         await seatMapRepository.seatStates(trx, showingId),
         await readVersionsRepository.catalog(trx),
       ];
-      return { map: deepFreeze(drawn(showing, seats)), seatVersion: showing.seatVersion, catalog };
+      const map = deepFreeze(drawn(showing, seats));
+      const seatAt = new Map(
+        map.rows.flatMap((row, rowIndex) =>
+          row.seats.map((seat, seatIndex) => [seat.id, { row: rowIndex, seat: seatIndex }]),
+        ),
+      );
+      return { map, seatVersion: showing.seatVersion, catalog, seatAt };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
@@ -246,18 +259,6 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
     freeSeats: seats.filter((seat) => seat.status === null).length,
     rows: [...rows.values()],
   };
-}
-
-const seatStatuses = new WeakMap<SeatMap, Map<number, SeatStatus>>();
-
-/** Each seat's status in a map, by seat id (kept with the map, which never changes). */
-function statusesOf(map: SeatMap): Map<number, SeatStatus> {
-  let statuses = seatStatuses.get(map);
-  if (!statuses) {
-    statuses = new Map(map.rows.flatMap((row) => row.seats.map((seat) => [seat.id, seat.status] as const)));
-    seatStatuses.set(map, statuses);
-  }
-  return statuses;
 }
 
 /**

@@ -1,10 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, percentile } from './load.js';
-import { ADMIN_TOKEN, config, emptyOrderTables, log, prepareDatabase, root, startRole } from './system.js';
+import { ADMIN_TOKEN, config, emptyOrderTables, log, prepareDatabase, root, startPeer, startRole } from './system.js';
 
 /*
  * One hot showing, buyers who do not know the map: 500 buyers at once on a 300-seat hall (15 rows of
@@ -297,26 +297,6 @@ async function auditPeer(db: Db, showingId: number) {
   return rows[0] as { seatsSold: number };
 }
 
-function startPeer(): Promise<ChildProcess> {
-  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
-  const child = spawn(process.execPath, [...nodeArgs, `${root}/dist/scripts/bench/naive-peer.js`], {
-    env: {
-      ...process.env,
-      PEER_DATABASE_URL: config.DATABASE_URL,
-      PEER_PORT: String(peerPort),
-      PEER_POOL: args['peer-pool'],
-    },
-    stdio: ['ignore', 'inherit', 'pipe'],
-  });
-  return new Promise((resolve, reject) => {
-    child.stderr!.on('data', (chunk: Buffer) => {
-      process.stderr.write(chunk);
-      if (chunk.toString().includes('listening')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`peer exited (${code})`)));
-  });
-}
-
 /** Our processes for a topology: every role in one process, or a tickets API beside a workers process. */
 async function startOurs(topology: string): Promise<{ processes: Record<string, ChildProcess>; apiPort: number }> {
   const env = { CONFIRM_WITHOUT_PAYMENT: 'true' };
@@ -335,7 +315,7 @@ const stopped = (child: ChildProcess) =>
   child.exitCode !== null ? Promise.resolve() : new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
 const db = await prepareDatabase();
-const peer = await startPeer();
+const peer = await startPeer(peerPort, Number(args['peer-pool']));
 const peerClient = jsonClient(`http://127.0.0.1:${peerPort}`, 2048);
 let peerShowing = 0;
 const results: Record<string, unknown>[] = [];

@@ -1,4 +1,5 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -12,6 +13,7 @@ import {
   log,
   prepareDatabase,
   root,
+  startPeer,
   startRole,
   type Target,
 } from './system.js';
@@ -104,7 +106,10 @@ async function buy(client: ReturnType<typeof jsonClient>, showingId: number, sea
   return { latencyMs: performance.now() - started, order };
 }
 
-async function rateStep(client: ReturnType<typeof jsonClient>, targets: Target[], rate: number, seconds = stepSeconds) {
+/** Sells seats of a showing and answers the decision: ours (`buy`) or the peer's. */
+type Seller = (showingId: number, seatIds: number[]) => Promise<{ order: { status: string } }>;
+
+async function rateStep(sell: Seller, targets: Target[], rate: number, seconds = stepSeconds) {
   const latencies: number[] = [];
   let errors = 0;
   const errorKinds: Record<string, number> = {};
@@ -113,9 +118,10 @@ async function rateStep(client: ReturnType<typeof jsonClient>, targets: Target[]
     const target = targets[Math.floor(Math.random() * targets.length)]!;
     const first = Math.floor(Math.random() * (target.seatIds.length - 1));
     const seats = target.seatIds.slice(first, first + 1 + Math.floor(Math.random() * 2));
+    const started = performance.now();
     try {
-      const { latencyMs, order } = await buy(client, target.showingId, seats);
-      latencies.push(latencyMs);
+      const { order } = await sell(target.showingId, seats);
+      latencies.push(performance.now() - started);
       if (order.status === 'confirmed' || order.status === 'awaiting_payment') confirmed += 1;
     } catch (error) {
       errors += 1;
@@ -231,6 +237,52 @@ async function hotShowing(client: ReturnType<typeof jsonClient>, buyers: number)
   };
 }
 
+const stopAll = (children: ChildProcess[]) =>
+  Promise.all(
+    children.map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = once(child, 'exit');
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+
+/**
+ * The same spread load on the one-transaction-per-request peer (scripts/bench/naive-peer.ts): its
+ * tickets for the same showings and seats, the same warm-up and steps, each from free seats.
+ */
+async function peerUnderSpreadLoad(targets: Target[]) {
+  const port = apiPort + 9;
+  const child = await startPeer(port);
+  const peerClient = jsonClient(`http://127.0.0.1:${port}`, connections);
+  try {
+    for (const { showingId, seatIds } of targets) await peerClient.request('POST', '/showings', { showingId, seatIds });
+    const sell: Seller = async (showingId, seatIds) => {
+      const response = await peerClient.request('POST', '/orders', { showingId, seatIds });
+      if (response.status !== 200) throw new Error(`peer answered ${response.status}`);
+      return { order: response.body };
+    };
+    const meter = cpuMeter({ peer: child.pid!, loadgen: process.pid });
+    await rateStep(sell, targets, 1000, 5);
+    await db.raw('ANALYZE bench_peer.tickets');
+    const steps = [];
+    for (const rate of rates) {
+      await db.raw(`UPDATE bench_peer.tickets SET status = 'free', order_id = NULL WHERE status <> 'free'`);
+      const stopMeter = meter.start();
+      const decided = await rateStep(sell, targets, rate);
+      const step = { ...decided, cpuPerOrder: stopMeter(decided.decided) };
+      steps.push(step);
+      log(`peer at ${rate}/s: ${JSON.stringify(step)}`);
+      if (step.p99 > 3000) break;
+    }
+    const held = steps.filter((step) => step.p99 < 500 && step.errors === 0).map((step) => step.ordersPerSecond);
+    return { steps, bestRateAtP99Under500ms: held.length > 0 ? Math.max(...held) : 0 };
+  } finally {
+    peerClient.close();
+    await stopAll([child]);
+  }
+}
+
 const db = await prepareDatabase();
 log('baseline: pgbench, one transaction per order (insert order + 2 tickets + update), 16 clients, 10 s');
 const baselineTps = measureBaseline(10);
@@ -253,7 +305,8 @@ try {
   // nearly every one of the 1,000 showings; at 200/s a third of them stayed cold, and the first step
   // then spent its first two seconds loading them (p50 over 200 ms at 2,500/s, none after).
   await Promise.all(Array.from({ length: connections }, () => client.request('GET', '/healthz')));
-  await rateStep(client, targets, 1000, 5);
+  const ours: Seller = (showingId, seatIds) => buy(client, showingId, seatIds);
+  await rateStep(ours, targets, 1000, 5);
   // Column statistics of tables in service (the mix of order statuses, ticket states), as autovacuum
   // keeps them (it is off on this machine). The TRUNCATE before each step resets only the tables'
   // sizes, not these. Without them the run is far slower: p99 1.2 s at 3,000/s.
@@ -277,7 +330,7 @@ try {
     await checkIntegrity();
     await emptyOrderTables(db);
     const stopMeter = meter.start();
-    const decided = await rateStep(client, targets, rate);
+    const decided = await rateStep(ours, targets, rate);
     const step = { ...decided, cpuPerOrder: stopMeter(decided.decided) };
     steps.push(step);
     log(`rate ${rate}/s: ${JSON.stringify(step)}`);
@@ -287,8 +340,11 @@ try {
   const bestRate = held.length > 0 ? Math.max(...held) : 0;
   const hot = hotBuyers > 0 ? await hotShowing(client, hotBuyers) : null;
   if (hot) log(`hot showing: ${JSON.stringify(hot)}`);
-
   await checkIntegrity();
+  // Our processes stop before the peer runs, so the two never share the machine.
+  await stopAll(processes);
+  const peer = await peerUnderSpreadLoad(targets);
+
   const result = {
     measuredAt: new Date().toISOString(),
     machine: '2 cores; load generator, API process, worker process and PostgreSQL on the same machine',
@@ -296,6 +352,8 @@ try {
     steps,
     bestRateAtP99Under500ms: bestRate,
     ratioToBaseline: Number((bestRate / baselineTps).toFixed(2)),
+    peer,
+    ratioToPeer: peer.bestRateAtP99Under500ms > 0 ? Number((bestRate / peer.bestRateAtP99Under500ms).toFixed(2)) : null,
     hotShowing: hot,
     integrity,
   };
@@ -304,6 +362,6 @@ try {
   console.log(JSON.stringify(result, null, 2));
 } finally {
   client.close();
-  for (const child of processes) child.kill('SIGTERM');
+  await stopAll(processes);
   await db.destroy();
 }

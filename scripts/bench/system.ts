@@ -136,3 +136,22 @@ export async function loadTargets(client: ReturnType<typeof jsonClient>, count: 
     .slice(0, count)
     .map((showing) => ({ showingId: showing.id, seatIds: seatsByHall.get(showing.hallId)! }));
 }
+
+/**
+ * The one-transaction-per-request reference (scripts/bench/naive-peer.ts) as its own process, on this
+ * benchmark's database; resolves once it listens.
+ */
+export function startPeer(port: number, pool = 16): Promise<ChildProcess> {
+  const nodeArgs = process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...nodeArgs, `${root}/dist/scripts/bench/naive-peer.js`], {
+    env: { ...process.env, PEER_DATABASE_URL: config.DATABASE_URL, PEER_PORT: String(port), PEER_POOL: String(pool) },
+    stdio: ['ignore', 'inherit', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      if (chunk.toString().includes('listening')) resolve(child);
+    });
+    child.on('exit', (code) => reject(new Error(`peer exited (${code})`)));
+  });
+}
