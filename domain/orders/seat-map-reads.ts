@@ -115,7 +115,7 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       if (!delta) return undefined;
       steps.push(delta);
     }
-    return { ...snapshot, map: deepFreeze(applied(snapshot.map, steps)), seatVersion: target };
+    return { ...snapshot, map: deepFreeze(applied(snapshot, steps)), seatVersion: target };
   };
 
   /** Waits up to DELTA_WAIT_MS for the deltas that bring the snapshot to `target`. */
@@ -262,24 +262,25 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
 }
 
 /**
- * The map after these deltas, in version order: the seats they name take their new status. Rows and
- * seats that did not change stay the same (frozen) objects, so the new version shares them, and
- * their JSON, with the previous one.
+ * The map after these deltas, in version order: the seats they name take their new status. Only the
+ * rows holding those seats are copied; every other row and seat stays the same (frozen) object, so
+ * the new version shares them, and their JSON, with the previous one.
  */
-function applied(map: SeatMap, steps: SeatDelta[]): SeatMap {
+function applied({ map, seatAt }: Snapshot, steps: SeatDelta[]): SeatMap {
   const statuses = new Map<number, SeatStatus>();
   for (const step of steps) for (const seat of step.seats) statuses.set(seat.id, seat.status);
-  let freeSeats = 0;
-  const rows = map.rows.map((row) => {
-    let changed = false;
-    const seats = row.seats.map((seat) => {
-      const status = statuses.get(seat.id) ?? seat.status;
-      if (status === 'free') freeSeats += 1;
-      if (status === seat.status) return seat;
-      changed = true;
-      return { ...seat, status };
-    });
-    return changed ? { ...row, seats } : row;
-  });
+  const rows = [...map.rows];
+  let freeSeats = map.freeSeats;
+  for (const [seatId, status] of statuses) {
+    const at = seatAt.get(seatId);
+    if (!at) continue;
+    const row = rows[at.row]!;
+    const seat = row.seats[at.seat]!;
+    if (seat.status === status) continue;
+    freeSeats += (status === 'free' ? 1 : 0) - (seat.status === 'free' ? 1 : 0);
+    const seats = [...row.seats];
+    seats[at.seat] = { ...seat, status };
+    rows[at.row] = { ...row, seats };
+  }
   return { ...map, version: steps.at(-1)!.version, freeSeats, rows };
 }
