@@ -1,11 +1,12 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
 import type { Deps } from '../../domain/context.js';
 import { DomainError } from '../../domain/errors.js';
 import { createLogger } from '../../infra/logger.js';
+import { rawRequest, type RawAnswer } from '../../test/raw-http.js';
 import { fastPathFor, JSON_BODY_LIMIT } from './fast-path.js';
 import { defineRoute, type Route } from './route.js';
 
@@ -29,8 +30,6 @@ const thingRoute = defineRoute({
   },
 });
 
-type Answer = { status: number; type: string | undefined; body: any };
-
 describe('api: the fast path', () => {
   let server: Server;
   let port: number;
@@ -48,28 +47,8 @@ describe('api: the fast path', () => {
   after(() => new Promise((resolve) => server.close(resolve)));
 
   /** Sends these headers and bytes. */
-  const send = (
-    method: string,
-    path: string,
-    headers: Record<string, string | number>,
-    body?: string | Buffer,
-  ): Promise<Answer> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString();
-          resolve({
-            status: res.statusCode!,
-            type: res.headers['content-type'],
-            body: text ? JSON.parse(text) : undefined,
-          });
-        });
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
+  const send = (method: string, path: string, headers: Record<string, string | number>, body?: string | Buffer) =>
+    rawRequest(port, method, path, headers, body);
   const json = (body: string | Buffer, headers: Record<string, string | number> = {}) =>
     send(
       'POST',
@@ -88,7 +67,7 @@ describe('api: the fast path', () => {
   it('when the request is not the plain case, should leave it to express', async () => {
     const body = '{"n":1}';
     const plain = { 'content-type': 'application/json', 'content-length': body.length };
-    const cases: [string, Promise<Answer>][] = [
+    const cases: [string, Promise<RawAnswer>][] = [
       ['query string', send('POST', '/api/v1/things?x=1', plain, body)],
       ['other path', send('POST', '/api/v1/things/1', plain, body)],
       ['other method', send('PUT', '/api/v1/things', plain, body)],

@@ -1,10 +1,19 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, percentile } from './load.js';
-import { ADMIN_TOKEN, config, emptyOrderTables, log, prepareDatabase, root, startPeer, startRole } from './system.js';
+import {
+  ADMIN_TOKEN,
+  config,
+  emptyOrderTables,
+  log,
+  prepareDatabase,
+  startPeer,
+  startRole,
+  writeLatest,
+} from './system.js';
 
 /*
  * One hot showing, buyers who do not know the map: 500 buyers at once on a 300-seat hall (15 rows of
@@ -440,10 +449,7 @@ try {
     ),
     rounds: results,
   };
-  mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
-  const name = pollMs === undefined ? 'hot-showing' : 'hot-showing-polling';
-  writeFileSync(`${root}/docs/benchmarks/${name}-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result.summary, null, 2));
+  writeLatest(pollMs === undefined ? 'hot-showing' : 'hot-showing-polling', result, result.summary);
 } finally {
   peerClient.close();
   peer.kill('SIGTERM');

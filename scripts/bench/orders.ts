@@ -1,7 +1,6 @@
 import { execFileSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
@@ -16,6 +15,7 @@ import {
   startPeer,
   startRole,
   type Target,
+  writeLatest,
 } from './system.js';
 
 // npm run bench:orders -- [--rates 1000,2000,3000,3500,4000,4250,4500,4750,5000] [--seconds 10] [--hot-buyers 500] [--api-instances 1] [--connections 256]
@@ -357,9 +357,7 @@ try {
     hotShowing: hot,
     integrity,
   };
-  mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
-  writeFileSync(`${root}/docs/benchmarks/orders-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result, null, 2));
+  writeLatest('orders', result);
 } finally {
   client.close();
   await stopAll(processes);

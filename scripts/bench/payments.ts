@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { audit } from './audit.js';
 import { jsonClient, openLoop, percentile } from './load.js';
-import { loadTargets, log, prepareDatabase, root, startRole } from './system.js';
+import { loadTargets, log, prepareDatabase, startRole, writeLatest } from './system.js';
 
 // npm run soak:payments -- [--orders 1500] [--rate 100] [--cancel-share 0.1] [--settle-timeout 240]
 // Buyers pay through a payment service with realistic faults; the run ends when every order is
@@ -108,9 +107,7 @@ try {
     },
     violations: await audit.violations(db),
   };
-  mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
-  writeFileSync(`${root}/docs/benchmarks/payments-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result, null, 2));
+  writeLatest('payments', result);
   if (Object.values(result.violations).some((count) => count > 0) || unsettled.orders > 0 || unsettled.payments > 0)
     process.exitCode = 1;
 } finally {

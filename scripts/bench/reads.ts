@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile, rawGetClient } from './load.js';
-import { loadTargets, log, prepareDatabase, root, startRole, type Target } from './system.js';
+import { loadTargets, log, prepareDatabase, root, startRole, type Target, writeLatest } from './system.js';
 
 // npm run bench:reads -- [--topology all|split|both] [--rates 2500,5000,7500,10000] [--seconds 10]
 //   [--order-rate 1000] [--connections 64] [--endpoints seatMap,schedule]
@@ -273,6 +273,4 @@ const summary = {
   connections,
   results,
 };
-mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
-writeFileSync(`${root}/docs/benchmarks/reads-latest.json`, `${JSON.stringify(summary, null, 2)}\n`);
-console.log(JSON.stringify(summary, null, 2));
+writeLatest('reads', summary);

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { ChildProcess } from 'node:child_process';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile } from './load.js';
-import { emptyOrderTables, loadTargets, log, prepareDatabase, root, startRole } from './system.js';
+import { emptyOrderTables, loadTargets, log, prepareDatabase, root, startRole, writeLatest } from './system.js';
 
 // npm run bench:realtime -- [--rates 1500,2000,2500] [--seconds 10] [--sockets 200] [--connections 10000] [--topology all|split|both]
 // 1. Under load, for each topology (every role in one process as `npm start` runs it, or tickets,
@@ -100,9 +100,7 @@ try {
     underLoad,
     memory,
   };
-  mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
-  writeFileSync(`${root}/docs/benchmarks/realtime-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result, null, 2));
+  writeLatest('realtime', result);
 } finally {
   client.close();
   await db.destroy();

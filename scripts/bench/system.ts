@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectDatabase, ensureDatabase } from '../../db/connection.js';
 import { migrateToLatest } from '../../db/migrate.js';
@@ -154,4 +155,11 @@ export function startPeer(port: number, pool = 16): Promise<ChildProcess> {
     });
     child.on('exit', (code) => reject(new Error(`peer exited (${code})`)));
   });
+}
+
+/** Writes a benchmark's result to docs/benchmarks/<name>-latest.json, and prints it (or the part given). */
+export function writeLatest(name: string, result: unknown, printed: unknown = result) {
+  mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
+  writeFileSync(`${root}/docs/benchmarks/${name}-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(printed, null, 2));
 }

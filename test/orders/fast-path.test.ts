@@ -2,52 +2,21 @@ import { expect } from 'chai';
 import express from 'express';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, request, type Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { createApp } from '../../api/app.js';
+import { rawRequest, type RawAnswer } from '../raw-http.js';
 import { testSystem } from '../system.js';
 import { freshShowing, orderBody } from './support.js';
 
-type Answer = { status: number; type: string | undefined; body: any; etag?: string };
+type Answer = RawAnswer;
 
-/** Sends exactly this GET (or HEAD) with these headers; the body as JSON when it is some. */
-function get(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method, path, headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        resolve({
-          status: res.statusCode!,
-          type: res.headers['content-type'],
-          etag: res.headers.etag,
-          body: text ? JSON.parse(text) : undefined,
-        });
-      });
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** Sends exactly this GET (or HEAD) with these headers. */
+const get = (port: number, path: string, headers: Record<string, string> = {}, method = 'GET') =>
+  rawRequest(port, method, path, headers);
 
 /** Sends exactly these headers and bytes to POST /api/v1/orders. */
-function post(port: number, headers: Record<string, string>, body: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/v1/orders', headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () =>
-        resolve({
-          status: res.statusCode!,
-          type: res.headers['content-type'],
-          body: JSON.parse(Buffer.concat(chunks).toString()),
-        }),
-      );
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const post = (port: number, headers: Record<string, string>, body: string) =>
+  rawRequest(port, 'POST', '/api/v1/orders', headers, body);
 
 async function listen(listener: Parameters<typeof createServer>[1]): Promise<{ server: Server; port: number }> {
   const server = createServer(listener);

@@ -7,6 +7,14 @@ import { countRows, freshShowing, orderBody, submit, workerControl, type ErrorBo
 /** Reads the seat map, so this process holds it (as it does for any showing buyers look at). */
 const lookAt = (showingId: number) => api('GET', `/api/v1/showings/${showingId}/seats`, { token: null });
 
+/** A confirmed order's ticket for the seat, written by a script that publishes no seat delta. */
+async function scriptedTicket(showingId: number, hallId: number, seatId: number, status: 'held' | 'sold') {
+  const { deps } = await testSystem();
+  const orderId = await insertOrderRow(deps.db, { showingId, seatIds: [seatId], status: 'confirmed' });
+  await insertTicketRows(deps.db, [{ orderId, showingId, hallId, seatId, price: 1, status }]);
+  return orderId;
+}
+
 describe('orders: seats taken when the order arrives are refused at once', () => {
   const workers = workerControl();
   before(() => workers.start());
@@ -36,14 +44,7 @@ describe('orders: seats taken when the order arrives are refused at once', () =>
   it('when a seat was freed after the map this process holds, should accept the order: the refusal is checked against the current state', async () => {
     const { deps } = await testSystem();
     const { showing, seats, hall } = await freshShowing();
-    const scripted = await insertOrderRow(deps.db, {
-      showingId: showing.id,
-      seatIds: [seats[0]!.id],
-      status: 'confirmed',
-    });
-    await insertTicketRows(deps.db, [
-      { orderId: scripted, showingId: showing.id, hallId: hall.id, seatId: seats[0]!.id, price: 1, status: 'held' },
-    ]);
+    const scripted = await scriptedTicket(showing.id, hall.id, seats[0]!.id, 'held');
     expect((await lookAt(showing.id)).body.rows[0].seats[0].status, 'the map held shows it taken').to.equal('held');
     // Freed by a writer that publishes no delta: the map held is a version behind, and nothing will tell it.
     await releaseTicketRows(deps.db, scripted);
@@ -53,17 +54,9 @@ describe('orders: seats taken when the order arrives are refused at once', () =>
   });
 
   it('when a seat was taken after the map this process holds, should queue the order and let the allocation reject it', async () => {
-    const { deps } = await testSystem();
     const { showing, seats, hall } = await freshShowing();
     await lookAt(showing.id);
-    const scripted = await insertOrderRow(deps.db, {
-      showingId: showing.id,
-      seatIds: [seats[0]!.id],
-      status: 'confirmed',
-    });
-    await insertTicketRows(deps.db, [
-      { orderId: scripted, showingId: showing.id, hallId: hall.id, seatId: seats[0]!.id, price: 1, status: 'sold' },
-    ]);
+    await scriptedTicket(showing.id, hall.id, seats[0]!.id, 'sold');
 
     const decided = await submit(orderBody(showing.id, [seats[0]!.id]), { wait: 5 });
     expect([decided.status, decided.body.status, decided.body.reason]).to.deep.equal([200, 'rejected', 'SEAT_TAKEN']);
