@@ -22,7 +22,13 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 /** What a handler returned, as the answer to send: the one place both HTTP paths turn results into bytes. */
 export function answerOf(route: Route, result: unknown, requestHeaders: IncomingHttpHeaders): Answer {
   const { status, body, headers } = replyOf(route, result);
-  if (status === 200 && headers.etag && matches(requestHeaders['if-none-match'], headers.etag)) {
+  // Only a read is answered 304: an ETag on a write's answer names what it created.
+  if (
+    route.method === 'get' &&
+    status === 200 &&
+    headers.etag &&
+    matches(requestHeaders['if-none-match'], headers.etag)
+  ) {
     return { status: 304, headers, bytes: undefined };
   }
   if (status === 204) return { status, headers, bytes: undefined };

@@ -118,7 +118,11 @@ export const orderRoutes: Route[] = [
         waitMs: waitSeconds * 1000,
       });
       const answer = { ...placed.order, accessToken: placed.accessToken };
-      return placed.decided ? new Reply(200, answer) : new Reply(202, answer, pollHere(placed.order.id));
+      // The version as the ETag, so the first poll can already be answered 304.
+      const etag = { etag: `"${placed.order.version}"` };
+      return placed.decided
+        ? new Reply(200, answer, etag)
+        : new Reply(202, answer, { ...etag, ...pollHere(placed.order.id) });
     },
   }),
   defineRoute({

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ordersRepository } from '../../db/repositories/orders.js';
 import { api } from '../system.js';
@@ -26,7 +27,15 @@ describe('orders: polling is cheap and guided', () => {
     expect(accepted.status).to.equal(202);
     expect(accepted.headers.get('location')).to.equal(`/api/v1/orders/${accepted.body.id}`);
     expect(accepted.headers.get('retry-after')).to.equal('1');
-    const queued = await api('GET', accepted.headers.get('location')!, { token: accepted.body.accessToken });
+    const etag = accepted.headers.get('etag')!;
+    expect(etag, 'the version is the ETag from the start').to.equal(`"${accepted.body.version}"`);
+    const location = accepted.headers.get('location')!;
+    const unchanged = await api('GET', location, {
+      token: accepted.body.accessToken,
+      headers: { 'if-none-match': etag },
+    });
+    expect(unchanged.status, 'the first poll of an unchanged order').to.equal(304);
+    const queued = await api('GET', location, { token: accepted.body.accessToken });
     expect([queued.status, queued.body.status, queued.headers.get('retry-after')]).to.deep.equal([200, 'queued', '1']);
 
     await workers.start();
@@ -35,12 +44,19 @@ describe('orders: polling is cheap and guided', () => {
       return read.body.status !== 'queued' ? read : undefined;
     });
     expect(decided.headers.get('retry-after')).to.equal(null);
-    const waited = await submit(orderBody(showing.id, [seats[1]!.id]), { wait: 5 });
+    const waitedKey = randomUUID();
+    const waited = await submit(orderBody(showing.id, [seats[1]!.id]), { key: waitedKey, wait: 5 });
     expect([waited.status, waited.headers.get('location'), waited.headers.get('retry-after')]).to.deep.equal([
       200,
       null,
       null,
     ]);
+    const replayed = await submit(orderBody(showing.id, [seats[1]!.id]), {
+      key: waitedKey,
+      wait: 5,
+      headers: { 'if-none-match': waited.headers.get('etag')! },
+    });
+    expect(replayed.status, 'a write is never answered 304').to.equal(200);
   });
 
   it('when an order is polled unchanged, should answer from memory (304 with its ETag) and read it fully again only after it changed', async () => {
