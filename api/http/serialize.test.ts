@@ -37,5 +37,10 @@ describe('api: JSON of cached answers', () => {
     const value = deepFreeze({ a: [undefined, { b: undefined, c: [() => 1] }], d: { e: undefined } });
     expect(jsonOf(value)).to.equal(JSON.stringify(value));
     expect(bytesOf(undefined), 'nothing to write').to.equal(undefined);
+    const list: unknown[] = new Array(3); // a hole at index 1
+    list[0] = 1;
+    list[2] = { x: 1 };
+    const holes = deepFreeze({ list, none: { toJSON: () => undefined }, kept: [{ toJSON: () => undefined }] });
+    expect(jsonOf(holes), 'holes and a toJSON that gives nothing').to.equal(JSON.stringify(holes));
   });
 });

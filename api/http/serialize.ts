@@ -17,34 +17,36 @@ const isOmitted = (value: unknown) => value === undefined || typeof value === 'f
 const NULL = Buffer.from('null');
 
 export function bytesOf(value: unknown): Buffer | undefined {
-  if (!isObject(value) || !Object.isFrozen(value)) {
+  const whole = () => {
     const text = JSON.stringify(value);
     return text === undefined ? undefined : Buffer.from(text);
-  }
+  };
+  if (!isObject(value) || !Object.isFrozen(value)) return whole();
   const known = kept.get(value);
   if (known !== undefined) return known;
   const bytes =
     typeof (value as { toJSON?: unknown }).toJSON === 'function' || !Object.values(value).some(isObject)
-      ? Buffer.from(JSON.stringify(value))
+      ? whole()
       : Array.isArray(value)
         ? arrayBytes(value)
         : objectBytes(value);
-  kept.set(value, bytes);
+  if (bytes !== undefined) kept.set(value, bytes);
   return bytes;
 }
 
 function arrayBytes(items: unknown[]): Buffer {
   const parts: Buffer[] = [];
   let text = '[';
-  items.forEach((item, index) => {
+  // An index loop, not forEach: a hole is written `null`, as JSON.stringify writes it.
+  for (let index = 0; index < items.length; index += 1) {
+    const item = items[index];
     if (index > 0) text += ',';
-    if (isOmitted(item)) text += 'null';
-    else if (!isObject(item)) text += JSON.stringify(item);
+    if (!isObject(item)) text += isOmitted(item) ? 'null' : JSON.stringify(item);
     else {
       parts.push(Buffer.from(text), bytesOf(item) ?? NULL);
       text = '';
     }
-  });
+  }
   parts.push(Buffer.from(`${text}]`));
   return Buffer.concat(parts);
 }
@@ -55,11 +57,14 @@ function objectBytes(value: object): Buffer {
   let first = true;
   for (const [key, member] of Object.entries(value)) {
     if (isOmitted(member)) continue;
+    // A member whose toJSON gives nothing is left out, as JSON.stringify leaves it out.
+    const bytes = isObject(member) ? bytesOf(member) : undefined;
+    if (isObject(member) && bytes === undefined) continue;
     text += `${first ? '' : ','}${JSON.stringify(key)}:`;
     first = false;
-    if (!isObject(member)) text += JSON.stringify(member);
+    if (bytes === undefined) text += JSON.stringify(member);
     else {
-      parts.push(Buffer.from(text), bytesOf(member)!);
+      parts.push(Buffer.from(text), bytes);
       text = '';
     }
   }

@@ -33,9 +33,9 @@ export const orderQueueRepository = {
          SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
        )
        INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
-                           payment_token, created_at)
+                           payment_token, created_at, updated_at)
        SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash,
-              o.payment_token, o.created_at
+              o.payment_token, o.created_at, o.created_at
        FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
               customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, created_at timestamptz))
             WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,

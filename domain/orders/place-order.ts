@@ -66,13 +66,14 @@ export async function placeOrder(
   // Seats taken as of this request are refused at once: the queue would reject the order anyway.
   // Asked only when the seat map this process holds (a version behind at most) shows one taken.
   if (deps.seatMaps.heldTaken(request.showingId, request.seatIds).length > 0) {
-    const [taken, existing] = await Promise.all([
-      orderInserts.takenSeats(request.showingId, request.seatIds),
-      orderInserts.orderWithKey(idempotencyKey),
-    ]);
-    // A retry of an order that got these very seats gets its order back, not a refusal.
-    if (taken.length > 0 && existing) return replay(deps, existing, requestHash(request), waitMs);
-    if (taken.length > 0) throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
+    const taken = await orderInserts.takenSeats(request.showingId, request.seatIds);
+    if (taken.length > 0) {
+      // A retry of an order that got these very seats gets its order back, not a refusal. Asked after
+      // the seats: an order's row commits before its tickets, so tickets seen mean its key is seen too.
+      const existing = await orderInserts.orderWithKey(idempotencyKey);
+      if (existing) return replay(deps, existing, requestHash(request), waitMs);
+      throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
+    }
   }
 
   const hash = requestHash(request);

@@ -36,6 +36,12 @@ type Snapshot = {
   catalog: number;
   /** Where each seat is in the map's rows: the same in every version drawn from one catalog version. */
   seatAt: Map<number, { row: number; seat: number }>;
+  /**
+   * Read from the database or brought to a version a probe named along with this catalog version: a
+   * state that existed. The intake's hint brings maps forward without a probe, so one of those may
+   * pair newer seats with an older catalog (prices changed meanwhile) and is never served as is.
+   */
+  verified: boolean;
 };
 
 /** Seat maps this process keeps: the latest of each showing read, at most this many showings. */
@@ -155,14 +161,15 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       if (!snapshot || snapshot.catalog < probed.catalog) {
         // A read already under way may have started before this request's probe: use it only if
         // it shows at least the probed state.
-        const pending = await loading.get(showingId);
+        // Someone else's read that failed is no answer to this one: it reads for itself.
+        const pending = await loading.get(showingId)?.catch(() => undefined);
         const current = pending && pending.catalog >= probed.catalog && pending.seatVersion >= stamp.seatVersion;
         snapshot = current ? pending : await load(showingId);
       } else if (snapshot.seatVersion < stamp.seatVersion) {
-        snapshot =
-          advanced(snapshot, stamp.seatVersion) ??
-          (await awaitDeltas(snapshot, stamp.seatVersion)) ??
-          (await load(showingId));
+        const brought = advanced(snapshot, stamp.seatVersion) ?? (await awaitDeltas(snapshot, stamp.seatVersion));
+        snapshot = brought ? { ...brought, verified: true } : await load(showingId);
+      } else if (snapshot.seatVersion > stamp.seatVersion && !snapshot.verified) {
+        snapshot = await load(showingId);
       }
       remember(showingId, snapshot);
       return { value: snapshot.map, tag: `${snapshot.seatVersion}-${snapshot.catalog}` };
@@ -190,7 +197,7 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       let furthest = snapshot.seatVersion;
       while (heard?.has(furthest + 1)) furthest += 1;
       if (furthest - snapshot.seatVersion >= ADVANCE_HELD_EVERY) {
-        snapshot = advanced(snapshot, furthest)!;
+        snapshot = { ...advanced(snapshot, furthest)!, verified: false };
         remember(showingId, snapshot);
       }
       const { map, seatAt, seatVersion } = snapshot;
@@ -229,7 +236,7 @@ async function readSnapshot(db: Db, showingId: number): Promise<Snapshot> {
           row.seats.map((seat, seatIndex) => [seat.id, { row: rowIndex, seat: seatIndex }]),
         ),
       );
-      return { map, seatVersion: showing.seatVersion, catalog, seatAt };
+      return { map, seatVersion: showing.seatVersion, catalog, seatAt, verified: true };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ordersRepository } from '../../db/repositories/orders.js';
-import { api } from '../system.js';
+import { api, testSystem } from '../system.js';
 import { eventually, freshShowing, getOrder, orderBody, submit, workerControl } from './support.js';
 
 /** Counts the full order reads (two joins) made while `run` runs. */
@@ -29,6 +29,9 @@ describe('orders: polling is cheap and guided', () => {
     expect(accepted.headers.get('retry-after')).to.equal('1');
     const etag = accepted.headers.get('etag')!;
     expect(etag, 'the version is the ETag from the start').to.equal(`"${accepted.body.version}"`);
+    const { deps } = await testSystem();
+    const row = await deps.db('orders').first('updated_at').where('id', accepted.body.id);
+    expect(row.updated_at.toISOString(), 'one version, one body: as stored').to.equal(accepted.body.updatedAt);
     const location = accepted.headers.get('location')!;
     const unchanged = await api('GET', location, {
       token: accepted.body.accessToken,
