@@ -21,7 +21,7 @@ import {
 import type { Deps } from '../../domain/context.js';
 import type { ErrorCode } from '../../domain/errors.js';
 import type { PageRequest } from '../../domain/pagination.js';
-import { defineRoute, tagged, type Route } from '../http/route.js';
+import { defineRoute, tagged, taggedHeaders, type Route } from '../http/route.js';
 import { conditional, id, idParams, page, pageQuery } from '../http/schemas.js';
 import { crudRoutes } from './crud-routes.js';
 import * as schemas from './schemas.js';
@@ -206,6 +206,7 @@ export const catalogRoutes: Route[] = [
     query: schemas.scheduleQuery,
     headers: conditional,
     response: schemas.schedule,
+    responseHeaders: taggedHeaders,
     fastPath: true,
     errors: ['CITY_NOT_FOUND'],
     handler: async ({ query }, deps) => tagged(await getSchedule(deps, query)),

@@ -62,6 +62,16 @@ export function buildOpenApi(routes: Route[], basePath: string) {
             code,
             {
               description: 'Success',
+              ...(code !== 204 && route.responseHeaders?.[code]
+                ? {
+                    headers: Object.fromEntries(
+                      Object.entries(route.responseHeaders[code]).map(([name, description]) => [
+                        name,
+                        { description, schema: { type: 'string' } },
+                      ]),
+                    ),
+                  }
+                : {}),
               ...(route.response && code !== 204
                 ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
                 : {}),

@@ -36,6 +36,11 @@ export class Reply {
  * An answer read through a cache, with its tag as the ETag: a request whose If-None-Match names the
  * tag is answered 304 with no body (api/http/respond.ts).
  */
+/** What a `tagged` answer documents: its ETag. */
+export const taggedHeaders = {
+  200: { ETag: 'Changes whenever the answer does; If-None-Match with it is answered 304 while nothing changed' },
+};
+
 export const tagged = (read: TaggedRead<unknown>, status = 200) =>
   new Reply(status, read.value, { etag: `"${read.tag}"` });
 
@@ -69,6 +74,8 @@ export type Route<
   status?: 200 | 201 | 202 | 204;
   /** Other success statuses the handler may answer with through a Reply. */
   alsoStatus?: (200 | 201 | 202)[];
+  /** Headers a success answer carries, by status: name → what it says (for the documentation). */
+  responseHeaders?: Partial<Record<200 | 201 | 202, Record<string, string>>>;
   /** Codes this route can answer with, for the documentation. */
   errors?: DocumentedError[];
   /**

@@ -11,7 +11,7 @@ import { listTicketsOfShowing } from '../../domain/orders/showing-tickets.js';
 import { payOrder } from '../../domain/payments/pay-order.js';
 import { bearerToken } from '../http/auth.js';
 import { API_BASE } from '../http/base.js';
-import { defineRoute, Reply, tagged, type Route } from '../http/route.js';
+import { defineRoute, Reply, tagged, taggedHeaders, type Route } from '../http/route.js';
 import { conditional, idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
 
 const cardToken = text(1, 200).describe('Card token from the payment form (tok_...)');
@@ -100,6 +100,14 @@ export const orderRoutes: Route[] = [
     response: order.extend({ accessToken: z.string().describe('The only key to this order: keep it') }),
     status: 202,
     alsoStatus: [200],
+    responseHeaders: {
+      202: {
+        Location: 'Where to poll the order',
+        'Retry-After': 'Seconds to wait before polling',
+        ETag: "The order's version: send it as If-None-Match when polling",
+      },
+      200: { ETag: "The order's version" },
+    },
     fastPath: true,
     errors: [
       'IDEMPOTENCY_KEY_REQUIRED',
@@ -135,6 +143,12 @@ export const orderRoutes: Route[] = [
     query: orderToken,
     headers: bearer.extend(conditional.shape),
     response: order,
+    responseHeaders: {
+      200: {
+        ETag: "The order's version; If-None-Match with it is answered 304 while the order is unchanged",
+        'Retry-After': 'While the order is queued: seconds to wait before polling again',
+      },
+    },
     fastPath: true,
     errors: ['ORDER_NOT_FOUND'],
     handler: async ({ params, query, headers }, deps) => {
@@ -190,6 +204,7 @@ export const showingSalesRoutes: Route[] = [
       'Seat map of a showing: every seat with position, category, price and status (free, held, sold); exact as of the request, with an ETag',
     params: idParams,
     headers: conditional,
+    responseHeaders: taggedHeaders,
     fastPath: true,
     response: z.object({
       showingId: z.number(),

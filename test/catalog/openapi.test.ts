@@ -10,7 +10,7 @@ type Operation = {
   security?: Record<string, string[]>[];
   parameters: { name: string; in: string; required: boolean }[];
   requestBody?: unknown;
-  responses: Record<string, { content?: unknown }>;
+  responses: Record<string, { content?: unknown; headers?: Record<string, unknown> }>;
 };
 type Document = {
   openapi: string;
@@ -125,6 +125,16 @@ describe('OpenAPI document', () => {
       ['filmId', 'query', false],
       ['if-none-match', 'header', false],
     ]);
+  });
+
+  it('when an answer carries headers a client acts on, should document them: where and when to poll, the ETag', () => {
+    const headersOf = (path: string, method: string, status: string) =>
+      Object.keys(document.paths[`${API_BASE}${path}`]![method]!.responses[status]!.headers ?? {});
+    expect(headersOf('/orders', 'post', '202')).to.deep.equal(['Location', 'Retry-After', 'ETag']);
+    expect(headersOf('/orders', 'post', '200')).to.deep.equal(['ETag']);
+    expect(headersOf('/orders/{id}', 'get', '200')).to.deep.equal(['ETag', 'Retry-After']);
+    expect(headersOf('/showings/{id}/seats', 'get', '200')).to.deep.equal(['ETag']);
+    expect(headersOf('/schedule', 'get', '200')).to.deep.equal(['ETag']);
   });
 
   it('when /docs is opened, should answer 200 with the HTML of the API explorer', async () => {
