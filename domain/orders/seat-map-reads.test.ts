@@ -11,7 +11,7 @@ import { createSeatMaps } from './seat-map-reads.js';
  * moment already past (a statement whose snapshot was taken before later commits).
  */
 function playedShowing() {
-  const database = { seatVersion: 0, catalog: 1, price: 10, taken: new Set<number>() };
+  const database = { seatVersion: 0, catalog: 1, price: 10, taken: new Set<number>(), loads: 0 };
   const originals = { ...seatMapRepository, catalog: readVersionsRepository.catalog };
   Object.assign(seatMapRepository, {
     showing: async () => ({
@@ -22,6 +22,7 @@ function playedShowing() {
       seatVersion: database.seatVersion,
     }),
     seatStates: async () =>
+      (database.loads += 1) &&
       Array.from({ length: 100 }, (_, index) => ({
         id: index + 1,
         rowId: 1 + Math.floor(index / 10),
@@ -43,6 +44,7 @@ function playedShowing() {
   const versions = {
     of: async () => {
       const moment = probedAt ?? database;
+      probedAt = undefined;
       return { catalog: moment.catalog, showings: new Map([[1, { seatVersion: moment.seatVersion, taken: 0 }]]) };
     },
   } as unknown as VersionProbe;
@@ -50,18 +52,18 @@ function playedShowing() {
   return {
     database,
     maps: createSeatMaps(db, versions, events),
-    /** Commits a sale of this seat and publishes its delta. */
-    sell(seatId: number) {
+    /** Commits a sale of this seat and publishes its delta (or not yet: a publication on its way). */
+    sell(seatId: number, { published = true } = {}) {
       database.seatVersion += 1;
       database.taken.add(seatId);
+      if (!published) return;
       hear({
         orders: [],
         seats: [{ showingId: 1, version: database.seatVersion, seats: [{ id: seatId, status: 'held' }] }],
       });
     },
-    /** The probe answers as of now from here on, until `probeNow()`. */
+    /** The next probe answers as of now, whatever commits before it runs (later ones as of their time). */
     probeFromHere: () => (probedAt = { seatVersion: database.seatVersion, catalog: database.catalog }),
-    probeNow: () => (probedAt = undefined),
     restore: () => {
       Object.assign(seatMapRepository, { showing: originals.showing, seatStates: originals.seatStates });
       readVersionsRepository.catalog = originals.catalog;
@@ -91,9 +93,27 @@ describe('seat maps: what the intake hint brings forward', () => {
       expect(existed, `a state the database held, not ${served}`).to.equal(true);
       expect(prices.size).to.equal(1);
 
-      showing.probeNow();
       const now = await showing.maps.read(1);
       expect([now.value.version, now.value.rows[0]!.seats[0]!.price, now.value.freeSeats]).to.deep.equal([40, 20, 60]);
+    } finally {
+      showing.restore();
+    }
+  });
+
+  it('when another read stores a later map while a read waits for deltas, should go on from that map without reading the database again', async () => {
+    const showing = playedShowing();
+    try {
+      await showing.maps.read(1);
+      showing.sell(1, { published: false });
+      showing.probeFromHere();
+      const waiting = showing.maps.read(1); // probes version 1, whose delta has not come
+      showing.database.price = 20;
+      showing.database.catalog = 2;
+      const other = await showing.maps.read(1); // a new catalog: read from the database
+      const answer = await waiting;
+      expect([other.value.version, answer.value.version]).to.deep.equal([1, 1]);
+      expect(answer.value.rows[0]!.seats[0]!.status).to.equal('held');
+      expect(showing.database.loads, 'the first read and the other one, not the waiting one').to.equal(2);
     } finally {
       showing.restore();
     }

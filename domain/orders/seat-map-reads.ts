@@ -101,7 +101,7 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
 
   const remember = (showingId: number, snapshot: Snapshot) => {
     const held = latest.get(showingId);
-    if (held && held.seatVersion > snapshot.seatVersion) return;
+    if (held && newer(held, snapshot)) return;
     if (!held && latest.size >= MAX_SHOWINGS) {
       const oldest = latest.keys().next().value!;
       latest.delete(oldest);
@@ -110,6 +110,8 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
     latest.set(showingId, snapshot);
     const ofShowing = deltas.get(showingId);
     for (const version of ofShowing?.keys() ?? []) if (version <= snapshot.seatVersion) ofShowing!.delete(version);
+    // Reads waiting for deltas this map has made unnecessary (and dropped) go on from it.
+    for (const wake of waiters.get(showingId) ?? []) wake();
   };
 
   /** The snapshot brought to `target` with the deltas heard, or undefined while one is missing. */
@@ -137,7 +139,18 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
         resolve(result);
       };
       const check = () => {
-        const brought = advanced(snapshot, target);
+        // Another read may have stored a later map meanwhile, dropping the deltas below it.
+        const held = latest.get(showingId);
+        if (held && held.verified && held.catalog >= snapshot.catalog && held.seatVersion >= target)
+          return finish(held);
+        const base =
+          held &&
+          held.catalog === snapshot.catalog &&
+          held.seatVersion > snapshot.seatVersion &&
+          held.seatVersion <= target
+            ? held
+            : snapshot;
+        const brought = base.seatVersion === target ? base : advanced(base, target);
         if (brought) finish(brought);
       };
       const timer = setTimeout(() => finish(undefined), DELTA_WAIT_MS);
@@ -266,6 +279,13 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
     freeSeats: seats.filter((seat) => seat.status === null).length,
     rows: [...rows.values()],
   };
+}
+
+/** Whether `a` shows a later state than `b`: a later catalog first, then a later seat version; a verified map over one that is not. */
+function newer(a: Snapshot, b: Snapshot): boolean {
+  if (a.catalog !== b.catalog) return a.catalog > b.catalog;
+  if (a.seatVersion !== b.seatVersion) return a.seatVersion > b.seatVersion;
+  return a.verified && !b.verified;
 }
 
 /**
