@@ -32,15 +32,15 @@ export class Reply {
   ) {}
 }
 
-/**
- * An answer read through a cache, with its tag as the ETag: a request whose If-None-Match names the
- * tag is answered 304 with no body (api/http/respond.ts).
- */
 /** What a `tagged` answer documents: its ETag. */
 export const taggedHeaders = {
   200: { ETag: 'Changes whenever the answer does; If-None-Match with it is answered 304 while nothing changed' },
 };
 
+/**
+ * An answer read through a cache, with its tag as the ETag: a request whose If-None-Match names the
+ * tag is answered 304 with no body (api/http/respond.ts).
+ */
 export const tagged = (read: TaggedRead<unknown>, status = 200) =>
   new Reply(status, read.value, { etag: `"${read.tag}"` });
 

@@ -2,6 +2,7 @@ import type { Db } from '../../db/connection.js';
 import { citiesRepository } from '../../db/repositories/cities.js';
 import { readVersionsRepository } from '../../db/repositories/read-versions.js';
 import { scheduleRepository, type ScheduleRow } from '../../db/repositories/schedule.js';
+import { setBounded } from '../bounded.js';
 import { foundOr } from '../errors.js';
 import { deepFreeze, type TaggedRead } from '../frozen.js';
 import type { VersionProbe } from './read-versions.js';
@@ -35,11 +36,6 @@ export function createSchedules(db: Db, versions: VersionProbe) {
   const entries = new WeakMap<ScheduleRow, ShowingEntry>();
   const answers = new Map<string, TaggedRead<ReturnType<typeof present>>>();
 
-  const bounded = <K, V>(map: Map<K, V>, max: number, key: K, value: V) => {
-    if (!map.has(key) && map.size >= max) map.delete(map.keys().next().value!);
-    map.set(key, value);
-  };
-
   /** The catalog part for the query at the probed catalog version (read again if the catalog moved on). */
   async function catalogPartAndVersions(key: string, query: ScheduleQuery) {
     let part = catalogParts.get(key);
@@ -47,7 +43,7 @@ export function createSchedules(db: Db, versions: VersionProbe) {
     // A catalog write between the catalog read and the probe: read both again (rare).
     while (!part || part.catalog < probed.catalog) {
       part = await readCatalogPart(db, query);
-      bounded(catalogParts, MAX_SCHEDULES, key, part);
+      setBounded(catalogParts, MAX_SCHEDULES, key, part);
       probed = await versions.of(part.showingIds);
     }
     return { part, probed };
@@ -76,7 +72,7 @@ export function createSchedules(db: Db, versions: VersionProbe) {
         return fresh;
       };
       const answer = { value: present(part, query.date, entry), tag };
-      bounded(answers, MAX_SCHEDULES, key, answer);
+      setBounded(answers, MAX_SCHEDULES, key, answer);
       return answer;
     },
   };

@@ -1,9 +1,7 @@
-import { ordersRepository } from '../../db/repositories/orders.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import type { OrderView } from '../model/orders.js';
 import { isAccessTokenValid } from './access-token.js';
-import { toOrderView } from './view.js';
 
 export const orderNotFound = (id: string) =>
   new DomainError('ORDER_NOT_FOUND', `Order ${id} does not exist or the token does not open it`);
@@ -11,12 +9,6 @@ export const orderNotFound = (id: string) =>
 /** Without the order's access token an order does not exist, whoever asks. */
 export function checkOrderAccess(deps: Deps, id: string, token: string | undefined): void {
   if (!isAccessTokenValid(id, token, deps.config.ORDER_TOKEN_SECRET)) throw orderNotFound(id);
-}
-
-/** The orders as buyers see them, in no particular order; missing ones are left out. */
-export async function orderViews(deps: Deps, ids: string[]): Promise<OrderView[]> {
-  const found = await ordersRepository.withSeats(deps.db, ids);
-  return found.map(({ order, seats }) => toOrderView(order, seats));
 }
 
 /** The order as it is now, read through this process's order views (exact, see order-view-reads.ts). */

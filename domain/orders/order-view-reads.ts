@@ -1,5 +1,6 @@
 import type { Db } from '../../db/connection.js';
 import { ordersRepository } from '../../db/repositories/orders.js';
+import { setBounded } from '../bounded.js';
 import { deepFreeze } from '../frozen.js';
 import type { OrderView } from '../model/orders.js';
 import type { BatcherFactory, SaleEvents } from '../ports.js';
@@ -9,6 +10,12 @@ import { toOrderView } from './view.js';
 const MAX_ORDERS = 50_000;
 
 export type OrderViews = ReturnType<typeof createOrderViews>;
+
+/** The orders as buyers see them, read in full from the database; missing ones are left out. */
+export async function readOrderViews(db: Db, ids: string[]): Promise<OrderView[]> {
+  const found = await ordersRepository.withSeats(db, ids);
+  return found.map(({ order, seats }) => toOrderView(order, seats));
+}
 
 /**
  * The order views of one process, kept from every view published after a commit (the intake's
@@ -24,9 +31,8 @@ export function createOrderViews(db: Db, events: SaleEvents, batcher: BatcherFac
   const keep = (view: OrderView) => {
     const held = latest.get(view.id);
     if (held && held.version >= view.version) return held;
-    if (!held && latest.size >= MAX_ORDERS) latest.delete(latest.keys().next().value!);
     const frozen = deepFreeze(view);
-    latest.set(view.id, frozen);
+    setBounded(latest, MAX_ORDERS, view.id, frozen);
     return frozen;
   };
 
@@ -52,8 +58,8 @@ export function createOrderViews(db: Db, events: SaleEvents, batcher: BatcherFac
       if (version === undefined) return undefined;
       const held = latest.get(id);
       if (held && held.version >= version) return held;
-      const [found] = await ordersRepository.withSeats(db, [id]);
-      return found && keep(toOrderView(found.order, found.seats));
+      const [found] = await readOrderViews(db, [id]);
+      return found && keep(found);
     },
 
     /** The newest view of the order this process has heard of, without asking the database. */

@@ -63,18 +63,8 @@ export async function placeOrder(
     throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });
   }
 
-  // Seats taken as of this request are refused at once: the queue would reject the order anyway.
-  // Asked only when the seat map this process holds (a version behind at most) shows one taken.
-  if (deps.seatMaps.heldTaken(request.showingId, request.seatIds).length > 0) {
-    const taken = await orderInserts.takenSeats(request.showingId, request.seatIds);
-    if (taken.length > 0) {
-      // A retry of an order that got these very seats gets its order back, not a refusal. Asked after
-      // the seats: an order's row commits before its tickets, so tickets seen mean its key is seen too.
-      const existing = await orderInserts.orderWithKey(idempotencyKey);
-      if (existing) return replay(deps, existing, requestHash(request), waitMs);
-      throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
-    }
-  }
+  const winner = await orderThatTookTheSeats(deps, request, idempotencyKey);
+  if (winner) return replay(deps, winner, requestHash(request), waitMs);
 
   const hash = requestHash(request);
   const id = randomUUID();
@@ -135,6 +125,22 @@ export async function placeOrder(
     accessToken: accessTokenFor(id, config.ORDER_TOKEN_SECRET),
     decided: decided !== null,
   };
+}
+
+/**
+ * Seats taken as of this request are refused at once (SEAT_TAKEN): the queue would reject the order
+ * anyway. Asked of the database only when the seat map this process holds (a version behind at most)
+ * shows one taken. A retry of the order that got these very seats gets that order, to replay, instead
+ * of a refusal; its key is asked after the seats, and an order's row commits before its tickets, so
+ * tickets seen mean its key is seen too.
+ */
+async function orderThatTookTheSeats(deps: Deps, request: OrderRequest, idempotencyKey: string) {
+  if (deps.seatMaps.heldTaken(request.showingId, request.seatIds).length === 0) return undefined;
+  const taken = await deps.orderInserts.takenSeats(request.showingId, request.seatIds);
+  if (taken.length === 0) return undefined;
+  const existing = await deps.orderInserts.orderWithKey(idempotencyKey);
+  if (!existing) throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });
+  return existing;
 }
 
 /**

@@ -2,6 +2,7 @@ import type { Db } from '../../db/connection.js';
 import { readVersionsRepository } from '../../db/repositories/read-versions.js';
 import { seatMapRepository, type SeatMapShowing } from '../../db/repositories/seat-map.js';
 import type { VersionProbe } from '../catalog/read-versions.js';
+import { setBounded } from '../bounded.js';
 import { DomainError } from '../errors.js';
 import { deepFreeze, type TaggedRead } from '../frozen.js';
 import { seatStatusOf, type SeatDelta, type SeatStatus } from '../model/tickets.js';
@@ -102,12 +103,8 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
   const remember = (showingId: number, snapshot: Snapshot) => {
     const held = latest.get(showingId);
     if (held && newer(held, snapshot)) return;
-    if (!held && latest.size >= MAX_SHOWINGS) {
-      const oldest = latest.keys().next().value!;
-      latest.delete(oldest);
-      deltas.delete(oldest);
-    }
-    latest.set(showingId, snapshot);
+    const pushedOut = setBounded(latest, MAX_SHOWINGS, showingId, snapshot);
+    if (pushedOut !== undefined) deltas.delete(pushedOut);
     const ofShowing = deltas.get(showingId);
     for (const version of ofShowing?.keys() ?? []) if (version <= snapshot.seatVersion) ofShowing!.delete(version);
     // Reads waiting for deltas this map has made unnecessary (and dropped) go on from it.

@@ -78,3 +78,41 @@ export function cpuMeter(processes: Record<string, number>) {
     },
   };
 }
+
+/**
+ * Whatever else used the machine meanwhile (a build, another benchmark): CPU seconds of the whole
+ * machine (/proc/stat) less those of the processes we measure, plus PostgreSQL backends serving
+ * another database (cpuMeter counts every postgres process). A round it disturbs is flagged.
+ */
+export function foreignCpu(database: string) {
+  const machine = () => {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    return (fields.reduce((sum, value) => sum + value, 0) - fields[3]! - fields[4]!) * TICK_SECONDS; // less idle and iowait
+  };
+  const otherBackends = () => {
+    let seconds = 0;
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        // A backend is "postgres: <cluster>: <user> <database> <client> <state>".
+        const backendOf = /^postgres: \S+: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(
+          readFileSync(`/proc/${entry}/cmdline`, 'utf8'),
+        );
+        if (!backendOf || backendOf[1] === database) continue;
+        seconds += cpuSecondsOf(Number(entry)) ?? 0;
+      } catch {
+        // ended meanwhile
+      }
+    }
+    return seconds;
+  };
+  const [machineBefore, othersBefore, startedAt] = [machine(), otherBackends(), performance.now()];
+  /** Percent of one core used by anything else, given the CPU percent of everything measured. */
+  return (measured: Record<string, { cpuPercent: number }>) => {
+    const wall = (performance.now() - startedAt) / 1000;
+    const known = Object.values(measured).reduce((sum, entry) => sum + entry.cpuPercent, 0);
+    const machinePercent = ((machine() - machineBefore) / wall) * 100;
+    const otherDatabases = ((otherBackends() - othersBefore) / wall) * 100;
+    return Math.max(0, Math.round(machinePercent - known + otherDatabases));
+  };
+}

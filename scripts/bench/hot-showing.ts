@@ -1,8 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { cpuMeter } from './cpu.js';
+import { cpuMeter, foreignCpu } from './cpu.js';
 import { jsonClient, percentile } from './load.js';
 import {
   ADMIN_TOKEN,
@@ -53,46 +52,6 @@ const pollMs = args.poll === undefined ? undefined : Number(args.poll);
 const databaseName = new URL(config.DATABASE_URL).pathname.slice(1);
 const ROWS = 15;
 const SEATS_PER_ROW = 20;
-
-/**
- * Whatever else used the machine meanwhile (a build, another benchmark): CPU seconds of the whole
- * machine (/proc/stat) less those of the processes we measure, plus PostgreSQL backends serving
- * another database (cpuMeter counts every postgres process). A round it disturbs is flagged.
- */
-function foreignCpu(database: string) {
-  const machine = () => {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-    return (fields.reduce((sum, value) => sum + value, 0) - fields[3]! - fields[4]!) / 100; // less idle and iowait
-  };
-  const otherBackends = () => {
-    let seconds = 0;
-    for (const entry of readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      try {
-        // A backend is "postgres: <cluster>: <user> <database> <client> <state>".
-        const backendOf = /^postgres: \S+: \S+ (\S+) (?:\S+\(\d+\)|\[local\])/.exec(
-          readFileSync(`/proc/${entry}/cmdline`, 'utf8'),
-        );
-        if (!backendOf || backendOf[1] === database) continue;
-        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        seconds += (Number(fields[11]) + Number(fields[12])) / 100;
-      } catch {
-        // ended meanwhile
-      }
-    }
-    return seconds;
-  };
-  const [machineBefore, othersBefore, startedAt] = [machine(), otherBackends(), performance.now()];
-  /** Percent of one core used by anything else, given the CPU percent of everything measured. */
-  return (measured: Record<string, { cpuPercent: number }>) => {
-    const wall = (performance.now() - startedAt) / 1000;
-    const known = Object.values(measured).reduce((sum, entry) => sum + entry.cpuPercent, 0);
-    const machinePercent = ((machine() - machineBefore) / wall) * 100;
-    const otherDatabases = ((otherBackends() - othersBefore) / wall) * 100;
-    return Math.max(0, Math.round(machinePercent - known + otherDatabases));
-  };
-}
 
 type Outcome = { confirmed: boolean };
 type Seller = (seatIds: number[]) => Promise<Outcome>;
