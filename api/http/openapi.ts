@@ -78,6 +78,10 @@ export function buildOpenApi(routes: Route[], basePath: string) {
             },
           ]),
         ),
+        // A read with an entity tag answers If-None-Match naming it with 304 (api/http/respond.ts).
+        ...(route.method === 'get' && route.responseHeaders?.[200]?.ETag
+          ? { 304: { description: 'Not Modified: the answer the If-None-Match names is still current' } }
+          : {}),
         ...Object.fromEntries([...errorStatuses].sort().map((code) => [code, errorResponse])),
       },
     };

@@ -84,6 +84,11 @@ const pollHere = (orderId: string) => ({ location: `${API_BASE}/orders/${orderId
 const preferredWaitSeconds = (prefer: string | undefined) =>
   Number(prefer?.match(/(?:^|[,;\s])wait=(\d{1,4})\b/i)?.[1] ?? 0);
 
+/** An order's version as its entity tag: what a poll sends back in If-None-Match. */
+const orderTag = (view: { version: number }) => ({ etag: `"${view.version}"` });
+const ORDER_TAG =
+  "The order's version; If-None-Match with it on GET /orders/{id} is answered 304 while the order is unchanged";
+
 const bearer = z.object({ authorization: z.string().optional().describe('Bearer <accessToken of the order>') });
 const orderToken = z.strictObject({ token: z.string().max(200).optional() });
 const tokenOf = (query: { token?: string }, headers: { authorization?: string }) =>
@@ -101,12 +106,8 @@ export const orderRoutes: Route[] = [
     status: 202,
     alsoStatus: [200],
     responseHeaders: {
-      202: {
-        Location: 'Where to poll the order',
-        'Retry-After': 'Seconds to wait before polling',
-        ETag: "The order's version: send it as If-None-Match when polling",
-      },
-      200: { ETag: "The order's version" },
+      202: { Location: 'Where to poll the order', 'Retry-After': 'Seconds to wait before polling', ETag: ORDER_TAG },
+      200: { ETag: ORDER_TAG },
     },
     fastPath: true,
     errors: [
@@ -127,7 +128,7 @@ export const orderRoutes: Route[] = [
       });
       const answer = { ...placed.order, accessToken: placed.accessToken };
       // The version as the ETag, so the first poll can already be answered 304.
-      const etag = { etag: `"${placed.order.version}"` };
+      const etag = orderTag(placed.order);
       return placed.decided
         ? new Reply(200, answer, etag)
         : new Reply(202, answer, { ...etag, ...pollHere(placed.order.id) });
@@ -145,7 +146,7 @@ export const orderRoutes: Route[] = [
     response: order,
     responseHeaders: {
       200: {
-        ETag: "The order's version; If-None-Match with it is answered 304 while the order is unchanged",
+        ETag: ORDER_TAG,
         'Retry-After': 'While the order is queued: seconds to wait before polling again',
       },
     },
@@ -154,7 +155,7 @@ export const orderRoutes: Route[] = [
     handler: async ({ params, query, headers }, deps) => {
       const view = await getOrder(deps, params.id, tokenOf(query, headers));
       return new Reply(200, view, {
-        etag: `"${view.version}"`,
+        ...orderTag(view),
         ...(view.status === 'queued' ? { 'retry-after': pollHere(view.id)['retry-after'] } : {}),
       });
     },
@@ -171,7 +172,11 @@ export const orderRoutes: Route[] = [
     body: z.strictObject({ token: cardToken }),
     response: order,
     errors: ['ORDER_NOT_FOUND', 'ORDER_NOT_PAYABLE'],
-    handler: ({ params, query, headers, body }, deps) => payOrder(deps, params.id, tokenOf(query, headers), body.token),
+    responseHeaders: { 200: { ETag: ORDER_TAG } },
+    handler: async ({ params, query, headers, body }, deps) => {
+      const view = await payOrder(deps, params.id, tokenOf(query, headers), body.token);
+      return new Reply(200, view, orderTag(view));
+    },
   }),
   defineRoute({
     method: 'post',
@@ -188,8 +193,11 @@ export const orderRoutes: Route[] = [
       .optional(),
     response: order,
     errors: ['ORDER_NOT_FOUND', 'ORDER_NOT_CANCELLABLE', 'CANCELLATION_CLOSED', 'TICKET_NOT_IN_ORDER'],
-    handler: ({ params, query, headers, body }, deps) =>
-      cancelOrder(deps, params.id, tokenOf(query, headers), body?.ticketIds),
+    responseHeaders: { 200: { ETag: ORDER_TAG } },
+    handler: async ({ params, query, headers, body }, deps) => {
+      const view = await cancelOrder(deps, params.id, tokenOf(query, headers), body?.ticketIds);
+      return new Reply(200, view, orderTag(view));
+    },
   }),
 ];
 

@@ -135,6 +135,11 @@ describe('OpenAPI document', () => {
     expect(headersOf('/orders/{id}', 'get', '200')).to.deep.equal(['ETag', 'Retry-After']);
     expect(headersOf('/showings/{id}/seats', 'get', '200')).to.deep.equal(['ETag']);
     expect(headersOf('/schedule', 'get', '200')).to.deep.equal(['ETag']);
+    expect(headersOf('/orders/{id}/payment', 'post', '200')).to.deep.equal(['ETag']);
+    for (const path of ['/orders/{id}', '/showings/{id}/seats', '/schedule']) {
+      expect(document.paths[`${API_BASE}${path}`]!.get!.responses, `${path} documents its 304`).to.have.property('304');
+    }
+    expect(document.paths[`${API_BASE}/orders`]!.post!.responses, 'a write is never 304').to.not.have.property('304');
   });
 
   it('when /docs is opened, should answer 200 with the HTML of the API explorer', async () => {

@@ -149,6 +149,9 @@ describe('payments: paying a held order later', () => {
     const response = await pay(order, 'tok_ok');
     expect(response.status, JSON.stringify(response.body)).to.equal(200);
     expect(response.body.paymentStatus).to.be.oneOf(['processing', 'paid']);
+    expect(response.headers.get('etag'), 'its version, for the polls that follow').to.equal(
+      `"${response.body.version}"`,
+    );
     await untilOrder(order, 'confirmed', (view) => view.status === 'confirmed');
     expect((await pay(order, 'tok_ok')).status).to.equal(200);
     const other = await pay(order, 'tok_other');
