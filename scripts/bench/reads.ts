@@ -196,6 +196,14 @@ try {
       const schedulePaths = await scheduleQueries(catalog);
       const orders = orderFlow(services.seatMapUrl, targets);
 
+      log(`warm-up: orders at ${orderRate}/s, reads of every showing and schedule`);
+      await Promise.all([
+        orders.run(orderRate, 5),
+        readStep(services.seatMapUrl, seatMapPaths, 1000, 3),
+        readStep(services.scheduleUrl, schedulePaths, 500, 3),
+      ]);
+      orders.take();
+
       if (!bare) {
         // The same bytes our API answers, served bare: what this machine can do for these reads.
         const bodiesFile = `${tmpdir()}/bench-bare-bodies-${process.pid}.json`;
@@ -211,29 +219,34 @@ try {
         });
         await new Promise((resolve) => setTimeout(resolve, 500));
         const bareUrl = `http://127.0.0.1:${BARE_PORT}`;
-        const meter = cpuMeter({ bare: bare.pid!, loadgen: process.pid });
-        const reference: Record<string, unknown> = {};
+        const meter = meterOf({ bare, ...services.processes });
+        // Alone, the machine's ceiling for these bytes; beside the same order flow as our reads, what
+        // is left of the two cores for any server once the orders have taken their share.
+        const reference: Record<string, Record<string, unknown>> = { alone: {}, whileOrdersFlow: {} };
         for (const [endpoint, paths] of [
           ['seatMap', seatMapPaths],
           ['schedule', schedulePaths],
         ] as const) {
           if (!endpoints.includes(endpoint)) continue;
-          reference[endpoint] = await ladder(`reference ${endpoint}`, async (rate) => {
+          reference.alone![endpoint] = await ladder(`reference ${endpoint}`, async (rate) => {
             const stopMeter = meter.start();
             const step = await readStep(bareUrl, paths, rate, seconds);
             return { ...step, cpu: stopMeter(step.requestsPerSecond * seconds) };
           });
+          reference.whileOrdersFlow![endpoint] = await ladder(
+            `reference ${endpoint}, orders at ${orderRate}/s on ${topology}`,
+            async (rate) => {
+              const stopMeter = meter.start();
+              const [step] = await Promise.all([
+                readStep(bareUrl, paths, rate, seconds),
+                orders.run(orderRate, seconds),
+              ]);
+              return { ...step, ordersWhileReading: orders.take(), cpu: stopMeter(step.requestsPerSecond * seconds) };
+            },
+          );
         }
         results.reference = reference;
       }
-
-      log(`warm-up: orders at ${orderRate}/s, reads of every showing and schedule`);
-      await Promise.all([
-        orders.run(orderRate, 5),
-        readStep(services.seatMapUrl, seatMapPaths, 1000, 3),
-        readStep(services.scheduleUrl, schedulePaths, 500, 3),
-      ]);
-      orders.take();
 
       const meter = meterOf(services.processes);
       const byEndpoint: Record<string, unknown> = {};
