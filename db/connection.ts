@@ -21,36 +21,63 @@ export function connectDatabase(databaseUrl: string, poolMax: number): Db {
   });
 }
 
-async function withMaintenanceClient<T>(
+async function withClient<T>(
+  connection: string | pg.ClientConfig,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  const client = new pg.Client(typeof connection === 'string' ? { connectionString: connection } : connection);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+function withMaintenanceClient<T>(
   databaseUrl: string,
   work: (client: pg.Client, databaseName: string) => Promise<T>,
 ): Promise<T> {
   const url = new URL(databaseUrl);
   const databaseName = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: url.toString() });
-  await client.connect();
+  return withClient(url.toString(), (client) => work(client, databaseName));
+}
+
+/**
+ * Runs `work` while this session holds the advisory lock named `key`: processes that start together
+ * wait for each other here instead of racing (two CREATE DATABASE of one name collide on a unique
+ * index, not on "already exists"; concurrent knex migrators fail with MigrationLocked).
+ */
+export async function underAdvisoryLock<T>(client: pg.Client, key: string, work: () => Promise<T>): Promise<T> {
+  await client.query('SELECT pg_advisory_lock(hashtext($1))', [key]);
   try {
-    return await work(client, databaseName);
+    return await work();
   } finally {
-    await client.end();
+    await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]);
   }
 }
 
-/** Creates the database named in the URL when it does not exist yet. */
+/** Creates the database named in the URL when it does not exist yet; one creator at a time. */
 export function ensureDatabase(databaseUrl: string): Promise<boolean> {
-  return withMaintenanceClient(databaseUrl, async (client, name) => {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (rowCount) return false;
-    try {
+  return withMaintenanceClient(databaseUrl, (client, name) =>
+    underAdvisoryLock(client, `cinema:create-database:${name}`, async () => {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+      if (rowCount) return false;
       await client.query(`CREATE DATABASE ${client.escapeIdentifier(name)}`);
-    } catch (error) {
-      // Another instance starting at the same moment created it first.
-      if ((error as { code?: string }).code !== '42P04') throw error;
-    }
-    return true;
-  });
+      return true;
+    }),
+  );
 }
+
+/** Resolves when the database of `databaseUrl` accepts a session and answers; rejects at once otherwise. */
+export const pingDatabaseOnce = (databaseUrl: string) =>
+  withClient(databaseUrl, async (client) => {
+    await client.query('SELECT 1');
+  });
+
+/** Runs `work` on a session of its own in the database of `databaseUrl`. */
+export const onOwnSession = withClient;
 
 export function dropDatabase(databaseUrl: string): Promise<void> {
   return withMaintenanceClient(databaseUrl, async (client, name) => {

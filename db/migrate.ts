@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import type { Db } from './connection.js';
+import type pg from 'pg';
+import { onOwnSession, underAdvisoryLock, type Db } from './connection.js';
 import * as catalogAndOrders from './migrations/001_catalog_and_orders.js';
 import * as paymentSaga from './migrations/003_payment_saga.js';
 import * as seatVersions from './migrations/004_seat_versions.js';
@@ -17,6 +18,13 @@ export const BOOKING_MIGRATIONS: Record<string, Knex.Migration> = {
   '005_read_versions': readVersions,
 };
 
+/**
+ * Applies the migrations not applied yet. Every process may call it at once: they take turns on an
+ * advisory lock, and the later ones find nothing left to do. Holding that lock, no other migrator can
+ * be running, so knex's lock table is reset first (one row, free): a process killed mid-migration
+ * leaves it set, and an older start-up race could leave it with two rows, either of which would stop
+ * every later start.
+ */
 export async function migrateToLatest(db: Db, migrations: Record<string, Knex.Migration>): Promise<string[]> {
   const names = Object.keys(migrations).sort();
   const migrationSource: Knex.MigrationSource<string> = {
@@ -24,6 +32,13 @@ export async function migrateToLatest(db: Db, migrations: Record<string, Knex.Mi
     getMigrationName: (name) => name,
     getMigration: async (name) => migrations[name]!,
   };
-  const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
-  return applied;
+  // The pool's own settings (knex keeps them parsed): the lock's session goes to the same database.
+  const { connectionSettings } = db.client as { connectionSettings: string | pg.ClientConfig };
+  return onOwnSession(connectionSettings, (session) =>
+    underAdvisoryLock(session, 'cinema:migrate', async () => {
+      await db.migrate.forceFreeMigrationsLock({ migrationSource });
+      const [, applied] = (await db.migrate.latest({ migrationSource })) as [number, string[]];
+      return applied;
+    }),
+  );
 }

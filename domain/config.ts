@@ -4,13 +4,26 @@ import { z } from 'zod';
 export const booleanFlag = z.enum(['true', 'false', '1', '0']).transform((value) => value === 'true' || value === '1');
 
 /**
+ * The published defaults of the secrets: fine on a developer's loopback, refused anywhere else
+ * (host/config.ts), since anyone can read them here (a token forged with this order secret reads any order).
+ */
+export const DEVELOPMENT_SECRETS = {
+  ADMIN_TOKEN: 'dev-admin-token-change-me',
+  ORDER_TOKEN_SECRET: 'dev-order-token-secret-change-me',
+  PAYMENT_SERVICE_KEY: 'dev-payment-service-key-change-me',
+} as const;
+
+/**
  * The booking system's settings, read from the environment once at start-up by the process host
  * (host/config.ts), which adds its own (stores, port, roles) and refuses to start on any bad value.
  */
 export const bookingSettings = z.object({
-  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default('dev-admin-token-change-me'),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').default(DEVELOPMENT_SECRETS.ADMIN_TOKEN),
   CLEANING_GAP_MINUTES: z.coerce.number().int().min(0).max(240).default(15),
-  ORDER_TOKEN_SECRET: z.string().min(16, 'must be at least 16 characters').default('dev-order-token-secret-change-me'),
+  ORDER_TOKEN_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .default(DEVELOPMENT_SECRETS.ORDER_TOKEN_SECRET),
   ALLOCATION_PARTITIONS: z.coerce.number().int().min(1).max(256).default(4),
   ALLOCATION_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(500),
   /** How long a crashed worker's job may block its partition: lock duration, then the stalled check. */
@@ -41,7 +54,7 @@ export const bookingSettings = z.object({
   PAYMENT_SERVICE_KEY: z
     .string()
     .min(16, 'must be at least 16 characters')
-    .default('dev-payment-service-key-change-me'),
+    .default(DEVELOPMENT_SECRETS.PAYMENT_SERVICE_KEY),
   /** A charge not answered within this is an unknown outcome: looked up and retried, never assumed failed. */
   PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(50).default(5_000),
   /** Charges and refunds in flight at once per worker process: calls wait on the service, not on CPU (Little: 100 charges/s × 0.5 s mean latency = 50 busy). */
@@ -63,4 +76,4 @@ export const bookingSettings = z.object({
 export type Config = Omit<z.output<typeof bookingSettings>, 'PAYMENT_SERVICE_URL'> & { PAYMENT_SERVICE_URL: string };
 
 /** Settings whose defaults are public: a production deployment must set its own. */
-export const SECRETS = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET', 'PAYMENT_SERVICE_KEY'] as const;
+export const SECRETS = Object.keys(DEVELOPMENT_SECRETS) as (keyof typeof DEVELOPMENT_SECRETS)[];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { booleanFlag, bookingSettings, SECRETS, type Config } from '../domain/config.js';
-import { ROLES, roleSettings } from './roles.js';
+import { booleanFlag, bookingSettings, DEVELOPMENT_SECRETS, SECRETS, type Config } from '../domain/config.js';
+import { OFF_IN_PRODUCTION, ROLES, roleSettings, STAND_IN_ROLES } from './roles.js';
 
 /** What the process itself needs: its stores, its port, its roles, its logs. */
 const processSettings = z.object({
@@ -13,6 +13,8 @@ const processSettings = z.object({
     .regex(/^[a-z0-9_-]+$/i, 'letters, digits, - and _ only')
     .default('cinema'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  /** The address to listen on: loopback by default outside production (see the secrets' rule below). */
+  HOST: z.string().min(1).optional(),
   ROLES: z
     .string()
     .default(ROLES.join(','))
@@ -24,37 +26,114 @@ const processSettings = z.object({
     )
     .pipe(z.array(z.enum(ROLES)).min(1)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  SEED_WHEN_EMPTY: booleanFlag.default(true),
+  /** Demo data in an empty database: by default outside production only. */
+  SEED_WHEN_EMPTY: booleanFlag.optional(),
+  /** Off where a one-shot `npm run migrate` runs before the roles start (compose, Kubernetes). */
+  MIGRATE_ON_START: booleanFlag.default(true),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  /** Which proxies' X-Forwarded-For to believe (express's `trust proxy`): where nginx runs. */
+  TRUST_PROXY: z.string().min(1).default('loopback'),
+  /** Origins whose browser pages may call the REST API; none by default. */
+  CORS_ORIGINS: z
+    .string()
+    .default('')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((origin) => origin.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.url())),
+  /** The payment simulator is a stand-in: production runs its role only when this says so. */
+  PAYMENT_SIMULATOR_ALLOWED: booleanFlag.default(false),
 });
 
 const settings = processSettings.extend(bookingSettings.shape).extend(roleSettings.shape);
 
-export type ProcessConfig = z.output<typeof processSettings> & Config & z.output<typeof roleSettings>;
+export type ProcessConfig = Omit<z.output<typeof processSettings>, 'HOST' | 'SEED_WHEN_EMPTY'> & {
+  HOST: string;
+  SEED_WHEN_EMPTY: boolean;
+} & Config &
+  z.output<typeof roleSettings>;
 
 export class ConfigError extends Error {}
 
+const PRODUCTION_SECRET_LENGTH = 32;
+const PLACEHOLDER = /change.?me|placeholder|example|secret-here/i;
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 /** Parses the environment once; a bad value stops start-up with every problem listed. */
 export function parseConfig(env: NodeJS.ProcessEnv = process.env): ProcessConfig {
-  const result = settings.safeParse(env);
-  if (!result.success) {
-    const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
-    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}`);
-  }
-  const missingSecrets = SECRETS.filter((name) => env[name] === undefined);
-  if (result.data.NODE_ENV === 'production' && missingSecrets.length > 0) {
-    throw new ConfigError(
-      `Invalid configuration:\n${missingSecrets.map((name) => `  ${name}: required in production`).join('\n')}`,
-    );
-  }
-  // `npm start` runs the payment simulator in the same process: by default the workers call this port.
-  const paymentServiceUrl = result.data.PAYMENT_SERVICE_URL ?? `http://127.0.0.1:${result.data.PORT}/api/v1`;
-  return { ...result.data, PAYMENT_SERVICE_URL: paymentServiceUrl.replace(/\/$/, '') };
+  const production = env.NODE_ENV === 'production';
+  const given = production ? { ...Object.fromEntries(OFF_IN_PRODUCTION.map((name) => [name, '0'])), ...env } : env;
+  const result = settings.safeParse(given);
+  if (!result.success) throw configError(issuesOf(result.error));
+  const parsed = result.data;
+  const host = parsed.HOST ?? (production ? '0.0.0.0' : '127.0.0.1');
+  const problems = production ? productionProblems(env, parsed) : publicDefaultsOffLoopback(env, host);
+  if (problems.length > 0) throw configError(problems);
+  // `npm start` runs the payment simulator in the same process: outside production the workers call this port.
+  const paymentServiceUrl = parsed.PAYMENT_SERVICE_URL ?? `http://127.0.0.1:${parsed.PORT}/api/v1`;
+  return {
+    ...parsed,
+    HOST: host,
+    SEED_WHEN_EMPTY: parsed.SEED_WHEN_EMPTY ?? !production,
+    PAYMENT_SERVICE_URL: paymentServiceUrl.replace(/\/$/, ''),
+  };
 }
 
-export function loadConfigOrExit(env: NodeJS.ProcessEnv = process.env): ProcessConfig {
+const issuesOf = (error: z.ZodError) => error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+
+function configError(problems: string[]): ConfigError {
+  return new ConfigError(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+}
+
+/** Production sets its own secrets, names its payment service, and runs stand-ins only when told to. */
+function productionProblems(env: NodeJS.ProcessEnv, parsed: z.output<typeof settings>): string[] {
+  const problems = SECRETS.flatMap((name) => {
+    const value = env[name];
+    if (value === undefined) return [`${name}: required in production`];
+    if (value.length < PRODUCTION_SECRET_LENGTH) {
+      return [`${name}: must be at least ${PRODUCTION_SECRET_LENGTH} characters in production`];
+    }
+    if (PLACEHOLDER.test(value)) return [`${name}: is a placeholder; generate one (openssl rand -base64 32)`];
+    return [];
+  });
+  if (parsed.PAYMENT_SERVICE_URL === undefined) {
+    problems.push('PAYMENT_SERVICE_URL: required in production (the card processor, e.g. https://pay.example/api/v1)');
+  }
+  const standIns = parsed.ROLES.filter((role) => STAND_IN_ROLES.includes(role));
+  if (standIns.length > 0 && !parsed.PAYMENT_SIMULATOR_ALLOWED) {
+    problems.push(
+      `ROLES: ${standIns.join(',')} is the payment simulator, a stand-in for a card processor; ` +
+        'set PAYMENT_SIMULATOR_ALLOWED=true to run it in production',
+    );
+  }
+  return problems;
+}
+
+/** A secret left at its published default is for a developer's loopback only. */
+function publicDefaultsOffLoopback(env: NodeJS.ProcessEnv, host: string): string[] {
+  if (LOOPBACK.has(host)) return [];
+  return SECRETS.filter((name) => (env[name] ?? DEVELOPMENT_SECRETS[name]) === DEVELOPMENT_SECRETS[name]).map(
+    (name) =>
+      `${name}: the published development default cannot be used on ${host}; set your own or listen on 127.0.0.1`,
+  );
+}
+
+/** What the one-shot migration needs: where the database is, and how much to log. */
+export function parseMigrationConfig(env: NodeJS.ProcessEnv = process.env) {
+  const result = processSettings.pick({ DATABASE_URL: true, LOG_LEVEL: true }).safeParse(env);
+  if (!result.success) throw configError(issuesOf(result.error));
+  return result.data;
+}
+
+export function loadConfigOrExit<T = ProcessConfig>(
+  env: NodeJS.ProcessEnv = process.env,
+  parse: (env: NodeJS.ProcessEnv) => T = parseConfig as (env: NodeJS.ProcessEnv) => T,
+): T {
   try {
-    return parseConfig(env);
+    return parse(env);
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);

@@ -27,7 +27,7 @@ export async function runRoles(config: ProcessConfig): Promise<RunningProcess> {
   server.keepAliveTimeout = 65_000;
   // A deep accept queue: a burst of new connections must wait to be accepted, not be dropped and
   // retried by TCP a second or more later.
-  server.listen({ port: config.PORT, backlog: 4096 });
+  server.listen({ host: config.HOST, port: config.PORT, backlog: 4096 });
   await once(server, 'listening');
   log.info({ port: (server.address() as { port: number }).port }, 'listening');
 

@@ -5,6 +5,7 @@ import { BOOKING_MIGRATIONS } from '../db/migrate.js';
 import type { Deps } from '../domain/context.js';
 import {
   createPaymentSimulator,
+  PROVIDER_FAULT_SETTINGS,
   PROVIDER_MIGRATIONS,
   PROVIDER_SCHEMA,
   providerSettings,
@@ -23,6 +24,12 @@ export type Role = (typeof ROLES)[number];
 /** Settings of the systems served beside the booking system: the simulator's PROVIDER_*. */
 export const roleSettings = providerSettings;
 
+/** Settings that default to off in production: the simulator's random faults. */
+export const OFF_IN_PRODUCTION = PROVIDER_FAULT_SETTINGS;
+
+/** Roles that stand in for an outside system: production runs them only when told to. */
+export const STAND_IN_ROLES: readonly Role[] = ['payments'];
+
 /** Every migration a process applies before it starts its roles: the booking system's and the simulator's. */
 export const MIGRATIONS = { ...BOOKING_MIGRATIONS, ...PROVIDER_MIGRATIONS };
 
@@ -32,8 +39,9 @@ export const DATA_SCHEMAS = ['public', PROVIDER_SCHEMA];
 /** The HTTP surface of each HTTP role. */
 export function routesByRole(deps: Deps, config: ProviderConfig): Record<'tickets' | 'catalog' | 'payments', Route[]> {
   return {
-    tickets: [...orderRoutes, ...showingSalesRoutes],
-    catalog: catalogRoutes,
+    tickets: orderRoutes,
+    // Seat maps and a showing's sales are read by every visitor: they scale with the catalog, apart from buying.
+    catalog: [...catalogRoutes, ...showingSalesRoutes],
     payments: createPaymentSimulator(config, deps.db).routes,
   };
 }

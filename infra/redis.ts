@@ -13,3 +13,24 @@ export function connectRedis(url: string, options: { forQueues?: boolean; resp2?
     lazyConnect: false,
   });
 }
+
+/** Resolves when Redis answers a PING; rejects at once (no reconnecting) when it cannot be reached. */
+export async function pingRedisOnce(url: string): Promise<void> {
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    connectTimeout: 3_000,
+  });
+  // ioredis rejects with "Connection is closed."; the socket's own error says why.
+  let cause: Error | undefined;
+  redis.on('error', (error: Error) => (cause ??= error));
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw cause ?? error;
+  } finally {
+    redis.disconnect();
+  }
+}

@@ -1,18 +1,9 @@
 import { expect } from 'chai';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { io as connectClient } from 'socket.io-client';
 import { placePaying, untilOrder } from './payments/support.js';
 import { freshShowing } from './orders/support.js';
-import { spawnProcess, testSystem } from './system.js';
-
-async function freePort(): Promise<number> {
-  const server = createServer().listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort, spawnProcess, testSystem } from './system.js';
 
 describe('process lifecycle', () => {
   it('when a process running every role gets SIGTERM, should stop its workers, close its stores and exit 0', async () => {

@@ -88,6 +88,15 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
   };
 }
 
+/** A TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
+  const server = createServer().listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
 /**
  * Starts `scripts/start.ts` as a separate process with the given roles, joined to this test run,
  * and resolves once it logged `readyLine`. The caller kills it (SIGKILL to simulate a crash).

@@ -35,14 +35,26 @@ const P99_TARGET_MS = 50;
 const BARE_PORT = 3929;
 
 type Endpoint = 'seatMap' | 'schedule';
-type Services = { name: string; processes: Record<string, ChildProcess>; seatMapUrl: string; scheduleUrl: string };
+type Services = {
+  name: string;
+  processes: Record<string, ChildProcess>;
+  ordersUrl: string;
+  seatMapUrl: string;
+  scheduleUrl: string;
+};
 
 async function startServices(topology: string): Promise<Services> {
   const settings = { CONFIRM_WITHOUT_PAYMENT: 'true' };
   if (topology === 'all') {
     const all = await startRole('catalog,tickets,workers,payments,realtime', 3920, settings);
     const url = 'http://127.0.0.1:3920';
-    return { name: 'all roles in one process', processes: { api: all }, seatMapUrl: url, scheduleUrl: url };
+    return {
+      name: 'all roles in one process',
+      processes: { api: all },
+      ordersUrl: url,
+      seatMapUrl: url,
+      scheduleUrl: url,
+    };
   }
   const [catalog, tickets, workers] = await Promise.all([
     startRole('catalog', 3921, settings),
@@ -52,7 +64,8 @@ async function startServices(topology: string): Promise<Services> {
   return {
     name: 'catalog, tickets and workers in separate processes',
     processes: { catalog, tickets, workers },
-    seatMapUrl: 'http://127.0.0.1:3922',
+    ordersUrl: 'http://127.0.0.1:3922',
+    seatMapUrl: 'http://127.0.0.1:3921',
     scheduleUrl: 'http://127.0.0.1:3921',
   };
 }
@@ -194,7 +207,7 @@ try {
       const targets = await loadTargets(catalog, 1000);
       const seatMapPaths = targets.map((target) => `/api/v1/showings/${target.showingId}/seats`);
       const schedulePaths = await scheduleQueries(catalog);
-      const orders = orderFlow(services.seatMapUrl, targets);
+      const orders = orderFlow(services.ordersUrl, targets);
 
       log(`warm-up: orders at ${orderRate}/s, reads of every showing and schedule`);
       await Promise.all([

@@ -23,7 +23,7 @@ export const config = parseConfig({
   REDIS_PREFIX: process.env.BENCH_REDIS_PREFIX ?? 'bench',
   LOG_LEVEL: 'warn',
 });
-export const ADMIN_TOKEN = 'bench-admin-token-0123456789';
+export const ADMIN_TOKEN = 'bench-admin-token-0123456789-abcdefghij';
 
 /** Reseeds the bench database (10 cities, 100 cinemas, ~2,900 showings) and empties the bench's Redis keys. */
 export async function prepareDatabase() {
@@ -82,8 +82,11 @@ export function startRole(
       REDIS_URL: config.REDIS_URL,
       REDIS_PREFIX: config.REDIS_PREFIX,
       ADMIN_TOKEN,
-      ORDER_TOKEN_SECRET: 'bench-order-token-secret-0123',
-      PAYMENT_SERVICE_KEY: 'bench-payment-service-key-0123',
+      ORDER_TOKEN_SECRET: 'bench-order-token-secret-0123-abcdefghij',
+      PAYMENT_SERVICE_KEY: 'bench-payment-service-key-0123-abcdefghij',
+      // Production refuses to guess where the card processor is, and to run the simulator unasked.
+      PAYMENT_SERVICE_URL: `http://127.0.0.1:${port}/api/v1`,
+      PAYMENT_SIMULATOR_ALLOWED: 'true',
       ROLES: roles,
       PORT: String(port),
       SEED_WHEN_EMPTY: 'false',

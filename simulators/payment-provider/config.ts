@@ -20,3 +20,14 @@ export const providerSettings = z.object({
 });
 
 export type ProviderConfig = z.output<typeof providerSettings>;
+
+/**
+ * The simulated faults: random declines, errors and hangs. A deployment in production that runs the
+ * simulator (a demo, a staging system) gets none of them unless it asks.
+ */
+export const PROVIDER_FAULT_SETTINGS = [
+  'PROVIDER_DECLINE_RATE',
+  'PROVIDER_ERROR_RATE',
+  'PROVIDER_TIMEOUT_RATE',
+  'PROVIDER_TIMEOUT_AFTER_CHARGE_RATE',
+] as const;

@@ -11,7 +11,7 @@ import type { ProviderConfig } from './config.js';
 import * as schema from './migration.js';
 import { providerRoutes } from './routes.js';
 
-export { providerSettings, type ProviderConfig } from './config.js';
+export { PROVIDER_FAULT_SETTINGS, providerSettings, type ProviderConfig } from './config.js';
 export { PROVIDER_SCHEMA } from './storage.js';
 
 /**
