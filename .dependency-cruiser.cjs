@@ -61,7 +61,9 @@ module.exports = {
         'infra/ implements the domain\u2019s ports: it may read the model, the ports and the config, not call use cases.',
       severity: 'error',
       from: { path: '^infra/', pathNot: TEST },
-      to: { path: '^(domain/(?!model/|ports\\.ts|config\\.ts)|db|api|workers|realtime|host|simulators|scripts)' },
+      to: {
+        path: '^(domain/(?!model/|ports\\.ts|throttled-log\\.ts|config\\.ts)|db|api|workers|realtime|host|simulators|scripts)',
+      },
     },
     {
       name: 'delivery-calls-use-cases',

@@ -12,12 +12,19 @@ pg.types.setTypeParser(INT8_ARRAY, (value: string) =>
 
 export type Db = Knex;
 
-export function connectDatabase(databaseUrl: string, poolMax: number): Db {
+/**
+ * `onTrouble`, when given, hears knex's own warnings (a connection that could not be made, each with
+ * a stack trace on the console otherwise): a long-running process logs them, a few lines while
+ * PostgreSQL is away. Short-lived scripts keep knex's console.
+ */
+export function connectDatabase(databaseUrl: string, poolMax: number, onTrouble?: (message: string) => void): Db {
+  const report = (message: unknown) => onTrouble?.(message instanceof Error ? message.message : String(message));
   return knex({
     client: 'pg',
     connection: databaseUrl,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10_000,
+    ...(onTrouble ? { log: { warn: report, error: report, deprecate: report, debug: () => {} } } : {}),
   });
 }
 

@@ -5,13 +5,14 @@ import type { OrderInserts } from './orders/order-inserts.js';
 import type { OrderViews } from './orders/order-view-reads.js';
 import type { SaleCatalog } from './orders/sale-catalog.js';
 import type { SeatMaps } from './orders/seat-map-reads.js';
-import type { Jobs, Logger, SaleEvents } from './ports.js';
+import type { Jobs, Logger, Metrics, SaleEvents } from './ports.js';
 
 /** What a use case may touch. Built once per process by the host (host/deps.ts) and handed to every use case. */
 export type Deps = {
   db: Db;
   config: Config;
   log: Logger;
+  metrics: Metrics;
   jobs: Jobs;
   events: SaleEvents;
   /** What a submit checks, read through caches. */

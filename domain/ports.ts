@@ -2,6 +2,7 @@
  * What the domain needs from the world outside PostgreSQL, in its own words. The process host
  * (host/deps.ts) builds one implementation of each from infra/; tests may build others.
  */
+import type { DecidedStatus } from './model/order-states.js';
 import type { OrderView } from './model/orders.js';
 import type { ChargeOutcome, ProviderCharge, RefundOutcome } from './model/payments.js';
 import type { SeatDelta } from './model/tickets.js';
@@ -10,6 +11,22 @@ type LogFn = { (message: string): void; (fields: object, message?: string): void
 
 /** Structured logging: fields first, then the message. */
 export type Logger = { debug: LogFn; info: LogFn; warn: LogFn; error: LogFn };
+
+/**
+ * What the process measures for its operators (infra/metrics.ts: Prometheus, or nothing when
+ * METRICS=false). Each call is cheap and never throws: it sits on the hot paths.
+ */
+export type Metrics = {
+  /** An HTTP request answered: its route's pattern ('unmatched' for none), its status, how long it took. */
+  httpRequest(method: string, route: string, status: number, seconds: number): void;
+  /**
+   * The allocation decided an order: `waitedSeconds` from its arrival to the start of the batch that
+   * decided it, `tookSeconds` from its arrival to that batch's commit.
+   */
+  orderDecided(outcome: DecidedStatus, waitedSeconds: number, tookSeconds: number): void;
+  /** A decision reached a buyer's socket this long after its commit. */
+  decisionPushed(seconds: number): void;
+};
 
 /**
  * Background work, queued durably. Every job is safe to run twice: a wake-up drains what is queued
@@ -24,12 +41,19 @@ export type Jobs = {
   enforceSerialPartitions(): Promise<unknown>;
 };
 
+/**
+ * What follows a publication for the operators, not for buyers: the request id each order was
+ * submitted with (by order id, for the logs of every process that handles it), and for a batch of
+ * decisions the time it committed (ms since the epoch, on the deciding worker's clock).
+ */
+export type Trace = { requestIds?: Record<string, string>; decidedAt?: number };
+
 /** What one committed transaction changed: the orders as buyers see them, and the seat-map deltas. */
-export type SaleEvent = { orders: OrderView[]; seats: SeatDelta[] };
+export type SaleEvent = { orders: OrderView[]; seats: SeatDelta[]; trace?: Trace };
 
 /** One publication per committed transaction, heard by every process that listens. */
 export type SaleEvents = {
-  publish(orders: OrderView[], seats?: SeatDelta[]): Promise<void>;
+  publish(orders: OrderView[], seats?: SeatDelta[], trace?: Trace): Promise<void>;
   /**
    * Registers interest in an order before it exists (call it before the insert, so no update can
    * slip by), and gives a promise of its decision (its first update past queued), or null after

@@ -26,6 +26,10 @@ const processSettings = z.object({
     )
     .pipe(z.array(z.enum(ROLES)).min(1)),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** One line per HTTP request at info (docs/operations.md); off to measure what it costs. */
+  ACCESS_LOG: booleanFlag.default(true),
+  /** GET /metrics and what feeds it (docs/operations.md); off to measure what it costs. */
+  METRICS: booleanFlag.default(true),
   /** Demo data in an empty database: by default outside production only. */
   SEED_WHEN_EMPTY: booleanFlag.optional(),
   /** Off where a one-shot `npm run migrate` runs before the roles start (compose, Kubernetes). */

@@ -8,8 +8,10 @@ import { createOrderViews } from '../domain/orders/order-view-reads.js';
 import { createSaleCatalog } from '../domain/orders/sale-catalog.js';
 import { createSeatMaps } from '../domain/orders/seat-map-reads.js';
 import type { Logger } from '../domain/ports.js';
+import { warnThrottled } from '../domain/throttled-log.js';
 import { createBatcher } from '../infra/batcher.js';
 import { createJobQueues } from '../infra/job-queues.js';
+import { createMetrics, type ProcessMetrics } from '../infra/metrics.js';
 import { readinessProbe } from '../infra/readiness.js';
 import { connectRedis } from '../infra/redis.js';
 import { createSaleEvents } from '../infra/sale-events.js';
@@ -17,23 +19,36 @@ import { ttlCache } from '../infra/ttl-cache.js';
 import type { ProcessConfig } from './config.js';
 
 /** Everything a process's use cases run on, how the load balancer asks whether it is ready, and how it closes. */
-export type Wiring = { deps: Deps; readiness: ReturnType<typeof readinessProbe>; close: () => Promise<void> };
+export type Wiring = {
+  deps: Deps;
+  readiness: ReturnType<typeof readinessProbe>;
+  /** The process's metrics: what the host plugs in to be read on each scrape, and GET /metrics. */
+  metrics: ProcessMetrics;
+  /** The job queues, for the queue dashboard. */
+  queues: ReturnType<typeof createJobQueues>['queues'];
+  close: () => Promise<void>;
+};
 
 /** Builds the dependencies of one process: connections, queues, pub/sub, the intake's caches and batched inserts. */
 export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.DB_POOL_MAX): Wiring {
-  const db = connectDatabase(config.DATABASE_URL, poolMax);
-  const redis = connectRedis(config.REDIS_URL);
+  const db = connectDatabase(config.DATABASE_URL, poolMax, (reason) =>
+    warnThrottled(log, 'postgres', { reason }, 'PostgreSQL unavailable'),
+  );
+  const redis = connectRedis(config.REDIS_URL, log);
   const jobs = createJobQueues(
     { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX, partitions: config.ALLOCATION_PARTITIONS },
-    connectRedis(config.REDIS_URL, { forQueues: true }),
+    connectRedis(config.REDIS_URL, log, { forQueues: true }),
+    log,
   );
-  const events = createSaleEvents(redis, config.REDIS_PREFIX);
+  const events = createSaleEvents(redis, config.REDIS_PREFIX, log);
   const orderInserts = createOrderInserts({ db, jobs, events, config, log }, createBatcher);
   const versions = createVersionProbe(db, createBatcher);
+  const metrics = createMetrics({ enabled: config.METRICS, roles: config.ROLES }, log);
   const deps: Deps = {
     db,
     config,
     log,
+    metrics,
     jobs,
     events,
     saleCatalog: createSaleCatalog(db, ttlCache),
@@ -45,6 +60,8 @@ export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.
   return {
     deps,
     readiness: readinessProbe({ database: () => pingDatabase(db), redis: () => redis.ping() }),
+    metrics,
+    queues: jobs.queues,
     /** Finishes pending inserts, then closes every connection the process opened. */
     close: async () => {
       await Promise.all([orderInserts.drain(), versions.drain(), deps.orderViews.drain()]);

@@ -1,17 +1,20 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import { once } from 'node:events';
-import { createApp } from '../api/app.js';
+import { createApp, QUEUE_DASHBOARD_PATH } from '../api/app.js';
+import { queuedOrdersByPartition } from '../domain/allocation/queue-depth.js';
 import type { Deps } from '../domain/context.js';
 import type { Logger } from '../domain/ports.js';
 import { every } from '../infra/every.js';
 import { startJobConsumers } from '../infra/job-queues.js';
 import { createLogger } from '../infra/logger.js';
+import type { ProcessMetrics } from '../infra/metrics.js';
 import { createPaymentClient } from '../infra/payment-client.js';
+import { createQueueDashboard } from '../infra/queue-dashboard.js';
 import { createSocketAdapter } from '../infra/socket-adapter.js';
 import { startRealtime } from '../realtime/server.js';
 import { workerRole } from '../workers/role.js';
 import type { ProcessConfig } from './config.js';
-import { createDeps } from './deps.js';
+import { createDeps, type Wiring } from './deps.js';
 import { httpRoutes, routesByRole } from './roles.js';
 
 export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<void> };
@@ -20,10 +23,13 @@ export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<v
  * Runs the roles named in config.ROLES in this process: one HTTP server (health, readiness, and the
  * routes of every HTTP role), plus whatever background work the other roles bring.
  */
-export async function runRoles(config: ProcessConfig): Promise<RunningProcess> {
-  const log = createLogger(config.LOG_LEVEL, { roles: config.ROLES.join(',') });
-  const { deps, readiness, close } = createDeps(config, log);
-  const server = createServer(createApp(deps, httpRoutes(config.ROLES, routesByRole(deps, config)), readiness));
+export async function runRoles(
+  config: ProcessConfig,
+  { log = createLogger(config.LOG_LEVEL, { roles: config.ROLES.join(',') }) }: { log?: Logger } = {},
+): Promise<RunningProcess> {
+  const wiring = createDeps(config, log);
+  const { deps, metrics, close } = wiring;
+  const server = createServer(httpListener(config, wiring));
   server.keepAliveTimeout = 65_000;
   // A deep accept queue: a burst of new connections must wait to be accepted, not be dropped and
   // retried by TCP a second or more later.
@@ -31,8 +37,10 @@ export async function runRoles(config: ProcessConfig): Promise<RunningProcess> {
   await once(server, 'listening');
   log.info({ port: (server.address() as { port: number }).port }, 'listening');
 
-  const stopWorkers = config.ROLES.includes('workers') ? await startWorkers(config, deps) : async () => {};
-  const realtime = config.ROLES.includes('realtime') ? await startRealtimeRole(config, deps, server) : undefined;
+  const stopWorkers = config.ROLES.includes('workers') ? await startWorkers(config, deps, { metrics }) : async () => {};
+  const realtime = config.ROLES.includes('realtime')
+    ? await startRealtimeRole(config, deps, server, metrics)
+    : undefined;
 
   const stop = async () => {
     // Keep-alive sockets busy at close time stay open after their response: close them as they go
@@ -50,6 +58,20 @@ export async function runRoles(config: ProcessConfig): Promise<RunningProcess> {
     await close();
   };
   return { server, deps, stop };
+}
+
+/**
+ * The process's HTTP surface: the routes of its HTTP roles, /metrics, the access log, CORS, and on a
+ * catalog process (where nginx sends /admin/queues) the queue dashboard.
+ */
+export function httpListener(config: ProcessConfig, { deps, readiness, metrics, queues }: Wiring): RequestListener {
+  return createApp(deps, httpRoutes(config.ROLES, routesByRole(deps, config)), readiness, {
+    metrics: metrics.exposition,
+    accessLog: config.ACCESS_LOG,
+    corsOrigins: config.CORS_ORIGINS,
+    trustProxy: config.TRUST_PROXY,
+    queueDashboard: config.ROLES.includes('catalog') ? createQueueDashboard(queues, QUEUE_DASHBOARD_PATH) : undefined,
+  });
 }
 
 /**
@@ -88,10 +110,12 @@ export function stopOnSignals(starting: Promise<RunningProcess>, timeoutMs: numb
 export async function startWorkers(
   config: ProcessConfig,
   deps: Deps,
-  { onSweepEnded }: { onSweepEnded?: (name: string) => void } = {},
+  { onSweepEnded, metrics }: { onSweepEnded?: (name: string) => void; metrics?: ProcessMetrics } = {},
 ): Promise<() => Promise<void>> {
   await deps.jobs.enforceSerialPartitions();
   const provider = createPaymentClient(config, deps.log);
+  metrics?.watchPaymentBreaker(provider.breakerOpen);
+  metrics?.watchQueueDepth(() => queuedOrdersByPartition(deps));
   const { jobs, sweeps } = workerRole(deps, provider);
   const consumers = startJobConsumers(
     {
@@ -110,6 +134,8 @@ export async function startWorkers(
   const timers = sweeps.map((sweep) => every(config.SWEEP_INTERVAL_MS, sweep.run, deps.log, sweep.name, onSweepEnded));
   deps.log.info({ partitions: consumers.partitions }, 'allocation workers started');
   return async () => {
+    metrics?.watchQueueDepth(undefined);
+    metrics?.watchPaymentBreaker(undefined);
     await Promise.all(timers.map((timer) => timer.stop()));
     await consumers.stop();
     provider.close();
@@ -117,12 +143,14 @@ export async function startWorkers(
 }
 
 /** The realtime role on the process's HTTP server, linked to the other instances through Redis. */
-export async function startRealtimeRole(config: ProcessConfig, deps: Deps, server: Server) {
-  const { adapter, close } = createSocketAdapter(config.REDIS_URL, config.REDIS_PREFIX);
+export async function startRealtimeRole(config: ProcessConfig, deps: Deps, server: Server, metrics?: ProcessMetrics) {
+  const { adapter, close } = createSocketAdapter(config.REDIS_URL, config.REDIS_PREFIX, deps.log);
   const realtime = await startRealtime(deps, server, adapter);
+  metrics?.watchConnectedSockets(() => realtime.io.of('/').sockets.size);
   return {
     io: realtime.io,
     stop: async () => {
+      metrics?.watchConnectedSockets(undefined);
       await realtime.stop();
       await close();
     },

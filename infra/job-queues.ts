@@ -2,6 +2,7 @@ import { coalesced } from './coalesced.js';
 import { Queue, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Jobs, Logger } from '../domain/ports.js';
+import { warnThrottled } from '../domain/throttled-log.js';
 
 /**
  * Every BullMQ queue of the system is declared here.
@@ -29,7 +30,11 @@ export type QueueSettings = { redisUrl: string; redisPrefix: string; partitions:
 export const bullPrefix = (settings: Pick<QueueSettings, 'redisPrefix'>) => `${settings.redisPrefix}:bull`;
 
 /** The producing side: what the domain's Jobs port sends. */
-export function createJobQueues(settings: QueueSettings, connection: Redis): Jobs & { close(): Promise<void> } {
+export function createJobQueues(
+  settings: QueueSettings,
+  connection: Redis,
+  log: Logger,
+): Jobs & { queues: Queue[]; close(): Promise<void> } {
   const allocation = Array.from(
     { length: settings.partitions },
     (_, partition) =>
@@ -58,6 +63,16 @@ export function createJobQueues(settings: QueueSettings, connection: Redis): Job
     },
   });
 
+  for (const queue of [...allocation, payments]) {
+    queue.on('error', (error) =>
+      warnThrottled(log, 'queue', { queue: queue.name, reason: error.message }, 'queue unavailable'),
+    );
+  }
+  // The connection waits for Redis forever (BullMQ needs that): a send while it is away would hang
+  // its caller. Refused at once instead; every send has a sweep that sends it again.
+  const whileConnected = <T>(send: () => Promise<T>): Promise<T> =>
+    connection.status === 'ready' ? send() : Promise.reject(new Error(`Redis is ${connection.status}`));
+
   const wakes = coalesced((partition: number) =>
     allocation[partition]!.add(
       'drain',
@@ -68,28 +83,34 @@ export function createJobQueues(settings: QueueSettings, connection: Redis): Job
 
   return {
     requestCharges: (orderIds) =>
-      payments.addBulk(
-        orderIds.map((orderId) => ({
-          name: 'charge',
-          data: { kind: 'charge' as const, orderId },
-          opts: { jobId: `charge-${orderId}` },
-        })),
+      whileConnected(() =>
+        payments.addBulk(
+          orderIds.map((orderId) => ({
+            name: 'charge',
+            data: { kind: 'charge' as const, orderId },
+            opts: { jobId: `charge-${orderId}` },
+          })),
+        ),
       ),
     requestRefunds: (paymentIds) =>
-      payments.addBulk(
-        paymentIds.map((paymentId) => ({
-          name: 'refund',
-          data: { kind: 'refund' as const, paymentId },
-          opts: { jobId: `refund-${paymentId}` },
-        })),
+      whileConnected(() =>
+        payments.addBulk(
+          paymentIds.map((paymentId) => ({
+            name: 'refund',
+            data: { kind: 'refund' as const, paymentId },
+            opts: { jobId: `refund-${paymentId}` },
+          })),
+        ),
       ),
     /**
      * At most one waiting wake-up per partition; one added while the partition's job runs is kept and
      * runs after it, so an order committed during a drain is never left without a wake-up.
      */
-    wakePartition: (partition) => wakes(partition),
+    wakePartition: (partition) => whileConnected(() => wakes(partition)),
     /** Stored in Redis, so it is set again on every sweep: a Redis that lost its data gets it back. */
     enforceSerialPartitions: () => Promise.all(allocation.map((queue) => queue.setGlobalConcurrency(1))),
+    /** Every queue, for the dashboard (infra/queue-dashboard.ts). */
+    queues: [...allocation, payments],
     close: async () => {
       await Promise.all([...allocation, payments].map((queue) => queue.close()));
       await connection.quit();
@@ -142,7 +163,14 @@ export function startJobConsumers(
     worker.on('failed', (job, error) =>
       log.error({ err: error, queue: worker.name, attempts: job?.attemptsMade }, 'allocation job failed'),
     );
-    worker.on('error', (error) => log.error({ err: error, queue: worker.name }, 'allocation worker error'));
+    worker.on('error', (error) =>
+      warnThrottled(
+        log,
+        'queue',
+        { queue: worker.name, reason: error.message },
+        'allocation worker cannot reach Redis',
+      ),
+    );
   }
 
   const payments = new Worker<PaymentJob>(
@@ -166,7 +194,9 @@ export function startJobConsumers(
       log.debug({ job: job?.id, attempts: job?.attemptsMade, reason: error.message }, 'payment pending; retrying');
     } else log.error({ err: error, job: job?.id }, 'payment job failed');
   });
-  payments.on('error', (error) => log.error({ err: error }, 'payment worker error'));
+  payments.on('error', (error) =>
+    warnThrottled(log, 'queue', { queue: payments.name, reason: error.message }, 'payment worker cannot reach Redis'),
+  );
 
   return {
     partitions: allocation.length,

@@ -1,7 +1,14 @@
 import { pino } from 'pino';
 import type { Logger } from '../domain/ports.js';
 
-/** pino, as the domain's Logger: JSON lines with the process id and whatever the caller binds. */
-export function createLogger(level: string, bindings: Record<string, unknown> = {}): Logger {
-  return pino({ level, base: { pid: process.pid, ...bindings } });
+/**
+ * pino, as the domain's Logger: JSON lines with the process id and whatever the caller binds, on
+ * stdout unless given another destination (tests capture lines that way).
+ */
+export function createLogger(
+  level: string,
+  bindings: Record<string, unknown> = {},
+  destination?: pino.DestinationStream,
+): Logger {
+  return pino({ level, base: { pid: process.pid, ...bindings } }, destination);
 }

@@ -31,7 +31,10 @@ type Answer = { status: number; body: AnswerBody | undefined };
  * its timeout; after PAYMENT_BREAKER_RESET_MS one trial call decides whether it closes again.
  * Declines and other 4xx answers are answers, not failures: they never open the breaker.
  */
-export function createPaymentClient(config: ClientSettings, log: Logger): PaymentProvider & { close(): void } {
+export function createPaymentClient(
+  config: ClientSettings,
+  log: Logger,
+): PaymentProvider & { breakerOpen(): boolean; close(): void } {
   const call = async (
     method: 'GET' | 'POST',
     path: string,
@@ -153,6 +156,8 @@ export function createPaymentClient(config: ClientSettings, log: Logger): Paymen
       return { kind: 'unknown', reason: `answered ${answer.status} ${code ?? ''}`.trim() };
     },
 
+    /** For the payment_breaker_open gauge. */
+    breakerOpen: () => breaker.opened,
     close: () => breaker.shutdown(),
   };
 }

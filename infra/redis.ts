@@ -1,17 +1,33 @@
 import { Redis } from 'ioredis';
+import type { Logger } from '../domain/ports.js';
+import { warnThrottled } from '../domain/throttled-log.js';
 
 /**
  * maxRetriesPerRequest: null is what BullMQ needs; commands wait for a reconnect instead of failing.
  * resp2: ioredis 6 speaks RESP3 by default, and the Socket.IO Redis adapter's pub/sub expects RESP2
  * replies (its documented workaround).
  */
-export function connectRedis(url: string, options: { forQueues?: boolean; resp2?: boolean } = {}): Redis {
-  return new Redis(url, {
-    ...(options.resp2 ? { protocol: 2 as const } : {}),
-    maxRetriesPerRequest: options.forQueues ? null : 3,
-    enableReadyCheck: true,
-    lazyConnect: false,
-  });
+export function connectRedis(url: string, log: Logger, options: { forQueues?: boolean; resp2?: boolean } = {}): Redis {
+  return reportingErrors(
+    new Redis(url, {
+      ...(options.resp2 ? { protocol: 2 as const } : {}),
+      maxRetriesPerRequest: options.forQueues ? null : 3,
+      enableReadyCheck: true,
+      lazyConnect: false,
+    }),
+    log,
+  );
+}
+
+/**
+ * A connection reports every failed reconnect as an error event (ioredis prints a stack trace for
+ * each one nobody listens to): while Redis is away, one structured line per few seconds says so.
+ * Give each `duplicate()` to it too: listeners are not copied.
+ */
+export function reportingErrors(redis: Redis, log: Logger): Redis {
+  return redis.on('error', (error: Error) =>
+    warnThrottled(log, 'redis', { reason: error.message }, 'Redis unavailable; reconnecting'),
+  );
 }
 
 /** Resolves when Redis answers a PING; rejects at once (no reconnecting) when it cannot be reached. */

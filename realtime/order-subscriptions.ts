@@ -24,16 +24,22 @@ export function orderSubscriptions<Subscriber>(tell: (subscriber: Subscriber, vi
   };
 
   return {
-    /** A view published after a commit: told to every subscriber that has not seen it or a newer one. */
-    heard(view: OrderView) {
+    /**
+     * A view published after a commit: told to every subscriber that has not seen it or a newer one.
+     * Returns how many were told.
+     */
+    heard(view: OrderView): number {
+      let told = 0;
       for (const [subscriber, watch] of byOrder.get(view.id) ?? []) {
         if (watch.answering) {
           if (!watch.heard || view.version > watch.heard.version) watch.heard = view;
         } else if (view.version > watch.sent) {
           watch.sent = view.version;
           tell(subscriber, view);
+          told += 1;
         }
       }
+      return told;
     },
 
     /**

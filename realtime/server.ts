@@ -3,8 +3,10 @@ import { Server, type ServerOptions, type Socket } from 'socket.io';
 import { z } from 'zod';
 import type { Deps } from '../domain/context.js';
 import { DomainError } from '../domain/errors.js';
+import type { OrderView } from '../domain/model/orders.js';
 import { getOrderForSubscriber } from '../domain/orders/get-order.js';
 import { getSeatMapVersion } from '../domain/orders/seat-maps.js';
+import type { Trace } from '../domain/ports.js';
 import { inVersionOrder } from './in-order.js';
 import { orderSubscriptions } from './order-subscriptions.js';
 
@@ -55,10 +57,31 @@ export async function startRealtime(
     if (room.startsWith('showing:')) seatDeltas.forget(Number(room.slice('showing:'.length)));
   });
   const orderWatchers = orderSubscriptions<Socket>((socket, order) => socket.emit('order:update', order));
+  /**
+   * An order update went out to `sockets` subscribers here: a debug line under the order's request
+   * id (one per update and instance, however many sockets), and for a decision, how long after its
+   * commit it reached them.
+   */
+  const pushed = (order: OrderView, sockets: number, trace: Trace | undefined) => {
+    if (trace?.decidedAt !== undefined) deps.metrics.decisionPushed(Math.max(0, Date.now() - trace.decidedAt) / 1000);
+    log.debug(
+      {
+        orderId: order.id,
+        requestId: trace?.requestIds?.[order.id],
+        status: order.status,
+        version: order.version,
+        sockets,
+      },
+      'order update pushed',
+    );
+  };
   // Heard from the start, every order queued or changed while this instance runs is answered from memory.
   await deps.orderViews.hearPublications();
-  const stopListening = await deps.events.listen(({ orders, seats }) => {
-    for (const order of orders) orderWatchers.heard(order);
+  const stopListening = await deps.events.listen(({ orders, seats, trace }) => {
+    for (const order of orders) {
+      const told = orderWatchers.heard(order);
+      if (told > 0) pushed(order, told, trace);
+    }
     // Showings nobody here watches are not tracked; a room's state goes with the room (delete-room).
     for (const delta of seats) if (watched(showingRoom(delta.showingId))) seatDeltas.accept(delta);
   });

@@ -105,7 +105,7 @@ export async function spawnProcess(
   roles: string,
   readyLine: string,
   overrides: Record<string, string> = {},
-): Promise<ChildProcess> {
+): Promise<ChildProcess & { output(): string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
     env: await testEnvironment({ ROLES: roles, ...overrides }),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -123,7 +123,7 @@ export async function spawnProcess(
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.once('exit', (code) => reject(new Error(`process with ${roles} exited (${code}):\n${output}`)));
   });
-  return child;
+  return Object.assign(child, { output: () => output });
 }
 
 /** Hears the name of each sweep run that ended in the in-process workers ('order sweeps', 'payment reconcile'). */
@@ -158,12 +158,13 @@ async function start(): Promise<TestSystem> {
   const baseUrl = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   const config = testConfig(`${baseUrl}/api/v1`);
   await ensureDatabase(config.DATABASE_URL);
-  const { deps, readiness, close } = createDeps(config, createLogger(config.LOG_LEVEL), 10);
+  const log = createLogger(config.LOG_LEVEL);
+  const { deps, readiness, close } = createDeps(config, log, 10);
   await migrateToLatest(deps.db, MIGRATIONS);
   await recordStatusChanges(deps.db);
   const routes = routesByRole(deps, config);
   server.on('request', createApp(deps, httpRoutes(ROLES, routes), readiness));
-  return { config, deps, server, baseUrl, routes, readiness, redis: connectRedis(config.REDIS_URL), close };
+  return { config, deps, server, baseUrl, routes, readiness, redis: connectRedis(config.REDIS_URL, log), close };
 }
 
 const openQueues: Queue[] = [];

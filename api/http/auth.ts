@@ -21,3 +21,21 @@ export function requireBearer(secret: string, name: string): RequestHandler {
     next();
   };
 }
+
+/**
+ * For pages a person opens in a browser (the queue dashboard), which cannot send a Bearer token: a
+ * request without credentials is asked to log in (WWW-Authenticate: Basic), and Basic credentials
+ * whose password is the token count as that token (the user name is ignored); the browser then
+ * sends them with every request of the page. Put it in front of requireBearer.
+ */
+export function browserLogin(realm: string): RequestHandler {
+  return (req, res, next) => {
+    const header = req.get('authorization');
+    const basic = header?.match(/^Basic\s+(\S+)$/i)?.[1];
+    if (basic) {
+      const credentials = Buffer.from(basic, 'base64').toString('utf8');
+      req.headers.authorization = `Bearer ${credentials.slice(credentials.indexOf(':') + 1)}`;
+    } else if (!header) res.setHeader('www-authenticate', `Basic realm="${realm}", charset="UTF-8"`);
+    next();
+  };
+}

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { DomainError, type ErrorCode } from '../../domain/errors.js';
 import type { Logger } from '../../domain/ports.js';
+import { warnThrottled } from '../../domain/throttled-log.js';
 
 const STATUS_BY_CODE: Record<ErrorCode, number> = {
   VALIDATION_FAILED: 400,
@@ -70,16 +71,47 @@ export const routeNotFound: RequestHandler = (req) => {
   throw new DomainError('ROUTE_NOT_FOUND', `No route for ${req.method} ${req.path}`);
 };
 
-/** The one place errors become responses: known codes get their status, anything else a logged 500. */
-export function errorResponse(
-  error: unknown,
-  log: Logger,
-  request: { method?: string; url?: string },
-): { status: number; body: unknown } {
+/** Seconds a client is asked to wait before trying again while a store is away. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/**
+ * Failures that mean a store (PostgreSQL, Redis) cannot be reached or is restarting, as the drivers
+ * report them: socket errors, PostgreSQL's shutdown and connection classes (57P0x, 08xxx), knex's
+ * pool giving up, ioredis' closed connection and exhausted retries, and our own refusal to queue a
+ * job while Redis is away (infra/job-queues.ts).
+ */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_NAMES = new Set(['KnexTimeoutError', 'MaxRetriesPerRequestError']);
+const UNAVAILABLE_MESSAGE =
+  /Connection terminated|Connection is closed|not queryable|Redis is (connecting|reconnecting|wait|close|end)/;
+
+export function isStoreUnavailable(error: unknown): boolean {
+  const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^(57P0[123]|08...)$/.test(code))) return true;
+  if (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
+}
+
+export type ErrorAnswer = { status: number; body: unknown; headers?: Record<string, string> };
+
+/**
+ * The one place errors become responses: known codes get their status; a store that is away gets
+ * 503 with Retry-After (and one log line per few seconds, not a stack trace per request); anything
+ * else a logged 500.
+ */
+export function errorResponse(error: unknown, log: Logger, request: { method?: string; url?: string }): ErrorAnswer {
   const known = error instanceof HttpError ? error : asDomainError(error);
   if (known) {
     const status = known instanceof HttpError ? known.status : statusOf(known.code);
     return { status, body: { error: { code: known.code, message: known.message, details: known.details } } };
+  }
+  if (isStoreUnavailable(error)) {
+    warnThrottled(log, 'store-unavailable', { reason: (error as Error).message }, 'requests refused: a store is away');
+    return {
+      status: 503,
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'Temporarily unavailable; try again shortly' } },
+    };
   }
   log.error({ err: error, method: request.method, url: request.url }, 'unhandled error');
   return { status: 500, body: { error: { code: 'INTERNAL', message: 'Internal server error' } } };
@@ -88,8 +120,11 @@ export function errorResponse(
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    const { status, body } = errorResponse(error, log, { method: req.method, url: req.originalUrl });
-    res.status(status).json(body);
+    const { status, body, headers } = errorResponse(error, log, { method: req.method, url: req.originalUrl });
+    res
+      .status(status)
+      .set(headers ?? {})
+      .json(body);
   };
 }
 

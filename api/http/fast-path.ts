@@ -4,13 +4,15 @@ import type { Deps } from '../../domain/context.js';
 import { DomainError } from '../../domain/errors.js';
 import { errorResponse } from './errors.js';
 import { answerOf, type Answer } from './respond.js';
+import { labelRoute } from './route-label.js';
 import type { Route } from './route.js';
 import { parseInput } from './validate.js';
 
 /** The largest JSON body any route takes (express.json's limit too). */
 export const JSON_BODY_LIMIT = 1024 * 1024;
 
-type Candidate = { route: Route; method: string; segments: string[] };
+/** `pattern`: the route's full path, its name in the metrics and the access log. */
+type Candidate = { route: Route; method: string; segments: string[]; pattern: string };
 
 /**
  * Routes marked `fastPath`, served straight from node:http in front of express: the requests every
@@ -37,7 +39,8 @@ export function fastPathFor(
       if (route.guard || (route.method !== 'get' && route.method !== 'post')) {
         throw new Error(`${route.method} ${route.path}: a fast-path route is a GET or a POST, without a guard`);
       }
-      return { route, method: route.method.toUpperCase(), segments: `${base}${route.path}`.split('/') };
+      const pattern = `${base}${route.path}`;
+      return { route, method: route.method.toUpperCase(), segments: pattern.split('/'), pattern };
     });
   return (req, res) => {
     const matched = match(candidates, req);
@@ -56,7 +59,7 @@ function match(candidates: Candidate[], req: IncomingMessage): Matched | undefin
   const url = req.url ?? '';
   const queryAt = url.indexOf('?');
   const segments = (queryAt < 0 ? url : url.slice(0, queryAt)).split('/');
-  for (const { route, method, segments: pattern } of candidates) {
+  for (const { route, method, segments: pattern, pattern: label } of candidates) {
     if (req.method !== method || segments.length !== pattern.length) continue;
     if (queryAt >= 0 && !route.query) continue;
     if (!(method === 'GET' ? hasNoBody(req) : hasPlainJsonBody(req))) continue;
@@ -69,7 +72,10 @@ function match(candidates: Candidate[], req: IncomingMessage): Matched | undefin
       params[part.slice(1)] = value;
       return true;
     });
-    if (fits) return { route, params, query: queryAt < 0 ? {} : parseQueryString(url.slice(queryAt + 1)) };
+    if (fits) {
+      labelRoute(req, label);
+      return { route, params, query: queryAt < 0 ? {} : parseQueryString(url.slice(queryAt + 1)) };
+    }
   }
   return undefined;
 }
@@ -107,10 +113,10 @@ function hasPlainJsonBody(req: IncomingMessage): boolean {
 
 async function serve({ route, params, query }: Matched, req: IncomingMessage, res: ServerResponse, deps: Deps) {
   const { status, headers, bytes } = await answer(route, req, params, query, deps).catch((error: unknown): Answer => {
-    const { status, body } = errorResponse(error, deps.log, { method: req.method, url: req.url });
+    const { status, body, headers } = errorResponse(error, deps.log, { method: req.method, url: req.url });
     return {
       status,
-      headers: { 'content-type': 'application/json; charset=utf-8' },
+      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
       bytes: Buffer.from(JSON.stringify(body)),
     };
   });

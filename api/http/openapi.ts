@@ -36,7 +36,8 @@ export function buildOpenApi(routes: Route[], basePath: string) {
     const path = basePath + route.path.replace(/:(\w+)/g, '{$1}');
     const status = route.status ?? 200;
     const security = securitySchemeOf(route);
-    const errorStatuses = new Set([400, ...(security ? [401, 403] : []), ...(route.errors ?? []).map(statusOf)]);
+    // 503: every route reads or writes a store, and answers so (with Retry-After) while one is away.
+    const errorStatuses = new Set([400, ...(security ? [401, 403] : []), ...(route.errors ?? []).map(statusOf), 503]);
     paths[path] ??= {};
     paths[path][route.method] = {
       operationId: `${route.method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,

@@ -72,6 +72,12 @@ const submitHeaders = z.object({
     .describe(
       'RFC 7240 preferences; wait=N holds the response up to N seconds for the decision (200), else 202 as usual',
     ),
+  'x-request-id': z
+    .string()
+    .optional()
+    .describe(
+      'Optional. Up to 128 of A-Z a-z 0-9 . _ -, else one is made up; the answer returns it, and every log line about the order carries it',
+    ),
 });
 
 /**
@@ -125,6 +131,7 @@ export const orderRoutes: Route[] = [
       const placed = await placeOrder(deps, body, {
         idempotencyKey: headers['idempotency-key'],
         waitMs: waitSeconds * 1000,
+        requestId: headers['x-request-id'],
       });
       const answer = { ...placed.order, accessToken: placed.accessToken };
       // The version as the ETag, so the first poll can already be answered 304.

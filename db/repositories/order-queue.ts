@@ -33,13 +33,14 @@ export const orderQueueRepository = {
          SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
        )
        INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
-                           payment_token, created_at, updated_at)
+                           payment_token, request_id, created_at, updated_at)
        SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash,
-              o.payment_token, o.created_at, o.created_at
+              o.payment_token, o.request_id, o.created_at, o.created_at
        FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
-              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, created_at timestamptz))
+              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, request_id text,
+              created_at timestamptz))
             WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
-                                 payment_token, created_at, position)
+                                 payment_token, request_id, created_at, position)
        WHERE (SELECT count(*) FROM arrival) = $4
        ORDER BY o.position
        ON CONFLICT (idempotency_key) DO NOTHING
@@ -58,6 +59,7 @@ export const orderQueueRepository = {
             idempotency_key: order.idempotencyKey,
             request_hash: order.requestHash,
             payment_token: order.paymentToken,
+            request_id: order.requestId ?? null,
             created_at: order.createdAt,
           })),
         ),
@@ -65,6 +67,17 @@ export const orderQueueRepository = {
       ],
     );
     return new Set(rows.map((row) => row.id));
+  },
+
+  /** How many orders are queued in each partition that has any. */
+  queuedByPartition: async (db: Db, partitions: number): Promise<Map<number, number>> => {
+    const rows = await runPrepared<{ partition: number; queued: number }>(
+      db,
+      'orders-queued-by-partition',
+      `SELECT (showing_id % $1)::int AS partition, count(*)::int AS queued FROM orders WHERE status = 'queued' GROUP BY 1`,
+      [partitions],
+    );
+    return new Map(rows.map((row) => [row.partition, row.queued]));
   },
 
   /**
@@ -122,7 +135,8 @@ export const orderQueueRepository = {
       trx,
       'orders-lock-queued-batch',
       `WITH batch AS (
-         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card
+         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card,
+                o.request_id
          FROM orders o
          WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
          ORDER BY o.seq LIMIT $4
@@ -130,7 +144,7 @@ export const orderQueueRepository = {
        )
        SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.currency, b.created_at AS "createdAt",
               s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
-              b.pays_by_card AS "paysByCard",
+              b.pays_by_card AS "paysByCard", b.request_id AS "requestId",
               (SELECT coalesce(json_agg(json_build_object(
                         'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
                         'taken', EXISTS (SELECT FROM tickets t

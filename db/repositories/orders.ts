@@ -43,6 +43,7 @@ const orderColumns = [
   'created_at as createdAt',
   'updated_at as updatedAt',
   'version',
+  'request_id as requestId',
 ];
 
 const payableColumns = [

@@ -1,10 +1,12 @@
 import { orderQueueRepository } from '../../db/repositories/order-queue.js';
 import { constraintViolation } from '../../db/violations.js';
 import type { Deps } from '../context.js';
+import type { DecidedStatus } from '../model/order-states.js';
 import type { Decision, OrderView, QueuedOrder, StoredDecision } from '../model/orders.js';
 import type { NewTicket, SeatDelta } from '../model/tickets.js';
 import { toOrderView } from '../orders/view.js';
 import { requestCharges } from '../payments/payment-jobs.js';
+import type { Trace } from '../ports.js';
 import { decideOrders, hallSeatsOf } from './decide-orders.js';
 
 /** The decided order as GET /orders/:id shows it, built from what the batch already holds. */
@@ -33,7 +35,14 @@ function decidedView(
 
 const MAX_CONFLICT_RETRIES = 5;
 
-type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
+/** `orders`: the queued orders the batch decided, by id; `startedAt`: when the batch began (ms since the epoch). */
+type Batch = {
+  views: OrderView[];
+  seats: SeatDelta[];
+  lastSeq: number;
+  orders: Map<string, QueuedOrder>;
+  startedAt: number;
+};
 
 /**
  * The arrival barrier, then a transaction: take the shared arrival lock; lock the partition's oldest
@@ -43,6 +52,7 @@ type Batch = { views: OrderView[]; seats: SeatDelta[]; lastSeq: number };
  */
 async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<Batch> {
   const { config } = deps;
+  const startedAt = Date.now();
   const horizon = await orderQueueRepository.arrivalHorizon(deps.db, partition);
   return deps.db.transaction(async (trx) => {
     const orders = await orderQueueRepository.lockQueuedBatch(trx, {
@@ -52,7 +62,7 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       horizon,
       limit: config.ALLOCATION_BATCH_SIZE,
     });
-    if (orders.length === 0) return { views: [], seats: [], lastSeq: afterSeq };
+    if (orders.length === 0) return { views: [], seats: [], lastSeq: afterSeq, orders: new Map(), startedAt };
     const { decisions, tickets } = decideOrders(orders, {
       now: new Date(),
       holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
@@ -65,8 +75,40 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       const order = orderById.get(decision.id)!;
       return decidedView(order, decision, stored.get(decision.id)!, newTickets);
     });
-    return { views, seats, lastSeq: orders.at(-1)!.seq };
+    return { views, seats, lastSeq: orders.at(-1)!.seq, orders: orderById, startedAt };
   });
+}
+
+/**
+ * The batch's decisions for the operators, once committed: one log line per order (with the request
+ * id it was submitted with), the metrics, and what the publication carries for the processes that
+ * tell the buyers (realtime logs the push under the same request id, and times it from the commit).
+ */
+function reportDecisions(deps: Deps, partition: number, { views, orders, startedAt }: Batch): Trace {
+  const committedAt = Date.now();
+  const requestIds: Record<string, string> = {};
+  for (const view of views) {
+    const order = orders.get(view.id)!;
+    const arrivedAt = order.createdAt.getTime();
+    // Clocks of two machines (the intake's and this worker's): a skew never makes a negative wait.
+    deps.metrics.orderDecided(
+      view.status as DecidedStatus,
+      Math.max(0, startedAt - arrivedAt) / 1000,
+      Math.max(0, committedAt - arrivedAt) / 1000,
+    );
+    deps.log.info(
+      {
+        orderId: view.id,
+        requestId: order.requestId ?? undefined,
+        partition,
+        status: view.status,
+        reason: view.reason,
+      },
+      'order decided',
+    );
+    if (order.requestId) requestIds[view.id] = order.requestId;
+  }
+  return { requestIds, decidedAt: committedAt };
 }
 
 /**
@@ -108,7 +150,7 @@ export async function allocateSeats(deps: Deps, partition: number, marks: DrainM
       deps,
       decided.filter((order) => order.paymentStatus === 'processing').map((order) => order.id),
     );
-    await deps.events.publish(decided, batch.seats);
+    await deps.events.publish(decided, batch.seats, reportDecisions(deps, partition, batch));
     if (decided.length < deps.config.ALLOCATION_BATCH_SIZE) return decidedTotal;
   }
 }

@@ -50,6 +50,7 @@ function queued(
     showingCancelledAt: null,
     prices: PRICES,
     paysByCard: false,
+    requestId: null,
     seats: known
       .filter((seat) => seatIds.includes(seat.id))
       .map((seat) => ({ ...seat, taken: taken.includes(seat.id) })),

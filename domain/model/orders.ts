@@ -25,6 +25,8 @@ export type Order = {
   updatedAt: Date;
   /** Grows with every change of the order (1 when queued): of two views of one order, the higher is newer. */
   version: number;
+  /** The X-Request-Id of the request that submitted it: the logs of every process that handles the order carry it. */
+  requestId: string | null;
 };
 
 /** An order the intake makes durable as `queued`. */
@@ -38,6 +40,8 @@ export type NewOrder = {
   idempotencyKey: string;
   requestHash: string;
   paymentToken: string | null;
+  /** The X-Request-Id of the submit (none for orders written outside the intake). */
+  requestId?: string | null;
   createdAt: Date;
 };
 
@@ -68,6 +72,8 @@ export type QueuedOrder = {
   prices: Record<string, number>;
   /** The buyer gave a card token: the charge starts as soon as the seats are held. */
   paysByCard: boolean;
+  /** The X-Request-Id of its submit, for the decision's log line. */
+  requestId: string | null;
   /** The requested seats that exist, with whether an active ticket holds each one right now. */
   seats: (SeatInfo & { taken: boolean })[];
 };

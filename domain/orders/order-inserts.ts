@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import { DomainError } from '../errors.js';
 import type { NewOrder, OrderView } from '../model/orders.js';
 import { partitionOf } from '../model/partitions.js';
+import { warnThrottled } from '../throttled-log.js';
 import type { BatcherFactory, Jobs, Logger, SaleEvents } from '../ports.js';
 
 /** true: inserted; false: its Idempotency-Key existed; showing-gone: the showing was deleted meanwhile. */
@@ -103,7 +104,14 @@ async function insertQueued({ db, jobs, events, config, log }: InsertDeps, queue
   for (const partition of partitions) {
     jobs
       .wakePartition(partition)
-      .catch((error: unknown) => log.warn({ err: error, partition }, 'wake-up not sent; the sweep will retry'));
+      .catch((error: unknown) =>
+        warnThrottled(
+          log,
+          'wake-up',
+          { partition, reason: (error as Error).message },
+          'wake-up not sent; the sweep will retry',
+        ),
+      );
   }
   const views = queued.filter(({ order }) => inserted.has(order.id)).map(({ view }) => view);
   if (views.length > 0) {

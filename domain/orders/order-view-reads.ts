@@ -13,8 +13,18 @@ export type OrderViews = ReturnType<typeof createOrderViews>;
 
 /** The orders as buyers see them, read in full from the database; missing ones are left out. */
 export async function readOrderViews(db: Db, ids: string[]): Promise<OrderView[]> {
+  return (await readOrderViewsWithRequestIds(db, ids)).views;
+}
+
+/** readOrderViews, with the request id each order was submitted with (by order id, for those that have one). */
+export async function readOrderViewsWithRequestIds(
+  db: Db,
+  ids: string[],
+): Promise<{ views: OrderView[]; requestIds: Record<string, string> }> {
   const found = await ordersRepository.withSeats(db, ids);
-  return found.map(({ order, seats }) => toOrderView(order, seats));
+  const requestIds: Record<string, string> = {};
+  for (const { order } of found) if (order.requestId) requestIds[order.id] = order.requestId;
+  return { views: found.map(({ order, seats }) => toOrderView(order, seats)), requestIds };
 }
 
 /**

@@ -35,7 +35,7 @@ function requestHash(request: OrderRequest): string {
 export async function placeOrder(
   deps: Deps,
   request: OrderRequest,
-  { idempotencyKey, waitMs }: { idempotencyKey: string | undefined; waitMs: number },
+  { idempotencyKey, waitMs, requestId }: { idempotencyKey: string | undefined; waitMs: number; requestId?: string },
 ): Promise<PlacedOrder> {
   const { config, saleCatalog, orderInserts, events } = deps;
   if (!idempotencyKey) {
@@ -105,6 +105,7 @@ export async function placeOrder(
         idempotencyKey,
         requestHash: hash,
         paymentToken: request.payment?.token ?? null,
+        requestId: requestId ?? null,
         createdAt,
       },
       queued,

@@ -1,4 +1,5 @@
 import type { Deps } from '../context.js';
+import { warnThrottled } from '../throttled-log.js';
 
 /** The idempotency key of an order's charge: however often it is retried, it is one charge. */
 export const chargeKey = (orderId: string) => `charge:${orderId}`;
@@ -13,12 +14,26 @@ export async function requestCharges(deps: Deps, orderIds: string[]) {
   if (orderIds.length === 0) return;
   await deps.jobs
     .requestCharges(orderIds)
-    .catch((error: unknown) => deps.log.warn({ err: error }, 'charge jobs not sent; the sweep will'));
+    .catch((error: unknown) =>
+      warnThrottled(
+        deps.log,
+        'charge-jobs',
+        { reason: (error as Error).message },
+        'charge jobs not sent; the sweep will',
+      ),
+    );
 }
 
 export async function requestRefunds(deps: Deps, paymentIds: string[]) {
   if (paymentIds.length === 0) return;
   await deps.jobs
     .requestRefunds(paymentIds)
-    .catch((error: unknown) => deps.log.warn({ err: error }, 'refund jobs not sent; the sweep will'));
+    .catch((error: unknown) =>
+      warnThrottled(
+        deps.log,
+        'refund-jobs',
+        { reason: (error as Error).message },
+        'refund jobs not sent; the sweep will',
+      ),
+    );
 }

@@ -5,6 +5,13 @@ import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
 import {
+  logFileOf,
+  observabilityModes,
+  observabilitySettings,
+  scrapeMetrics,
+  type Observability,
+} from './observability.js';
+import {
   ADMIN_TOKEN,
   config,
   emptyOrderTables,
@@ -19,6 +26,7 @@ import {
 } from './system.js';
 
 // npm run bench:orders -- [--rates 1000,2000,3000,3500,4000,4250,4500,4750,5000] [--seconds 10] [--hot-buyers 500] [--api-instances 1] [--connections 256]
+//   [--observability on|off|both] (access logs, info lines and metrics, as in service: on by default)
 const { values: args } = parseArgs({
   options: {
     rates: { type: 'string', default: '1000,2000,3000,3500,4000,4250,4500,4750,5000' },
@@ -27,6 +35,7 @@ const { values: args } = parseArgs({
     'api-port': { type: 'string', default: '3900' },
     'api-instances': { type: 'string', default: '1' },
     connections: { type: 'string', default: '256' },
+    observability: { type: 'string', default: 'on' },
   },
 });
 const rates = args.rates.split(',').map(Number);
@@ -35,6 +44,7 @@ const hotBuyers = Number(args['hot-buyers']);
 const apiPort = Number(args['api-port']);
 const apiInstances = Number(args['api-instances']);
 const connections = Number(args.connections);
+const modes = observabilityModes(args.observability);
 
 /** The reference: pgbench running the shared one-transaction-per-order script on this database. */
 function measureBaseline(seconds: number): number {
@@ -288,78 +298,124 @@ log('baseline: pgbench, one transaction per order (insert order + 2 tickets + up
 const baselineTps = measureBaseline(10);
 log(`baseline ${Math.round(baselineTps)} orders/s`);
 
-// Several API instances stand for the nginx upstream of the deployment: requests go round-robin.
-const apiPorts = Array.from({ length: apiInstances }, (_, index) => apiPort + 1 + index);
-const processes = [
-  await startRole('workers', apiPort),
-  ...(await Promise.all(apiPorts.map((port) => startRole('catalog,tickets', port)))),
-];
-const client = roundRobin(
-  apiPorts.map((port) => jsonClient(`http://127.0.0.1:${port}`, Math.ceil(connections / apiInstances))),
-);
-try {
-  const targets = await loadTargets(client, 1000);
-  log(`${targets.length} showings on sale, ${targets.reduce((sum, target) => sum + target.seatIds.length, 0)} seats`);
-  // Warm-up, not reported: open the connection pool (as nginx keeps upstream connections alive),
-  // fill the API's showing and hall caches, let the JIT compile the hot paths. 5,000 orders touch
-  // nearly every one of the 1,000 showings; at 200/s a third of them stayed cold, and the first step
-  // then spent its first two seconds loading them (p50 over 200 ms at 2,500/s, none after).
-  await Promise.all(Array.from({ length: connections }, () => client.request('GET', '/healthz')));
-  const ours: Seller = (showingId, seatIds) => buy(client, showingId, seatIds);
-  await rateStep(ours, targets, 1000, 5);
-  // Column statistics of tables in service (the mix of order statuses, ticket states), as autovacuum
-  // keeps them (it is off on this machine). The TRUNCATE before each step resets only the tables'
-  // sizes, not these. Without them the run is far slower: p99 1.2 s at 3,000/s.
-  await db.raw('ANALYZE orders, tickets');
-  log('warmed up (5 s at 1,000 orders/s), orders and tickets analysed');
-  const integrity: Integrity = { doubleSold: 0, partialOrders: 0, stillQueued: 0 };
-  const checkIntegrity = async () => {
-    const found = await integrityViolations(db);
-    for (const key of Object.keys(integrity) as (keyof Integrity)[]) integrity[key] += found[key];
-  };
-  const meter = cpuMeter({
-    workers: processes[0]!.pid!,
-    ...Object.fromEntries(processes.slice(1).map((child, index) => [`api${index + 1}`, child.pid!])),
-    loadgen: process.pid,
-  });
-  const steps = [];
-  for (const rate of rates) {
-    // Every step starts from free seats, as the first does. Left to pile up, the orders of the steps
-    // before sold the showings out: at the knee three orders in four were rejected, and a rejection
-    // (no tickets written) costs less than a sale.
-    await checkIntegrity();
-    await emptyOrderTables(db);
-    const stopMeter = meter.start();
-    const decided = await rateStep(ours, targets, rate);
-    const step = { ...decided, cpuPerOrder: stopMeter(decided.decided) };
-    steps.push(step);
-    log(`rate ${rate}/s: ${JSON.stringify(step)}`);
-    if (step.p99 > 3000) break;
-  }
-  const held = steps.filter((step) => step.p99 < 500 && step.errors === 0).map((step) => step.ordersPerSecond);
-  const bestRate = held.length > 0 ? Math.max(...held) : 0;
-  const hot = hotBuyers > 0 ? await hotShowing(client, hotBuyers) : null;
-  if (hot) log(`hot showing: ${JSON.stringify(hot)}`);
-  await checkIntegrity();
-  // Our processes stop before the peer runs, so the two never share the machine.
-  await stopAll(processes);
-  const peer = await peerUnderSpreadLoad(targets);
+const integrity: Integrity = { doubleSold: 0, partialOrders: 0, stillQueued: 0 };
+const checkIntegrity = async () => {
+  const found = await integrityViolations(db);
+  for (const key of Object.keys(integrity) as (keyof Integrity)[]) integrity[key] += found[key];
+};
 
+type Step = Awaited<ReturnType<typeof rateStep>> & { cpuPerOrder: unknown };
+
+/** Our services with observability `mode`: the spread load's steps, then the hot showing. */
+async function measureOurs(mode: Observability) {
+  log(`our services, observability ${mode}`);
+  const settings = observabilitySettings(mode);
+  // Several API instances stand for the nginx upstream of the deployment: requests go round-robin.
+  const apiPorts = Array.from({ length: apiInstances }, (_, index) => apiPort + 1 + index);
+  const processes = [
+    await startRole('workers', apiPort, settings, [], logFileOf(mode, `orders-workers-${mode}`)),
+    ...(await Promise.all(
+      apiPorts.map((port, index) =>
+        startRole('catalog,tickets', port, settings, [], logFileOf(mode, `orders-api${index + 1}-${mode}`)),
+      ),
+    )),
+  ];
+  const stopScraping = scrapeMetrics(mode, [apiPort, ...apiPorts]);
+  const client = roundRobin(
+    apiPorts.map((port) => jsonClient(`http://127.0.0.1:${port}`, Math.ceil(connections / apiInstances))),
+  );
+  try {
+    const targets = await loadTargets(client, 1000);
+    log(`${targets.length} showings on sale, ${targets.reduce((sum, target) => sum + target.seatIds.length, 0)} seats`);
+    // Warm-up, not reported: open the connection pool (as nginx keeps upstream connections alive),
+    // fill the API's showing and hall caches, let the JIT compile the hot paths. 5,000 orders touch
+    // nearly every one of the 1,000 showings; at 200/s a third of them stayed cold, and the first step
+    // then spent its first two seconds loading them (p50 over 200 ms at 2,500/s, none after).
+    await Promise.all(Array.from({ length: connections }, () => client.request('GET', '/healthz')));
+    const ours: Seller = (showingId, seatIds) => buy(client, showingId, seatIds);
+    await rateStep(ours, targets, 1000, 5);
+    // Column statistics of tables in service (the mix of order statuses, ticket states), as autovacuum
+    // keeps them (it is off on this machine). The TRUNCATE before each step resets only the tables'
+    // sizes, not these. Without them the run is far slower: p99 1.2 s at 3,000/s.
+    await db.raw('ANALYZE orders, tickets');
+    log('warmed up (5 s at 1,000 orders/s), orders and tickets analysed');
+    const meter = cpuMeter({
+      workers: processes[0]!.pid!,
+      ...Object.fromEntries(processes.slice(1).map((child, index) => [`api${index + 1}`, child.pid!])),
+      loadgen: process.pid,
+    });
+    const steps: Step[] = [];
+    for (const rate of rates) {
+      // Every step starts from free seats, as the first does. Left to pile up, the orders of the steps
+      // before sold the showings out: at the knee three orders in four were rejected, and a rejection
+      // (no tickets written) costs less than a sale.
+      await checkIntegrity();
+      await emptyOrderTables(db);
+      const stopMeter = meter.start();
+      const decided = await rateStep(ours, targets, rate);
+      const step = { ...decided, cpuPerOrder: stopMeter(decided.decided) };
+      steps.push(step);
+      log(`observability ${mode}, rate ${rate}/s: ${JSON.stringify(step)}`);
+      if (step.p99 > 3000) break;
+    }
+    const held = steps.filter((step) => step.p99 < 500 && step.errors === 0).map((step) => step.ordersPerSecond);
+    const bestRate = held.length > 0 ? Math.max(...held) : 0;
+    const hot = hotBuyers > 0 ? await hotShowing(client, hotBuyers) : null;
+    if (hot) log(`hot showing, observability ${mode}: ${JSON.stringify(hot)}`);
+    await checkIntegrity();
+    return { targets, steps, bestRateAtP99Under500ms: bestRate, hotShowing: hot };
+  } finally {
+    stopScraping();
+    client.close();
+    await stopAll(processes);
+  }
+}
+
+type Ours = Awaited<ReturnType<typeof measureOurs>>;
+
+/** The two runs of --observability both, step by step: what access logs, info lines and metrics cost. */
+function sideBySide(on: Ours, off: Ours) {
+  const figures = ({ ordersPerSecond, p50, p99, errors, cpuPerOrder }: Step) => ({
+    ordersPerSecond,
+    p50,
+    p99,
+    errors,
+    cpuPerOrder,
+  });
+  return {
+    bestRateAtP99Under500ms: { on: on.bestRateAtP99Under500ms, off: off.bestRateAtP99Under500ms },
+    hotShowingDecisionsPerSecond: { on: on.hotShowing?.decisionsPerSecond, off: off.hotShowing?.decisionsPerSecond },
+    steps: on.steps.flatMap((step) => {
+      const other = off.steps.find((candidate) => candidate.rate === step.rate);
+      return other ? [{ rate: step.rate, on: figures(step), off: figures(other) }] : [];
+    }),
+  };
+}
+
+try {
+  const runs: Partial<Record<Observability, Ours>> = {};
+  // Our processes stop after each run, so they never share the machine with the next, nor with the peer.
+  for (const mode of modes) runs[mode] = await measureOurs(mode);
+  const first = runs[modes[0]!]!;
+  const peer = await peerUnderSpreadLoad(first.targets);
+
+  const { targets: _targets, ...ours } = first;
   const result = {
     measuredAt: new Date().toISOString(),
     machine: '2 cores; load generator, API process, worker process and PostgreSQL on the same machine',
     baselineOrdersPerSecond: Math.round(baselineTps),
-    steps,
-    bestRateAtP99Under500ms: bestRate,
-    ratioToBaseline: Number((bestRate / baselineTps).toFixed(2)),
+    observability: modes[0],
+    ...ours,
+    ratioToBaseline: Number((first.bestRateAtP99Under500ms / baselineTps).toFixed(2)),
     peer,
-    ratioToPeer: peer.bestRateAtP99Under500ms > 0 ? Number((bestRate / peer.bestRateAtP99Under500ms).toFixed(2)) : null,
-    hotShowing: hot,
+    ratioToPeer:
+      peer.bestRateAtP99Under500ms > 0
+        ? Number((first.bestRateAtP99Under500ms / peer.bestRateAtP99Under500ms).toFixed(2))
+        : null,
     integrity,
+    ...(runs.on && runs.off ? { observabilityOnAndOff: sideBySide(runs.on, runs.off) } : {}),
   };
   writeLatest('orders', result);
 } finally {
-  client.close();
-  await stopAll(processes);
   await db.destroy();
 }

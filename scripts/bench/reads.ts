@@ -6,10 +6,17 @@ import { tmpdir } from 'node:os';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
 import { jsonClient, openLoop, percentile, rawGetClient } from './load.js';
+import {
+  logFileOf,
+  observabilityModes,
+  observabilitySettings,
+  scrapeMetrics,
+  type Observability,
+} from './observability.js';
 import { loadTargets, log, prepareDatabase, root, startRole, type Target, writeLatest } from './system.js';
 
 // npm run bench:reads -- [--topology all|split|both] [--rates 2500,5000,7500,10000] [--seconds 10]
-//   [--order-rate 1000] [--connections 64] [--endpoints seatMap,schedule]
+//   [--order-rate 1000] [--connections 64] [--endpoints seatMap,schedule] [--observability on|off|both]
 // What most of 10,000 users do: load seat maps and schedules, while orders flow. Each read step runs
 // at a fixed arrival rate with orders at --order-rate beside it, against the system as `npm start`
 // runs it (all roles in one process) and with the roles apart; the reference is a bare node:http
@@ -22,6 +29,7 @@ const { values: args } = parseArgs({
     'order-rate': { type: 'string', default: '1000' },
     connections: { type: 'string', default: '64' },
     endpoints: { type: 'string', default: 'seatMap,schedule' },
+    observability: { type: 'string', default: 'on' },
   },
 });
 const rates = args.rates.split(',').map(Number);
@@ -30,6 +38,7 @@ const orderRate = Number(args['order-rate']);
 const connections = Number(args.connections);
 const topologies = args.topology === 'both' ? ['all', 'split'] : [args.topology];
 const endpoints = args.endpoints.split(',');
+const modes = observabilityModes(args.observability);
 
 const P99_TARGET_MS = 50;
 const BARE_PORT = 3929;
@@ -38,32 +47,36 @@ type Endpoint = 'seatMap' | 'schedule';
 type Services = {
   name: string;
   processes: Record<string, ChildProcess>;
+  ports: number[];
   ordersUrl: string;
   seatMapUrl: string;
   scheduleUrl: string;
 };
 
-async function startServices(topology: string): Promise<Services> {
-  const settings = { CONFIRM_WITHOUT_PAYMENT: 'true' };
+async function startServices(topology: string, mode: Observability): Promise<Services> {
+  const settings = { CONFIRM_WITHOUT_PAYMENT: 'true', ...observabilitySettings(mode) };
+  const logs = (name: string) => logFileOf(mode, `reads-${name}-${mode}`);
   if (topology === 'all') {
-    const all = await startRole('catalog,tickets,workers,payments,realtime', 3920, settings);
+    const all = await startRole('catalog,tickets,workers,payments,realtime', 3920, settings, [], logs('all'));
     const url = 'http://127.0.0.1:3920';
     return {
       name: 'all roles in one process',
       processes: { api: all },
+      ports: [3920],
       ordersUrl: url,
       seatMapUrl: url,
       scheduleUrl: url,
     };
   }
   const [catalog, tickets, workers] = await Promise.all([
-    startRole('catalog', 3921, settings),
-    startRole('tickets', 3922, settings),
-    startRole('workers', 3923, settings),
+    startRole('catalog', 3921, settings, [], logs('catalog')),
+    startRole('tickets', 3922, settings, [], logs('tickets')),
+    startRole('workers', 3923, settings, [], logs('workers')),
   ]);
   return {
     name: 'catalog, tickets and workers in separate processes',
     processes: { catalog, tickets, workers },
+    ports: [3921, 3922, 3923],
     ordersUrl: 'http://127.0.0.1:3922',
     seatMapUrl: 'http://127.0.0.1:3921',
     scheduleUrl: 'http://127.0.0.1:3921',
@@ -197,10 +210,15 @@ const meterOf = (processes: Record<string, ChildProcess>) =>
 const results: Record<string, unknown> = {};
 let bare: ChildProcess | undefined;
 
+type Ladder = Awaited<ReturnType<typeof ladder>>;
+/** By topology, then by observability mode, then by endpoint. */
+const measured: Record<string, Partial<Record<Observability, Record<string, Ladder>>>> = {};
+
 try {
-  for (const topology of topologies) {
-    const services = await startServices(topology);
-    log(`topology: ${services.name}`);
+  for (const [topology, mode] of topologies.flatMap((topology) => modes.map((mode) => [topology, mode] as const))) {
+    const services = await startServices(topology, mode);
+    const stopScraping = scrapeMetrics(mode, services.ports);
+    log(`topology: ${services.name}, observability ${mode}`);
     try {
       const api = jsonClient(services.seatMapUrl);
       const catalog = jsonClient(services.scheduleUrl);
@@ -262,13 +280,13 @@ try {
       }
 
       const meter = meterOf(services.processes);
-      const byEndpoint: Record<string, unknown> = {};
+      const byEndpoint: Record<string, Ladder> = {};
       for (const [endpoint, url, paths] of [
         ['seatMap', services.seatMapUrl, seatMapPaths],
         ['schedule', services.scheduleUrl, schedulePaths],
       ] as [Endpoint, string, string[]][]) {
         if (!endpoints.includes(endpoint)) continue;
-        byEndpoint[endpoint] = await ladder(`${topology} ${endpoint}`, async (rate) => {
+        byEndpoint[endpoint] = await ladder(`${topology} (observability ${mode}) ${endpoint}`, async (rate) => {
           const stopMeter = meter.start();
           const [step] = await Promise.all([readStep(url, paths, rate, seconds), orders.run(orderRate, seconds)]);
           return {
@@ -278,11 +296,12 @@ try {
           };
         });
       }
-      results[topology] = byEndpoint;
+      measured[topology] = { ...measured[topology], [mode]: byEndpoint };
       orders.close();
       api.close();
       catalog.close();
     } finally {
+      stopScraping();
       await stop(Object.values(services.processes));
     }
   }
@@ -291,8 +310,31 @@ try {
   await db.destroy();
 }
 
+/** The two runs of --observability both, step by step: what access logs, info lines and metrics cost. */
+function sideBySide(on: Record<string, Ladder>, off: Record<string, Ladder>) {
+  return Object.fromEntries(
+    Object.keys(on).map((endpoint) => {
+      const [withIt, without] = [on[endpoint]!, off[endpoint]!];
+      // Both ladders climb the same rates, in order, until one stops.
+      const steps = withIt.steps
+        .slice(0, without.steps.length)
+        .map((step, index) => ({ rate: rates[index], on: step, off: without.steps[index] }));
+      return [endpoint, { highestHeld: { on: withIt.highestHeld, off: without.highestHeld }, steps }];
+    }),
+  );
+}
+
+for (const [topology, byMode] of Object.entries(measured)) {
+  results[topology] = modes.length === 1 ? byMode[modes[0]!] : byMode;
+}
+const compared = Object.entries(measured).flatMap(([topology, { on, off }]) =>
+  on && off ? [[topology, sideBySide(on, off)] as const] : [],
+);
+
 const summary = {
   measuredAt: new Date().toISOString(),
+  observability: args.observability,
+  ...(compared.length > 0 ? { observabilityOnAndOff: Object.fromEntries(compared) } : {}),
   machine: '2 cores; load generator, services, PostgreSQL and Redis on the same machine',
   target: `≥ 5,000 req/s at p99 < ${P99_TARGET_MS} ms each, while orders flow at ${orderRate}/s`,
   seconds,

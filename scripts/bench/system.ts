@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectDatabase, ensureDatabase } from '../../db/connection.js';
 import { migrateToLatest } from '../../db/migrate.js';
@@ -7,6 +7,7 @@ import { bulkRepository } from '../../db/repositories/bulk.js';
 import { retryingDeadlock } from '../../db/violations.js';
 import { parseConfig } from '../../host/config.js';
 import { DATA_SCHEMAS, MIGRATIONS } from '../../host/roles.js';
+import { createLogger } from '../../infra/logger.js';
 import { connectRedis } from '../../infra/redis.js';
 import { seedDemoData } from '../demo-data.js';
 import type { jsonClient } from './load.js';
@@ -50,7 +51,7 @@ export async function prepareDatabase() {
   // Statistics for the new catalog, as a database in service has. Not for the emptied orders and
   // tickets: stats saying "empty" would mislead the planner once the run fills them.
   await db.raw('VACUUM ANALYZE cities, cinemas, halls, hall_rows, seats, films, showings, catalog_version');
-  const redis = connectRedis(config.REDIS_URL);
+  const redis = connectRedis(config.REDIS_URL, createLogger('warn'));
   const keys = await redis.keys(`${config.REDIS_PREFIX}:*`);
   for (let start = 0; start < keys.length; start += 1000) await redis.del(...keys.slice(start, start + 1000));
   await redis.quit();
@@ -65,12 +66,16 @@ export async function prepareDatabase() {
 export const emptyOrderTables = (db: Awaited<ReturnType<typeof prepareDatabase>>) =>
   retryingDeadlock(() => db.raw('TRUNCATE orders, tickets, payments'), 3);
 
-/** Starts dist/scripts/start.js with these roles; resolves once /readyz answers. `env` adds settings. */
+/**
+ * Starts dist/scripts/start.js with these roles; resolves once /readyz answers. `env` adds settings;
+ * its log lines go to `logFile` when given (services that log every request would flood the terminal).
+ */
 export function startRole(
   roles: string,
   port: number,
   env: Record<string, string> = {},
   extraNodeArgs: string[] = [],
+  logFile?: string,
 ): Promise<ChildProcess> {
   // BENCH_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof" profiles the services under load.
   const nodeArgs = [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...extraNodeArgs];
@@ -93,7 +98,7 @@ export function startRole(
       LOG_LEVEL: 'warn',
       ...env,
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', logFile ? openSync(logFile, 'w') : 'inherit', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 30_000;
