@@ -8,6 +8,7 @@ import { runRoles, type RunningProcess } from '../host/process.js';
 import { ROLES } from '../host/roles.js';
 import { createLogger } from '../infra/logger.js';
 import { eventually, freshShowing, orderBody, type OrderView, type PlacedView } from './orders/support.js';
+import { CONTRACT_METRICS } from './metric-contract.js';
 import { ADMIN_TOKEN, testSystem } from './system.js';
 
 type Answer = { status: number; headers: Record<string, string | string[] | undefined>; text: string; body: any };
@@ -117,14 +118,7 @@ describe('operability: metrics, access logs and request ids, security headers, C
   it('when an order is placed and decided and a socket connects, should move every series of /metrics', async () => {
     const text = await exposition();
     for (const [name, type] of Object.entries({
-      http_request_duration_seconds: 'histogram',
-      orders_decided_total: 'counter',
-      order_submit_to_decision_seconds: 'histogram',
-      order_decision_to_push_seconds: 'histogram',
-      allocation_queue_depth: 'gauge',
-      allocation_queue_wait_seconds: 'histogram',
-      payment_breaker_open: 'gauge',
-      realtime_connected_sockets: 'gauge',
+      ...CONTRACT_METRICS,
       process_cpu_seconds_total: 'counter',
       nodejs_eventloop_lag_seconds: 'gauge',
     })) {

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { io as connectClient, type Socket } from 'socket.io-client';
 import { busyPorts, findNginx } from '../scripts/topology/checks.js';
 import { nginxConfig } from '../scripts/topology/nginx-config.js';
-import { startTopology, type ExitEvent, type Topology } from '../scripts/topology/topology.js';
+import { alive, startTopology, type ExitEvent, type Topology } from '../scripts/topology/topology.js';
 import { smallLayout } from './factories.js';
 import { eventually, type OrderView, type PlacedView } from './orders/support.js';
 import { testEnvironment } from './system.js';
@@ -33,15 +33,6 @@ function ensureBuilt(): void {
 }
 
 type Answer<T = any> = { status: number; body: T; headers: Headers };
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Processes whose parent is `pid` (nginx's workers). */
 const childrenOf = (pid: number) =>

@@ -168,7 +168,8 @@ async function choosePorts(
   return { entry, instances };
 }
 
-const alive = (pid: number) => {
+/** Whether a process of this pid still exists (signal 0 only asks). */
+export const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
     return true;

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { parse } from 'yaml';
+import { CONTRACT_METRICS } from '../metric-contract.js';
 
 // Docker does not run where the tests run: these checks read the deployment files themselves
 // (docker-compose.yml, Dockerfile, deploy/compose/) and hold them to the production contract.
@@ -16,18 +17,6 @@ const read = (path: string) => readFileSync(join(root, path), 'utf8');
 const ROLES = ['catalog', 'tickets', 'workers', 'realtime', 'payments'] as const;
 const PUBLIC_ROLES = ['catalog', 'tickets', 'realtime'] as const;
 const SECRETS = ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET', 'PAYMENT_SERVICE_KEY'] as const;
-
-/** The metrics every process exposes (the contract of the production topology), by type. */
-const CONTRACT_METRICS: Record<string, string> = {
-  http_request_duration_seconds: 'histogram',
-  orders_decided_total: 'counter',
-  order_submit_to_decision_seconds: 'histogram',
-  order_decision_to_push_seconds: 'histogram',
-  allocation_queue_depth: 'gauge',
-  allocation_queue_wait_seconds: 'histogram',
-  payment_breaker_open: 'gauge',
-  realtime_connected_sockets: 'gauge',
-};
 
 type Service = {
   image?: string;
