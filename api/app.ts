@@ -27,6 +27,11 @@ export type HttpSurface = {
   trustProxy?: string;
   /** The queue dashboard (bull-board), served at QUEUE_DASHBOARD_PATH behind the admin token. */
   queueDashboard?: RequestHandler;
+  /**
+   * What /docs and /api/v1/openapi.json describe when it is more than this process serves: behind
+   * the entry, the whole booking API (a catalog instance answers /docs for the orders routes too).
+   */
+  documentedRoutes?: Route[];
 };
 
 /** A fixed route's handlers, after the one that names it for the metrics and the access log. */
@@ -73,7 +78,7 @@ export function createApp(
     });
   }
 
-  const openApi = buildOpenApi(routes, API_BASE);
+  const openApi = buildOpenApi(surface.documentedRoutes ?? routes, API_BASE);
   app.get(`${API_BASE}/openapi.json`, named(`${API_BASE}/openapi.json`), (_req, res) => {
     res.json(openApi);
   });

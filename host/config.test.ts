@@ -45,6 +45,17 @@ describe('process configuration', () => {
     expect(message).to.include('PAYMENT_SERVICE_KEY: is a placeholder');
   });
 
+  it('when production has bad settings and missing ones together, should list every problem in one refusal, with the production rule for a short secret', () => {
+    const message = problemsOf(
+      production({ ADMIN_TOKEN: 'short', PORT: 'not-a-port', PAYMENT_SERVICE_URL: undefined, ROLES: 'payments' }),
+    );
+    expect(message).to.include('PORT:');
+    expect(message).to.include('ADMIN_TOKEN: must be at least 32 characters in production');
+    expect(message).not.to.include('at least 16');
+    expect(message).to.include('PAYMENT_SERVICE_URL: required');
+    expect(message).to.include('PAYMENT_SIMULATOR_ALLOWED=true');
+  });
+
   it('when production names no payment service, should refuse rather than call the simulator', () => {
     expect(problemsOf(production({ PAYMENT_SERVICE_URL: undefined }))).to.include('PAYMENT_SERVICE_URL: required');
   });

@@ -15,7 +15,7 @@ import { startRealtime } from '../realtime/server.js';
 import { workerRole } from '../workers/role.js';
 import type { ProcessConfig } from './config.js';
 import { createDeps, type Wiring } from './deps.js';
-import { httpRoutes, routesByRole } from './roles.js';
+import { httpRoutes, PUBLIC_API_ROLES, routesByRole } from './roles.js';
 
 export type RunningProcess = { server: Server; deps: Deps; stop: () => Promise<void> };
 
@@ -65,7 +65,9 @@ export async function runRoles(
  * catalog process (where nginx sends /admin/queues) the queue dashboard.
  */
 export function httpListener(config: ProcessConfig, { deps, readiness, metrics, queues }: Wiring): RequestListener {
-  return createApp(deps, httpRoutes(config.ROLES, routesByRole(deps, config)), readiness, {
+  const byRole = routesByRole(deps, config);
+  return createApp(deps, httpRoutes(config.ROLES, byRole), readiness, {
+    documentedRoutes: httpRoutes([...PUBLIC_API_ROLES, ...config.ROLES], byRole),
     metrics: metrics.exposition,
     accessLog: config.ACCESS_LOG,
     corsOrigins: config.CORS_ORIGINS,

@@ -36,6 +36,9 @@ export const MIGRATIONS = { ...BOOKING_MIGRATIONS, ...PROVIDER_MIGRATIONS };
 /** The schemas those migrations fill: what a reset of the demo data empties. */
 export const DATA_SCHEMAS = ['public', PROVIDER_SCHEMA];
 
+/** The roles whose routes make the public booking API behind the entry (the simulator is internal). */
+export const PUBLIC_API_ROLES: readonly Role[] = ['catalog', 'tickets'];
+
 /** The HTTP surface of each HTTP role. */
 export function routesByRole(deps: Deps, config: ProviderConfig): Record<'tickets' | 'catalog' | 'payments', Route[]> {
   return {

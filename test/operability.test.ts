@@ -245,7 +245,7 @@ describe('operability: metrics, access logs and request ids, security headers, C
       const answer = await send(system.port, 'GET', '/api/v1/cities', { 'x-request-id': unusable });
       expect(answer.headers['x-request-id'], unusable).to.match(uuid);
     }
-    const plain = `A-z_0.9-${'x'.repeat(100)}`;
+    const plain = `A-z_0.9:-${'x'.repeat(100)}`;
     expect(
       (await send(system.port, 'GET', '/api/v1/cities', { 'x-request-id': plain })).headers['x-request-id'],
     ).to.equal(plain);
@@ -362,6 +362,22 @@ describe('operability: metrics, access logs and request ids, security headers, C
       ).to.equal(404);
     } finally {
       await quiet.running.stop();
+    }
+  });
+
+  it('when a catalog instance behind the entry is asked for the API reference, should describe the orders routes too, and not the simulator', async () => {
+    const catalog = await startProcess({ ROLES: ['catalog'] });
+    try {
+      const answer = await send(catalog.port, 'GET', '/api/v1/openapi.json');
+      const paths = Object.keys((answer.body as { paths: Record<string, unknown> }).paths);
+      expect(paths).to.include.members([
+        '/api/v1/orders',
+        '/api/v1/orders/{id}/payment',
+        '/api/v1/showings/{id}/seats',
+      ]);
+      expect(paths).not.to.include('/api/v1/charges');
+    } finally {
+      await catalog.running.stop();
     }
   });
 });

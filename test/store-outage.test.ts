@@ -118,6 +118,7 @@ describe('a store that goes away', () => {
       expect(lines.every((line) => line.startsWith('{') && JSON.parse(line).level <= 40)).to.equal(true);
 
       redis = await startRedis(redisPort);
+      const redisBack = Date.now();
       await eventually(
         'the process to be ready again',
         async () => ((await readyz(baseUrl)) === 200 ? true : undefined),
@@ -134,6 +135,8 @@ describe('a store that goes away', () => {
         20_000,
       );
       expect(decided.status).to.equal('awaiting_payment');
+      // The workers reconnect within a second of Redis coming back (infra/job-queues.ts).
+      expect(Date.now() - redisBack).to.be.below(8_000);
       const confirmed = await eventually(
         'the order paid during the outage to be charged',
         async () => {

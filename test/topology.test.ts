@@ -282,8 +282,8 @@ describe('the production topology behind nginx', function () {
     expect(confirmed.paymentStatus).to.equal('paid');
   });
 
-  it('when a client sends X-Request-Id, should hand the same one back, and make one when it sends none', async () => {
-    const mine = `test-${randomUUID()}`;
+  it('when a client sends X-Request-Id, should hand the same one back and log it in nginx and the instance alike, and make one when it sends none', async () => {
+    const mine = `test:${randomUUID()}`;
     const echoed = await call('GET', `/api/v1/cities/${cityId}`, { headers: { 'x-request-id': mine } });
     expect(echoed.status).to.equal(200);
     expect(echoed.headers.get('x-request-id')).to.equal(mine);
@@ -291,6 +291,21 @@ describe('the production topology behind nginx', function () {
     expect(made.headers.get('x-request-id')).to.match(/^[0-9a-f]{32}$/);
     const logged = readFileSync(running().nginx.accessLog, 'utf8');
     expect(logged).to.include(`"request_id":"${mine}"`);
+    await eventually('the catalog instance to log the request under the same id', async () =>
+      running()
+        .instances.filter((instance) => instance.role === 'catalog')
+        .some((instance) => readFileSync(instance.logFile, 'utf8').includes(`"requestId":"${mine}"`))
+        ? true
+        : undefined,
+    );
+  });
+
+  it('when a buyer polls with the access token in the query, should keep the token out of the access log', async () => {
+    const polled = await call('GET', `/api/v1/orders/${order.id}?token=${encodeURIComponent(order.accessToken)}`);
+    expect(polled.status).to.equal(200);
+    const logged = readFileSync(running().nginx.accessLog, 'utf8');
+    expect(logged).to.include(`"path":"/api/v1/orders/${order.id}"`);
+    expect(logged).not.to.include(order.accessToken);
   });
 
   it('when /metrics, /healthz or /readyz is asked at the entry, should not serve it (the instances do)', async () => {
@@ -314,8 +329,8 @@ describe('the production topology behind nginx', function () {
     const served = readFileSync(running().nginx.accessLog, 'utf8')
       .split('\n')
       .filter(Boolean)
-      .map((line) => JSON.parse(line) as { method: string; uri: string; upstream: string })
-      .filter((entry) => entry.method === 'POST' && entry.uri === '/api/v1/orders')
+      .map((line) => JSON.parse(line) as { method: string; path: string; upstream: string })
+      .filter((entry) => entry.method === 'POST' && entry.path === '/api/v1/orders')
       // A retried request lists every upstream it tried; the last one answered.
       .map((entry) => entry.upstream.split(', ').at(-1)!);
     expect(served.length).to.be.at.least(6);

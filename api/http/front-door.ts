@@ -5,8 +5,12 @@ import helmet from 'helmet';
 import type { Logger, Metrics } from '../../domain/ports.js';
 import { routeOf } from './route-label.js';
 
-/** A client's X-Request-Id is kept when it is a plain token (nginx's `$request_id` is one); any other is replaced. */
-const PLAIN_TOKEN = /^[A-Za-z0-9._-]{1,128}$/;
+/**
+ * A client's X-Request-Id is kept when it is a plain token (nginx's `$request_id` is one); any other is
+ * replaced. The proxies' configurations keep exactly the same ids (scripts/topology/nginx-config.ts,
+ * deploy/compose/nginx.conf): an id the client holds must be the one in every log line.
+ */
+const PLAIN_TOKEN = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const requestIdOf = (given: string | string[] | undefined): string =>
   typeof given === 'string' && PLAIN_TOKEN.test(given) ? given : randomUUID();

@@ -135,15 +135,16 @@ export function nginxConfig(plan: NginxPlan): string {
     'keepalive_timeout 65s;',
     'keepalive_requests 10000;',
     '',
-    // The client's request id when it sent a sane one, else nginx's own.
+    // The client's request id when it is one the instances keep too (api/http/front-door.ts), else nginx's own.
     ...block('map $http_x_request_id $topology_request_id', [
       'default $request_id;',
-      '"~^[A-Za-z0-9._:+=/-]{1,200}$" $http_x_request_id;',
+      '"~^[A-Za-z0-9._:-]{1,128}$" $http_x_request_id;',
     ]),
     ...block('map $http_upgrade $topology_connection_upgrade', ['default upgrade;', '"" "";']),
     'log_format topology escape=json',
     `    '{"time":"$time_iso8601","request_id":"$topology_request_id","remote_addr":"$remote_addr",'`,
-    `    '"port":"$server_port","method":"$request_method","uri":"$request_uri","status":$status,'`,
+    // The path without its query: a poll's query carries the order's access token.
+    `    '"port":"$server_port","method":"$request_method","path":"$uri","status":$status,'`,
     `    '"bytes":$body_bytes_sent,"request_time":$request_time,"upstream":"$upstream_addr",'`,
     `    '"upstream_status":"$upstream_status","upstream_connect_time":"$upstream_connect_time",'`,
     `    '"upstream_response_time":"$upstream_response_time"}';`,
