@@ -79,11 +79,12 @@ export const providerStorage = {
 
   /**
    * Records the attempt's outcome: declined with a decline code, else succeeded. Undefined when the
-   * attempt no longer holds its row (taken over).
+   * attempt no longer holds its row (taken over) or outlived its lease: such an attempt charges nothing.
    */
   completeCharge: async (db: Db, id: string, declineCode: string | null): Promise<ChargeRow | undefined> => {
     const [row] = await db(CHARGES)
       .where({ id, status: 'processing' })
+      .where('lease_expires_at', '>=', db.fn.now())
       .update({ status: declineCode ? 'declined' : 'succeeded', decline_code: declineCode, lease_expires_at: null })
       .returning(chargeColumns);
     return row;
@@ -96,8 +97,16 @@ export const providerStorage = {
 
   charge: (db: Db, id: string): Promise<ChargeRow | undefined> => db(CHARGES).where({ id }).first(chargeColumns),
 
+  /**
+   * The reference's charges, newest first; an attempt past its lease is left out: it died before
+   * deciding (its process or its database went away) and can no longer charge anything.
+   */
   chargesByReference: (db: Db, reference: string): Promise<ChargeRow[]> =>
-    db(CHARGES).select(chargeColumns).where({ reference }).orderBy(newestFirst),
+    db(CHARGES)
+      .select(chargeColumns)
+      .where({ reference })
+      .whereNot((dead) => dead.where('status', 'processing').where('lease_expires_at', '<', db.fn.now()))
+      .orderBy(newestFirst),
 
   /** The charge, locked until the transaction ends: refunds of one charge are decided one at a time. */
   lockCharge: (trx: Db, id: string): Promise<ChargeRow | undefined> =>

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Route } from '../../api/http/route.js';
 import { sampleLatencyMs, type PaymentBehaviour } from '../../simulators/payment-provider/behaviour.js';
 import type { ChargeView as Charge, RefundView as Refund } from '../../simulators/payment-provider/charges.js';
+import { providerStorage } from '../../simulators/payment-provider/storage.js';
 import { eventually } from '../orders/support.js';
 import { ADMIN_TOKEN, api, testSystem, type ApiResponse } from '../system.js';
 
@@ -279,6 +280,28 @@ describe('payment service', () => {
       expect((await stale).status).to.equal(503);
       expect(await chargeRowsWithKey(key)).to.deep.equal([{ status: 'succeeded' }]);
       expect((await postCharge(body, key)).body).to.deep.equal(retry.body);
+    });
+
+    it("when an attempt died holding its key (its lease ran out, nobody took it over), should leave it out of the reference's charges and never let it charge", async () => {
+      const { deps } = await testSystem();
+      const reference = `order-${randomUUID()}`;
+      const attempt = (id: string, lease: string) => ({
+        id,
+        idempotency_key: `charge:${id}`,
+        reference,
+        amount: 1500,
+        currency: 'RUB',
+        token: 'tok_visa',
+        status: 'processing',
+        lease_expires_at: deps.db.raw(`now() + interval '${lease}'`),
+      });
+      const [dead, live] = [randomUUID(), randomUUID()];
+      await deps.db('payment_service.charges').insert([attempt(dead, '-1 second'), attempt(live, '1 minute')]);
+      const listed = await call<{ data: Charge[] }>('GET', `/charges?reference=${reference}`);
+      expect(listed.body.data.map((charge) => [charge.id, charge.status])).to.deep.equal([[live, 'processing']]);
+      // Had the dead attempt's request come back to finish, it would have charged nothing.
+      expect(await providerStorage.completeCharge(deps.db, dead, null)).to.equal(undefined);
+      expect(await providerStorage.completeCharge(deps.db, live, null)).to.include({ status: 'succeeded' });
     });
 
     it('when several charges share a reference, should list them newest first, whatever their status', async () => {
