@@ -1,36 +1,13 @@
 import { expect } from 'chai';
-import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { io as connectClient, type Socket } from 'socket.io-client';
-import { busyPorts, findNginx } from '../scripts/topology/checks.js';
+import { busyPorts } from '../scripts/topology/checks.js';
 import { nginxConfig } from '../scripts/topology/nginx-config.js';
 import { alive, startTopology, type ExitEvent, type Topology } from '../scripts/topology/topology.js';
 import { smallLayout } from './factories.js';
 import { eventually, type OrderView, type PlacedView } from './orders/support.js';
-import { testEnvironment } from './system.js';
-
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BUILT_DIRS = ['api', 'workers', 'realtime', 'db', 'domain', 'infra', 'host', 'simulators', 'scripts'];
-
-/** Sources whose dist/ output is missing or older: the topology runs dist/, as production does. */
-function staleSources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) return staleSources(path);
-    if (!entry.name.endsWith('.ts') || entry.name.endsWith('.test.ts') || entry.name.endsWith('.d.ts')) return [];
-    const built = join(ROOT, 'dist', relative(ROOT, path)).replace(/\.ts$/, '.js');
-    return existsSync(built) && statSync(built).mtimeMs >= statSync(path).mtimeMs ? [] : [path];
-  });
-}
-
-function ensureBuilt(): void {
-  if (BUILT_DIRS.flatMap((dir) => staleSources(join(ROOT, dir))).length === 0) return;
-  const build = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`npm run build failed:\n${build.stdout}\n${build.stderr}`);
-}
+import { ensureBuilt, nginxOrSkip, topologyEnvironment } from './topology-support.js';
 
 type Answer<T = any> = { status: number; body: T; headers: Headers };
 
@@ -144,17 +121,10 @@ describe('the production topology behind nginx', function () {
 
   before(async function () {
     this.timeout(120_000);
-    if (!findNginx()) {
-      console.log('    skipped: nginx is not installed (apt-get install -y nginx; .ci/run installs it)');
-      this.skip();
-    }
+    nginxOrSkip(this);
     ensureBuilt();
-    // The test run's database and Redis prefix; the topology generates its own production secrets,
-    // and its workers pay through its own payment simulator.
-    const env = await testEnvironment({ CONFIRM_WITHOUT_PAYMENT: 'false', LOG_LEVEL: 'info' });
-    for (const name of ['ADMIN_TOKEN', 'ORDER_TOKEN_SECRET', 'PAYMENT_SERVICE_KEY', 'PAYMENT_SERVICE_URL', 'PORT']) {
-      delete env[name];
-    }
+    // Its workers pay through its own payment simulator.
+    const env = await topologyEnvironment();
     topology = await startTopology({
       counts: { tickets: 2, catalog: 1, realtime: 1, workers: 1, payments: 1 },
       port: 0,

@@ -44,10 +44,20 @@ function proxyHeaders(connection: string): string[] {
   ];
 }
 
-function upstream(name: string, ports: number[]): string[] {
+/**
+ * Passive health for request upstreams: three failures within 10 s leave an instance out for 10 s.
+ * Not for websockets: nginx clears a server's failures only when a connection to it is freed, which
+ * for a websocket is when it closes, hours later; after a rolling restart both realtime instances
+ * stayed "down" and every reconnect got 502 for as long as the run lasted. Without it, a refused
+ * connection simply goes to the next instance.
+ */
+const PASSIVE_HEALTH = 'max_fails=3 fail_timeout=10s';
+const NO_PASSIVE_HEALTH = 'max_fails=0';
+
+function upstream(name: string, ports: number[], health = PASSIVE_HEALTH): string[] {
   return [
     `upstream ${name} {`,
-    ...ports.map((port) => `    server 127.0.0.1:${port} max_fails=3 fail_timeout=10s;`),
+    ...ports.map((port) => `    server 127.0.0.1:${port} ${health};`),
     '    keepalive 32;',
     // Shorter than the instances' keep-alive (65 s), so nginx never reuses a connection the instance is closing.
     '    keepalive_timeout 60s;',
@@ -152,7 +162,7 @@ export function nginxConfig(plan: NginxPlan): string {
     '',
     ...upstream('topology_tickets', upstreams.tickets),
     ...upstream('topology_catalog', upstreams.catalog),
-    ...upstream('topology_realtime', upstreams.realtime),
+    ...upstream('topology_realtime', upstreams.realtime, NO_PASSIVE_HEALTH),
     ...(plan.internalPaymentsPort === undefined ? [] : upstream('topology_payments', upstreams.payments)),
     '',
     ...publicServer,

@@ -207,7 +207,8 @@ describe('docker compose deployment', () => {
         expect(servers, `${role} servers`).to.not.be.empty;
         for (const { args } of servers) {
           expect(args[0], `${role} server`).to.equal(`${role}:3000`);
-          expect(args, `${role} server`).to.include('max_fails=3').and.include('fail_timeout=10s');
+          if (role === 'realtime') expect(args, `${role} server`).to.include('max_fails=0');
+          else expect(args, `${role} server`).to.include('max_fails=3').and.include('fail_timeout=10s');
           if (args.includes('resolve')) {
             expect(block.some((directive) => directive.name === 'zone')).to.equal(
               true,
