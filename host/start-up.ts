@@ -1,3 +1,4 @@
+import { isStoreUnavailable } from '../api/http/errors.js';
 import { ensureDatabase, connectDatabase, pingDatabaseOnce } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Logger } from '../domain/ports.js';
@@ -6,28 +7,6 @@ import { MIGRATIONS } from './roles.js';
 
 /** sysexits' EX_UNAVAILABLE: a store the process needs cannot be reached. */
 const STORE_UNAVAILABLE = 69;
-
-/** Errors that mean "cannot reach or use this store", as opposed to a bug: node's socket errors and PostgreSQL's connection refusals. */
-const UNREACHABLE_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  '57P03', // the database system is starting up / shutting down
-  '3D000', // the database does not exist
-  '28P01', // password authentication failed
-  '28000', // no pg_hba.conf entry
-]);
-
-function isUnreachable(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: string; message?: string };
-  if (code !== undefined && UNREACHABLE_CODES.has(code)) return true;
-  // ioredis with no reconnecting rejects with this message, without a code.
-  return /Connection is closed|connect ETIMEDOUT|Reached the max retries/i.test(message ?? '');
-}
 
 /** The URL without its password, for a log line. */
 function shown(url: string): string {
@@ -44,7 +23,7 @@ async function orExitWhenUnreachable<T>(store: string, url: string, log: Logger,
   try {
     return await step();
   } catch (error) {
-    if (!isUnreachable(error)) throw error;
+    if (!isStoreUnavailable(error)) throw error;
     log.error({ store, url: shown(url), reason: (error as Error).message }, `${store} cannot be reached; exiting`);
     process.exit(STORE_UNAVAILABLE);
   }

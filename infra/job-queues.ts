@@ -73,6 +73,11 @@ export function createJobQueues(
   const whileConnected = <T>(send: () => Promise<T>): Promise<T> =>
     connection.status === 'ready' ? send() : Promise.reject(new Error(`Redis is ${connection.status}`));
 
+  const sendPaymentJobs = (jobs: (PaymentJob & { jobId: string })[]) =>
+    whileConnected(() =>
+      payments.addBulk(jobs.map(({ jobId, ...data }) => ({ name: data.kind, data, opts: { jobId } }))),
+    );
+
   const wakes = coalesced((partition: number) =>
     allocation[partition]!.add(
       'drain',
@@ -83,25 +88,9 @@ export function createJobQueues(
 
   return {
     requestCharges: (orderIds) =>
-      whileConnected(() =>
-        payments.addBulk(
-          orderIds.map((orderId) => ({
-            name: 'charge',
-            data: { kind: 'charge' as const, orderId },
-            opts: { jobId: `charge-${orderId}` },
-          })),
-        ),
-      ),
+      sendPaymentJobs(orderIds.map((orderId) => ({ kind: 'charge', orderId, jobId: `charge-${orderId}` }))),
     requestRefunds: (paymentIds) =>
-      whileConnected(() =>
-        payments.addBulk(
-          paymentIds.map((paymentId) => ({
-            name: 'refund',
-            data: { kind: 'refund' as const, paymentId },
-            opts: { jobId: `refund-${paymentId}` },
-          })),
-        ),
-      ),
+      sendPaymentJobs(paymentIds.map((paymentId) => ({ kind: 'refund', paymentId, jobId: `refund-${paymentId}` }))),
     /**
      * At most one waiting wake-up per partition; one added while the partition's job runs is kept and
      * runs after it, so an order committed during a drain is never left without a wake-up.

@@ -75,19 +75,32 @@ export const routeNotFound: RequestHandler = (req) => {
 export const RETRY_AFTER_SECONDS = 2;
 
 /**
- * Failures that mean a store (PostgreSQL, Redis) cannot be reached or is restarting, as the drivers
- * report them: socket errors, PostgreSQL's shutdown and connection classes (57P0x, 08xxx), knex's
- * pool giving up, ioredis' closed connection and exhausted retries, and our own refusal to queue a
- * job while Redis is away (infra/job-queues.ts).
+ * Failures that mean a store (PostgreSQL, Redis) cannot be reached or used, as opposed to a bug, as
+ * the drivers report them: socket errors; PostgreSQL's shutdown and connection classes (57P0x,
+ * 08xxx), a missing database (3D000) and refused credentials (28xxx); knex's pool giving up; ioredis'
+ * closed connection and exhausted retries; and our own refusal to queue a job while Redis is away
+ * (infra/job-queues.ts). The one judge of it: requests answer 503, a starting process exits 69
+ * (host/start-up.ts).
  */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const UNAVAILABLE_NAMES = new Set(['KnexTimeoutError', 'MaxRetriesPerRequestError']);
 const UNAVAILABLE_MESSAGE =
-  /Connection terminated|Connection is closed|not queryable|Redis is (connecting|reconnecting|wait|close|end)/;
+  /Connection terminated|Connection is closed|not queryable|Reached the max retries|Redis is (connecting|reconnecting|wait|close|end)/;
 
 export function isStoreUnavailable(error: unknown): boolean {
   const { code, name, message } = (error ?? {}) as { code?: unknown; name?: unknown; message?: unknown };
-  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^(57P0[123]|08...)$/.test(code))) return true;
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^(57P0[123]|08...|3D000|28...)$/.test(code))) {
+    return true;
+  }
   if (typeof name === 'string' && UNAVAILABLE_NAMES.has(name)) return true;
   return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }

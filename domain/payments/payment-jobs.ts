@@ -10,30 +10,22 @@ export class PaymentPending extends Error {}
 // The order or refund row is committed before its job is sent: a job lost with Redis is re-sent by
 // the reconcile sweep, so a failed send is logged, not thrown.
 
+/** Sends the jobs; a failed send is left to the sweep, with one warning per few seconds while it lasts. */
+async function sendOrLeaveToSweep(deps: Deps, kind: 'charge' | 'refund', send: () => Promise<unknown>) {
+  await send().catch((error: unknown) =>
+    warnThrottled(
+      deps.log,
+      `${kind}-jobs`,
+      { reason: (error as Error).message },
+      `${kind} jobs not sent; the sweep will`,
+    ),
+  );
+}
+
 export async function requestCharges(deps: Deps, orderIds: string[]) {
-  if (orderIds.length === 0) return;
-  await deps.jobs
-    .requestCharges(orderIds)
-    .catch((error: unknown) =>
-      warnThrottled(
-        deps.log,
-        'charge-jobs',
-        { reason: (error as Error).message },
-        'charge jobs not sent; the sweep will',
-      ),
-    );
+  if (orderIds.length > 0) await sendOrLeaveToSweep(deps, 'charge', () => deps.jobs.requestCharges(orderIds));
 }
 
 export async function requestRefunds(deps: Deps, paymentIds: string[]) {
-  if (paymentIds.length === 0) return;
-  await deps.jobs
-    .requestRefunds(paymentIds)
-    .catch((error: unknown) =>
-      warnThrottled(
-        deps.log,
-        'refund-jobs',
-        { reason: (error as Error).message },
-        'refund jobs not sent; the sweep will',
-      ),
-    );
+  if (paymentIds.length > 0) await sendOrLeaveToSweep(deps, 'refund', () => deps.jobs.requestRefunds(paymentIds));
 }
