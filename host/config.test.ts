@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConfigError, parseConfig, parseMigrationConfig } from './config.js';
+import { ConfigError, parseConfig, parseDataTaskConfig } from './config.js';
 
 const strong = (name: string) => `${name.toLowerCase()}-${'x'.repeat(40)}`;
 
@@ -93,9 +93,9 @@ describe('process configuration', () => {
     expect(problemsOf({ CORS_ORIGINS: 'tickets' })).to.include('CORS_ORIGINS');
   });
 
-  it('when the one-shot migration starts in production, should need only the database', () => {
-    expect(
-      parseMigrationConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/cinema' }).DATABASE_URL,
-    ).to.equal('postgres://db/cinema');
+  it('when a one-shot task on the database (migrate, seed) starts in production, should need only the database', () => {
+    expect(parseDataTaskConfig({ NODE_ENV: 'production', DATABASE_URL: 'postgres://db/cinema' }).DATABASE_URL).to.equal(
+      'postgres://db/cinema',
+    );
   });
 });

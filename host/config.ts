@@ -132,9 +132,15 @@ function publicDefaultsOffLoopback(env: NodeJS.ProcessEnv, host: string): string
   );
 }
 
-/** What the one-shot migration needs: where the database is, and how much to log. */
-export function parseMigrationConfig(env: NodeJS.ProcessEnv = process.env) {
-  const result = processSettings.pick({ DATABASE_URL: true, LOG_LEVEL: true }).safeParse(env);
+/**
+ * What the one-shot tasks on the database (`npm run migrate`, `npm run seed`) need: where it is, how
+ * much to log, and for the demo showings the gap between two of a hall. No secrets: they serve nobody.
+ */
+export function parseDataTaskConfig(env: NodeJS.ProcessEnv = process.env) {
+  const result = processSettings
+    .pick({ DATABASE_URL: true, LOG_LEVEL: true })
+    .extend(bookingSettings.pick({ CLEANING_GAP_MINUTES: true }).shape)
+    .safeParse(env);
   if (!result.success) throw configError(issuesOf(result.error));
   return result.data;
 }

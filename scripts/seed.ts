@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { connectDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { bulkRepository } from '../db/repositories/bulk.js';
-import { loadConfigOrExit } from '../host/config.js';
+import { loadConfigOrExit, parseDataTaskConfig } from '../host/config.js';
 import { DATA_SCHEMAS, MIGRATIONS } from '../host/roles.js';
 import { seedDemoData } from './demo-data.js';
 
@@ -36,7 +36,7 @@ const size = {
   showingsPerHallPerDay: count('showings-per-hall-per-day'),
 };
 
-const config = loadConfigOrExit();
+const config = loadConfigOrExit(process.env, parseDataTaskConfig);
 await ensureDatabase(config.DATABASE_URL);
 const db = connectDatabase(config.DATABASE_URL, 4);
 try {

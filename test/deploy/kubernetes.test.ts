@@ -12,7 +12,7 @@ import { Secret } from 'kubernetes-models/v1/Secret';
 import { Service } from 'kubernetes-models/v1/Service';
 import { parse, parseAllDocuments } from 'yaml';
 import { SECRETS } from '../../domain/config.js';
-import { ConfigError, parseConfig, parseMigrationConfig } from '../../host/config.js';
+import { ConfigError, parseConfig, parseDataTaskConfig } from '../../host/config.js';
 import { ROLES, STAND_IN_ROLES, type Role } from '../../host/roles.js';
 
 /*
@@ -614,7 +614,7 @@ for (const { title, dir, options, roles } of renderings) {
       expectLockedDown(job);
       // Only the Secret, which exists before anything is applied: the Job can run ahead of the rest.
       expect(JSON.stringify(podSpecOf(job))).to.not.include('configMap');
-      expect(() => parseMigrationConfig(environmentOf(container, resources, workingSecret()))).to.not.throw();
+      expect(() => parseDataTaskConfig(environmentOf(container, resources, workingSecret()))).to.not.throw();
     });
 
     it('when a pod reads a Secret or a ConfigMap, should name one the example Secret or the rendering defines', () => {
