@@ -114,7 +114,7 @@ describe('a store that goes away', () => {
       // Five seconds of outage: a few throttled lines, every one of them structured.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       const lines = service.output().slice(outageStarted).trim().split('\n');
-      expect(lines.length).to.be.within(1, 20);
+      expect(lines.length, lines.join('\n')).to.be.within(1, 20);
       expect(lines.every((line) => line.startsWith('{') && JSON.parse(line).level <= 40)).to.equal(true);
 
       redis = await startRedis(redisPort);
