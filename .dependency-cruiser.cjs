@@ -11,11 +11,13 @@
  * The suite's harness (test/) may reach anything; unit tests beside the code (`*.test.ts`) keep their
  * folder's rules about layers, but may use devDependencies. scripts/ counts as production (it runs from
  * dist/ with production dependencies); its bench harness reads what it measures, such as the
- * simulator's tables (scripts/bench/audit.ts), by SQL rather than by import.
+ * simulator's tables (scripts/bench/audit.ts), by SQL rather than by import. The soak runs (scripts/soak/)
+ * are the exception: they drive artillery and draw charts, tools of a development install only.
  * What dependency-cruiser cannot see, a query built on an injected connection outside db/, is
  * refused by eslint (eslint.config.js, the db/ rule).
  */
 const TEST = '(^test/|\\.test\\.ts$)';
+const SOAK = '^scripts/soak/';
 const DELIVERY = '^(api|workers|realtime)/';
 const PRODUCTION = '^(api|workers|realtime|domain|db|infra|host|simulators|scripts)/';
 /** What is started rather than imported: the process, the CLIs, the benchmarks. */
@@ -118,7 +120,7 @@ module.exports = {
       name: 'not-to-dev-dep',
       comment: 'Production code runs with `npm ci --omit=dev`: it may not import a devDependency.',
       severity: 'error',
-      from: { path: PRODUCTION, pathNot: TEST },
+      from: { path: PRODUCTION, pathNot: [TEST, SOAK] },
       to: { dependencyTypes: ['npm-dev'], dependencyTypesNot: ['type-only'] },
     },
     {

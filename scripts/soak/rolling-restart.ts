@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { io, type Socket } from 'socket.io-client';
 import { connectDatabase } from '../../db/connection.js';
-import { demoLayout } from '../demo-data.js';
-import { LiveSeatMap, snapshotOf, type SeatMapBody, type SeatsUpdate } from '../realtime/live-seat-map.js';
+import { snapshotOf, type SeatMapBody } from '../realtime/live-seat-map.js';
 import type { Topology, TopologyRole } from '../topology/topology.js';
+import { acceptedOrders, doubleSoldSeats } from './database-checks.js';
+import { createShowings, pick, send, sleep, watch, type SoakRequest } from './clients.js';
 
 /**
  * Rolling restart and crashes under load, through the topology's nginx entry: buyers read seat maps
@@ -26,103 +26,6 @@ export type RollingRestartOptions = {
   log?: (line: string) => void;
 };
 
-type Outcome = 'answered' | 'failed';
-type Request = { kind: string; ms: number; outcome: Outcome; attempts: number };
-
-/** What a client may retry, as nginx or a browser would: nobody answered, or the service said "later". */
-const RETRIABLE = new Set([502, 503, 504]);
-const RETRY_FOR_MS = 20_000;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const pick = <T>(items: T[]) => items[Math.floor(Math.random() * items.length)]!;
-
-/** One request retried (same body, same Idempotency-Key) until it gets an answer that is not "try later". */
-async function send(
-  entry: string,
-  kind: string,
-  path: string,
-  init: RequestInit = {},
-): Promise<Request & { response?: Response }> {
-  const started = performance.now();
-  let attempts = 0;
-  while (performance.now() - started < RETRY_FOR_MS) {
-    attempts += 1;
-    try {
-      const response = await fetch(`${entry}${path}`, { ...init, signal: AbortSignal.timeout(10_000) });
-      if (!RETRIABLE.has(response.status)) {
-        const outcome: Outcome = response.status < 500 ? 'answered' : 'failed';
-        return { kind, ms: performance.now() - started, outcome, attempts, response };
-      }
-      await response.arrayBuffer();
-    } catch {
-      // Connection refused or reset: the instance went away between nginx's choice and the answer.
-    }
-    await sleep(Math.min(1_000, 100 * attempts));
-  }
-  return { kind, ms: performance.now() - started, outcome: 'failed', attempts };
-}
-
-async function createShowings(entry: string, adminToken: string, count: number) {
-  const admin = { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' };
-  const created = async <T>(path: string, body: unknown): Promise<T> => {
-    const { response } = await send(entry, 'admin', path, {
-      method: 'POST',
-      headers: admin,
-      body: JSON.stringify(body),
-    });
-    if (response?.status !== 201) throw new Error(`POST ${path}: ${response?.status} ${await response?.text()}`);
-    return (await response.json()) as T;
-  };
-  const city = await created<{ id: number }>('/api/v1/cities', { name: `Rolling ${randomUUID()}` });
-  const cinema = await created<{ id: number }>('/api/v1/cinemas', {
-    name: 'Rolling cinema',
-    timezone: 'Europe/Moscow',
-    cityId: city.id,
-  });
-  const film = await created<{ id: number }>('/api/v1/films', { title: 'Rolling', durationMinutes: 90 });
-  const showings: { id: number; seatIds: number[] }[] = [];
-  for (let index = 0; index < count; index += 1) {
-    const hall = await created<{ id: number; layout: { rows: { seats: { id: number }[] }[] } }>('/api/v1/halls', {
-      name: `Hall ${index + 1}`,
-      layout: demoLayout(8, 12),
-      cinemaId: cinema.id,
-    });
-    const showing = await created<{ id: number }>('/api/v1/showings', {
-      hallId: hall.id,
-      filmId: film.id,
-      startsAt: new Date(Date.now() + 2 * 86_400_000).toISOString(),
-    });
-    showings.push({ id: showing.id, seatIds: hall.layout.rows.flatMap((row) => row.seats.map((seat) => seat.id)) });
-  }
-  return showings;
-}
-
-/** A Socket.IO client through the entry keeping one showing's map, resubscribing after every reconnect. */
-function watch(entry: string, showingId: number) {
-  const map = new LiveSeatMap(async () => {
-    const { response } = await send(entry, 'seat map (repair)', `/api/v1/showings/${showingId}/seats`);
-    if (response?.status !== 200) throw new Error(`seat map: ${response?.status}`);
-    return snapshotOf((await response.json()) as SeatMapBody);
-  });
-  const socket: Socket = io(entry, { transports: ['websocket'], reconnectionDelay: 200, reconnectionDelayMax: 2_000 });
-  const counts = { connects: 0, disconnects: 0, reasons: [] as string[] };
-  socket.on('seats:update', (delta: SeatsUpdate) => map.apply(delta));
-  socket.on('connect_error', (error) => counts.reasons.push(`connect_error: ${error.message}`));
-  socket.io.on('reconnect_attempt', (attempt) => counts.reasons.push(`attempt ${attempt}`));
-  socket.on('disconnect', (reason) => {
-    counts.disconnects += 1;
-    counts.reasons.push(reason);
-  });
-  socket.on('connect', async () => {
-    counts.connects += 1;
-    const answer = await socket
-      .timeout(5_000)
-      .emitWithAck('showing:subscribe', { showingId })
-      .catch(() => undefined);
-    if (answer?.ok) await map.resume(answer.version);
-  });
-  return { showingId, map, socket, counts };
-}
-
 export async function rollingRestart(topology: Topology, options: RollingRestartOptions) {
   const log = options.log ?? (() => {});
   const entry = topology.entryUrl;
@@ -130,7 +33,7 @@ export async function rollingRestart(topology: Topology, options: RollingRestart
   const watchers = Array.from({ length: options.watchers }, (_, index) =>
     watch(entry, showings[index % showings.length]!.id),
   );
-  const requests: Request[] = [];
+  const requests: SoakRequest[] = [];
   const accepted: string[] = [];
   let loading = true;
 
@@ -183,15 +86,10 @@ export async function rollingRestart(topology: Topology, options: RollingRestart
 
   const db = connectDatabase(topology.databaseUrl, 2);
   try {
-    const undecided = async () =>
-      (await db('orders').whereIn('id', accepted).where('status', 'queued').count({ n: '*' }))[0]!.n as number;
-    const decideBy = Date.now() + 30_000;
-    while ((await undecided()) > 0 && Date.now() < decideBy) await sleep(250);
-    const stored = (await db('orders').whereIn('id', accepted).count({ n: '*' }))[0]!.n as number;
-    const { rows: doubleSold } = await db.raw(
-      `SELECT seat_id FROM tickets WHERE showing_id = ANY(?) AND status IN ('held', 'sold')
-       GROUP BY showing_id, seat_id HAVING count(*) > 1`,
-      [showings.map((showing) => showing.id)],
+    const orders = await acceptedOrders(db, accepted, 30_000);
+    const doubleSales = await doubleSoldSeats(
+      db,
+      showings.map((showing) => showing.id),
     );
 
     // The watchers' maps, once no change is under way, against the snapshot each would fetch now.
@@ -237,8 +135,8 @@ export async function rollingRestart(topology: Topology, options: RollingRestart
       answeredShare: requests.length > 0 ? answered / requests.length : 1,
       retried: requests.filter((request) => request.attempts > 1).length,
       p99Ms: { seatMap: p99(sorted('seat map')), order: p99(sorted('order')) },
-      orders: { accepted: accepted.length, stored, undecided: await undecided(), lost: accepted.length - stored },
-      doubleSales: doubleSold.length,
+      orders,
+      doubleSales,
       watchers: {
         count: watchers.length,
         disconnects: watchers.reduce((sum, watcher) => sum + watcher.counts.disconnects, 0),
