@@ -1,4 +1,4 @@
-import { execFileSync, type ChildProcess } from 'node:child_process';
+import { type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -16,9 +16,9 @@ import {
   config,
   emptyOrderTables,
   loadTargets,
+  measurePgbenchBaseline,
   log,
   prepareDatabase,
-  root,
   startPeer,
   startRole,
   type Target,
@@ -45,51 +45,6 @@ const apiPort = Number(args['api-port']);
 const apiInstances = Number(args['api-instances']);
 const connections = Number(args.connections);
 const modes = observabilityModes(args.observability);
-
-/** The reference: pgbench running the shared one-transaction-per-order script on this database. */
-function measureBaseline(seconds: number): number {
-  const url = new URL(config.DATABASE_URL);
-  const env = { ...process.env, PGOPTIONS: '-c search_path=bench_baseline' };
-  const connection = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres'];
-  const database = url.pathname.slice(1);
-  execFileSync(
-    'psql',
-    [
-      ...connection,
-      '-q',
-      '-d',
-      database,
-      '-c',
-      'DROP SCHEMA IF EXISTS bench_baseline CASCADE; CREATE SCHEMA bench_baseline',
-    ],
-    { env },
-  );
-  execFileSync('psql', [...connection, '-q', '-d', database, '-f', `${root}/scripts/bench/baseline-schema.sql`], {
-    env,
-  });
-  const output = execFileSync(
-    'pgbench',
-    [
-      ...connection,
-      '-n',
-      '-M',
-      'prepared',
-      '-c',
-      '16',
-      '-j',
-      '2',
-      '-T',
-      String(seconds),
-      '-f',
-      `${root}/scripts/bench/baseline-order-per-tx.sql`,
-      database,
-    ],
-    { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const tps = Number(output.match(/tps = ([\d.]+)/)?.[1]);
-  execFileSync('psql', [...connection, '-q', '-d', database, '-c', 'DROP SCHEMA bench_baseline CASCADE'], { env });
-  return tps;
-}
 
 /** Submits with `Prefer: wait`, falls back to polling; resolves with submit → decision latency. */
 async function buy(client: ReturnType<typeof jsonClient>, showingId: number, seatIds: number[]) {
@@ -295,7 +250,7 @@ async function peerUnderSpreadLoad(targets: Target[]) {
 
 const db = await prepareDatabase();
 log('baseline: pgbench, one transaction per order (insert order + 2 tickets + update), 16 clients, 10 s');
-const baselineTps = measureBaseline(10);
+const baselineTps = measurePgbenchBaseline(config.DATABASE_URL, 10);
 log(`baseline ${Math.round(baselineTps)} orders/s`);
 
 const integrity: Integrity = { doubleSold: 0, partialOrders: 0, stillQueued: 0 };

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { connectDatabase, ensureDatabase } from '../../db/connection.js';
@@ -14,7 +14,7 @@ import type { jsonClient } from './load.js';
 
 /** What the load scripts share: the bench database, the services they start, the showings they buy. */
 
-export const root = fileURLToPath(new URL('../../..', import.meta.url)).replace(/\/dist\/?$/, '');
+export const root = fileURLToPath(new URL('../..', import.meta.url)).replace(/\/dist\/?$/, '');
 export const log = (line: string) => console.error(`[bench] ${line}`);
 
 export const config = parseConfig({
@@ -170,4 +170,52 @@ export function writeLatest(name: string, result: unknown, printed: unknown = re
   mkdirSync(`${root}/docs/benchmarks`, { recursive: true });
   writeFileSync(`${root}/docs/benchmarks/${name}-latest.json`, `${JSON.stringify(result, null, 2)}\n`);
   console.log(JSON.stringify(printed, null, 2));
+}
+
+/**
+ * The reference every load figure is a ratio to: pgbench running the shared one-transaction-per-order
+ * script (insert an order and two tickets, update it) on the given database, in a schema of its own.
+ */
+export function measurePgbenchBaseline(databaseUrl: string, seconds: number): number {
+  const url = new URL(databaseUrl);
+  const env = { ...process.env, PGOPTIONS: '-c search_path=bench_baseline' };
+  const connection = ['-h', url.hostname, '-p', url.port || '5432', '-U', url.username || 'postgres'];
+  const database = url.pathname.slice(1);
+  execFileSync(
+    'psql',
+    [
+      ...connection,
+      '-q',
+      '-d',
+      database,
+      '-c',
+      'DROP SCHEMA IF EXISTS bench_baseline CASCADE; CREATE SCHEMA bench_baseline',
+    ],
+    { env },
+  );
+  execFileSync('psql', [...connection, '-q', '-d', database, '-f', `${root}/scripts/bench/baseline-schema.sql`], {
+    env,
+  });
+  const output = execFileSync(
+    'pgbench',
+    [
+      ...connection,
+      '-n',
+      '-M',
+      'prepared',
+      '-c',
+      '16',
+      '-j',
+      '2',
+      '-T',
+      String(seconds),
+      '-f',
+      `${root}/scripts/bench/baseline-order-per-tx.sql`,
+      database,
+    ],
+    { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const tps = Number(output.match(/tps = ([\d.]+)/)?.[1]);
+  execFileSync('psql', [...connection, '-q', '-d', database, '-c', 'DROP SCHEMA bench_baseline CASCADE'], { env });
+  return tps;
 }
