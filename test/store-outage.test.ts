@@ -111,11 +111,17 @@ describe('a store that goes away', () => {
       // Committed writes answer without waiting for Redis (they used to hang for 20 s, or answer 500 after 3.7 s).
       expect(Math.max(queued.ms, paid.ms, cancelled.ms)).to.be.below(2_000);
 
-      // Five seconds of outage: a few throttled lines, every one of them structured.
+      // Five seconds of outage: every line structured, no errors, and a few throttled warnings. Info
+      // lines are not counted: the process shares the suite's database, and its sweeps log each order
+      // of earlier tests whose hold expires meanwhile.
       await new Promise((resolve) => setTimeout(resolve, 5_000));
       const lines = service.output().slice(outageStarted).trim().split('\n');
-      expect(lines.length, lines.join('\n')).to.be.within(1, 20);
-      expect(lines.every((line) => line.startsWith('{') && JSON.parse(line).level <= 40)).to.equal(true);
+      expect(
+        lines.filter((line) => !line.startsWith('{') || JSON.parse(line).level > 40),
+        'unstructured or error lines',
+      ).to.deep.equal([]);
+      const warnings = lines.filter((line) => JSON.parse(line).level === 40);
+      expect(warnings.length, warnings.join('\n')).to.be.within(1, 20);
 
       redis = await startRedis(redisPort);
       const redisBack = Date.now();
