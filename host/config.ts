@@ -34,6 +34,11 @@ const processSettings = z.object({
   SEED_WHEN_EMPTY: booleanFlag.optional(),
   /** Off where a one-shot `npm run migrate` runs before the roles start (compose, Kubernetes). */
   MIGRATE_ON_START: booleanFlag.default(true),
+  /**
+   * How long a starting process waits for a store that does not answer (restarting, not up yet)
+   * before it exits 69; 0 exits at once.
+   */
+  STORE_WAIT_SECONDS: z.coerce.number().int().min(0).max(3_600).default(30),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   /** Which proxies' X-Forwarded-For to believe (express's `trust proxy`): where nginx runs. */
   TRUST_PROXY: z.string().min(1).default('loopback'),
@@ -138,7 +143,7 @@ function publicDefaultsOffLoopback(env: NodeJS.ProcessEnv, host: string): string
  */
 export function parseDataTaskConfig(env: NodeJS.ProcessEnv = process.env) {
   const result = processSettings
-    .pick({ DATABASE_URL: true, LOG_LEVEL: true })
+    .pick({ DATABASE_URL: true, LOG_LEVEL: true, STORE_WAIT_SECONDS: true })
     .extend(bookingSettings.pick({ CLEANING_GAP_MINUTES: true }).shape)
     .safeParse(env);
   if (!result.success) throw configError(issuesOf(result.error));

@@ -7,5 +7,5 @@ import { createLogger } from '../infra/logger.js';
 // with MIGRATE_ON_START=false only check that the database answers.
 const config = loadConfigOrExit(process.env, parseDataTaskConfig);
 const log = createLogger(config.LOG_LEVEL, { task: 'migrate' });
-await migrateDatabase(config.DATABASE_URL, log);
+await migrateDatabase(config.DATABASE_URL, config.STORE_WAIT_SECONDS, log);
 log.info('database is migrated');

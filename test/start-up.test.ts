@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
 import { dropDatabase } from '../db/connection.js';
-import { freePort, spawnProcess, testEnvironment, testSystem } from './system.js';
+import { eventually } from './orders/support.js';
+import { freePort, spawnProcess, startRedisServer, testEnvironment, testSystem } from './system.js';
 
 /** A database URL of the test server that no run has used yet. */
 async function freshDatabaseUrl(label: string): Promise<string> {
@@ -125,9 +126,14 @@ describe('start-up', () => {
     ['PostgreSQL', { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/cinema' }],
     ['Redis', { REDIS_URL: 'redis://127.0.0.1:1' }],
   ] as const) {
-    it(`when ${store} cannot be reached at start, should say so in one line and exit 69`, async function () {
+    it(`when ${store} cannot be reached at start and no wait is set, should say so in one line and exit 69`, async function () {
       this.timeout(30_000);
-      const { code, lines } = await runScript('start.ts', { ...overrides, ROLES: 'catalog', LOG_LEVEL: 'info' });
+      const { code, lines } = await runScript('start.ts', {
+        ...overrides,
+        ROLES: 'catalog',
+        LOG_LEVEL: 'info',
+        STORE_WAIT_SECONDS: '0',
+      });
       expect(code).to.equal(69);
       expect(lines).to.have.length(1);
       const line = JSON.parse(lines[0]!) as { msg: string; store: string; reason: string };
@@ -135,6 +141,45 @@ describe('start-up', () => {
       expect(line.reason).to.match(/ECONNREFUSED|connect/);
     });
   }
+
+  it('when a store stays away past STORE_WAIT_SECONDS, should say once that it waits, then exit 69', async function () {
+    this.timeout(30_000);
+    const started = Date.now();
+    const { code, lines } = await runScript('start.ts', {
+      REDIS_URL: 'redis://127.0.0.1:1',
+      ROLES: 'catalog',
+      LOG_LEVEL: 'info',
+      STORE_WAIT_SECONDS: '2',
+    });
+    expect(code).to.equal(69);
+    expect(lines.map((line) => JSON.parse(line).msg)).to.deep.equal([
+      'Redis cannot be reached; waiting for it',
+      'Redis cannot be reached; exiting',
+    ]);
+    expect(Date.now() - started).to.be.at.least(2_000);
+  });
+
+  it('when a store comes up while the process waits for it (a restart, a slow start), should start without exiting', async function () {
+    this.timeout(30_000);
+    const redisPort = await freePort();
+    const port = await freePort();
+    const service = await spawnProcess('catalog', 'Redis cannot be reached; waiting for it', {
+      REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+      PORT: String(port),
+      STORE_WAIT_SECONDS: '20',
+    });
+    const redis = await startRedisServer(redisPort);
+    try {
+      await eventually('the process to be ready', async () =>
+        (await readyz(port).catch(() => 0)) === 200 ? true : undefined,
+      );
+      expect(service.exitCode).to.equal(null);
+      expect(service.output()).not.to.include('exiting');
+    } finally {
+      await stopAll([service]);
+      redis.kill('SIGKILL');
+    }
+  });
 
   it('when installed with NODE_ENV=production (no devDependencies), should build and start with `npm start` on an empty database, without demo data', async function () {
     this.timeout(240_000);

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
@@ -11,7 +10,7 @@ import { createDeps } from '../host/deps.js';
 import { httpRoutes, ROLES, routesByRole } from '../host/roles.js';
 import { eventually } from './orders/support.js';
 import { freshShowing } from './orders/support.js';
-import { freePort, spawnProcess } from './system.js';
+import { freePort, spawnProcess, startRedisServer } from './system.js';
 
 type Answer = { status: number; ms: number; headers: Headers; body: any };
 
@@ -37,20 +36,6 @@ async function call(
   } as Answer;
 }
 
-async function startRedis(port: number): Promise<ChildProcess> {
-  const redis = spawn(
-    'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-    {
-      stdio: ['ignore', 'pipe', 'ignore'],
-    },
-  );
-  let output = '';
-  redis.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  while (!output.includes('Ready to accept connections')) await once(redis.stdout!, 'data');
-  return redis;
-}
-
 const readyz = async (baseUrl: string) => (await fetch(`${baseUrl}/readyz`)).status;
 
 describe('a store that goes away', () => {
@@ -59,7 +44,7 @@ describe('a store that goes away', () => {
     const redisPort = await freePort();
     const port = await freePort();
     const baseUrl = `http://127.0.0.1:${port}`;
-    let redis = await startRedis(redisPort);
+    let redis = await startRedisServer(redisPort);
     const service = await spawnProcess('catalog,tickets,workers,payments,realtime', 'realtime started', {
       REDIS_URL: `redis://127.0.0.1:${redisPort}`,
       PORT: String(port),
@@ -123,7 +108,7 @@ describe('a store that goes away', () => {
       const warnings = lines.filter((line) => JSON.parse(line).level === 40);
       expect(warnings.length, warnings.join('\n')).to.be.within(1, 20);
 
-      redis = await startRedis(redisPort);
+      redis = await startRedisServer(redisPort);
       const redisBack = Date.now();
       await eventually(
         'the process to be ready again',

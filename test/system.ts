@@ -126,6 +126,21 @@ export async function spawnProcess(
   return Object.assign(child, { output: () => output });
 }
 
+/** A Redis of the test's own on `port`, without persistence, once it accepts connections. */
+export async function startRedisServer(port: number): Promise<ChildProcess> {
+  const redis = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
+  let output = '';
+  redis.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  while (!output.includes('Ready to accept connections')) await once(redis.stdout!, 'data');
+  return redis;
+}
+
 /** Hears the name of each sweep run that ended in the in-process workers ('order sweeps', 'payment reconcile'). */
 export const sweepRuns = new EventEmitter<{ ended: [name: string] }>();
 

@@ -9,16 +9,19 @@ const TICK_SECONDS = 0.01;
 
 type Sample = Map<string, number>;
 
-function cpuSecondsOf(pid: number): number | undefined {
+/** CPU seconds and process group of a process, or undefined once it has ended. */
+function statOf(pid: number): { seconds: number; group: number } | undefined {
   try {
     // The command name is in parentheses and may hold spaces: fields are counted after its ')'.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * TICK_SECONDS;
+    return { seconds: (Number(fields[11]) + Number(fields[12])) * TICK_SECONDS, group: Number(fields[2]) };
   } catch {
-    return undefined; // the process ended
+    return undefined;
   }
 }
+
+const cpuSecondsOf = (pid: number) => statOf(pid)?.seconds;
 
 function commandOf(pid: string): string | undefined {
   try {
@@ -28,8 +31,13 @@ function commandOf(pid: string): string | undefined {
   }
 }
 
-/** Tracks named processes and the PostgreSQL and Redis servers; `sample()` gives CPU seconds by name. */
-export function cpuMeter(processes: Record<string, number>) {
+/**
+ * Tracks named processes and the PostgreSQL and Redis servers; `sample()` gives CPU seconds by name.
+ * `groups` names process groups counted whole, by the pid of their leader: nginx's master and the
+ * workers it forks.
+ */
+export function cpuMeter(processes: Record<string, number>, groups: Record<string, number> = {}) {
+  const groupNames = new Map(Object.entries(groups).map(([name, leader]) => [leader, name]));
   // A backend that ended between two samples took its CPU time with it: remember each pid's last reading.
   const lastSeen = new Map<number, { name: string; seconds: number }>();
 
@@ -41,10 +49,11 @@ export function cpuMeter(processes: Record<string, number>) {
     for (const entry of readdirSync('/proc')) {
       if (!/^\d+$/.test(entry)) continue;
       const command = commandOf(entry);
-      const name = command === 'postgres' ? 'postgres' : command === 'redis-server' ? 'redis' : undefined;
-      if (!name) continue;
-      const seconds = cpuSecondsOf(Number(entry));
-      if (seconds !== undefined) lastSeen.set(Number(entry), { name, seconds });
+      const server = command === 'postgres' ? 'postgres' : command === 'redis-server' ? 'redis' : undefined;
+      if (!server && groupNames.size === 0) continue;
+      const stat = statOf(Number(entry));
+      const name = server ?? (stat && groupNames.get(stat.group));
+      if (name && stat) lastSeen.set(Number(entry), { name, seconds: stat.seconds });
     }
     const totals: Sample = new Map();
     for (const { name, seconds } of lastSeen.values()) totals.set(name, (totals.get(name) ?? 0) + seconds);

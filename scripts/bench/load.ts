@@ -52,7 +52,7 @@ export function jsonClient(baseUrl: string, maxSockets = 1024) {
   };
 }
 
-type JsonClient = ReturnType<typeof jsonClient>;
+export type JsonClient = ReturnType<typeof jsonClient>;
 
 /** Spreads requests over several clients in turn, as a load balancer's round-robin upstream does. */
 export function roundRobin(clients: JsonClient[]): JsonClient {

@@ -75,13 +75,20 @@ export async function createShowings(entry: string, adminToken: string, count: n
   return showings;
 }
 
-/** A Socket.IO client through the entry keeping one showing's map, resubscribing after every reconnect. */
-export function watch(entry: string, showingId: number) {
-  const map = new LiveSeatMap(async () => {
+/**
+ * A Socket.IO client through the entry keeping one showing's map, resubscribing after every reconnect.
+ * `readSeatMap` fetches the REST snapshot a repair needs (a recorded read, in a chaos run).
+ */
+export function watch(
+  entry: string,
+  showingId: number,
+  readSeatMap: () => Promise<SeatMapBody> = async () => {
     const { response } = await send(entry, 'seat map (repair)', `/api/v1/showings/${showingId}/seats`);
     if (response?.status !== 200) throw new Error(`seat map: ${response?.status}`);
-    return snapshotOf((await response.json()) as SeatMapBody);
-  });
+    return (await response.json()) as SeatMapBody;
+  },
+) {
+  const map = new LiveSeatMap(async () => snapshotOf(await readSeatMap()));
   const socket: Socket = io(entry, { transports: ['websocket'], reconnectionDelay: 200, reconnectionDelayMax: 2_000 });
   const counts = { connects: 0, disconnects: 0, reasons: [] as string[] };
   socket.on('seats:update', (delta: SeatsUpdate) => map.apply(delta));

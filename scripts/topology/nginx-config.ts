@@ -24,7 +24,13 @@ export const nginxFiles = (runDir: string) => ({
 
 /** Requests up to this size stay in memory (the API's own JSON limit), so nginx never writes a body to disk. */
 const BODY_LIMIT = '1m';
-const RETRYABLE = 'error timeout http_502 http_503 http_504';
+/**
+ * Not http_503: an instance answers 503 when a store it shares with every other instance is away,
+ * so the next would answer the same, and nginx counts every retried status as a failure: during a
+ * 0.4 s PostgreSQL restart, three 503s took both catalog instances out for fail_timeout, and the
+ * entry answered 502 for 10 s (docs/chaos.md). The client gets the 503 with its Retry-After instead.
+ */
+const RETRYABLE = 'error timeout http_502 http_504';
 /** Longer than the longest `Prefer: wait=N` the API accepts (MAX_DECISION_WAIT_SECONDS ≤ 60). */
 const API_READ_TIMEOUT = '75s';
 
@@ -79,7 +85,9 @@ export function nginxConfig(plan: NginxPlan): string {
   const temp = (name: string) => quote(join(files.temp, name));
 
   const publicServer = block('server', [
-    `listen ${plan.listen.host}:${plan.listen.port} backlog=4096;`,
+    // reuseport: one listening socket per worker, so the kernel spreads connections evenly over the
+    // workers (without it one worker may take most of them and run out of connections alone).
+    `listen ${plan.listen.host}:${plan.listen.port} backlog=4096 reuseport;`,
     'server_name _;',
     ...proxyHeaders('""'),
     // The instances do not set it today; should one start to, the client still gets a single value.
@@ -174,7 +182,10 @@ export function nginxConfig(plan: NginxPlan): string {
     `worker_processes ${plan.workerProcesses};`,
     `pid ${quote(files.pid)};`,
     `error_log ${quote(files.errorLog)} warn;`,
-    ...block('events', ['worker_connections 4096;']),
+    // A websocket holds two connections (the client's and the instance's) for as long as it lives: 10,000
+    // connected users need over 20,000, more than one worker may open under a usual limit of open files
+    // (20,000 here), so such a run takes several workers (--nginx-workers); see listen ... reuseport.
+    ...block('events', ['worker_connections 16384;']),
     ...http,
     '',
   ].join('\n');

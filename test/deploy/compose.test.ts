@@ -287,7 +287,9 @@ describe('docker compose deployment', () => {
     it('when an upstream fails, should retry GETs and the idempotent order submit, never pay or cancel', () => {
       for (const uri of ['/api/v1/orders', '/api/v1/orders/1/pay', '/socket.io/', '/api/v1/schedule']) {
         const args = effective('proxy_next_upstream', route(uri).location)[0]?.args ?? [];
-        expect(args, uri).to.include.members(['error', 'timeout', 'http_502', 'http_503', 'http_504']);
+        expect(args, uri).to.include.members(['error', 'timeout', 'http_502', 'http_504']);
+        // A 503 is a shared store away: the next instance would say the same, and counting it takes them all out.
+        expect(args, uri).not.to.include('http_503');
         // Only the submit carries an Idempotency-Key the service replays: only it may be resent.
         expect(args.includes('non_idempotent'), `${uri} non_idempotent`).to.equal(uri === '/api/v1/orders');
       }
