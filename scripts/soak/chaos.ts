@@ -4,13 +4,14 @@ import { timelineSpec, writeChart } from './charts.js';
 import { runChaos, type ChaosReport } from './chaos-run.js';
 import { CHECK_RULES } from './check-history.js';
 
-// npm run soak:chaos -- [--minutes 3] [--buyers 30] [--watchers 30] [--showings 150]
+// npm run soak:chaos -- [--minutes 3] [--buyers 30] [--watchers 30] [--showings 150] [--no-docs]
 // The production topology (tickets 2, catalog 2, realtime 2, workers 2, payments 1) on a PostgreSQL
 // cluster and a Redis of the run's own, under load through nginx while workers are killed, every API
 // and realtime instance restarts, Redis restarts once, PostgreSQL twice (-m fast, -m immediate) and
 // the payment provider fails (5 % errors, 1 % timeouts after charging, a 30 s outage). Then the
 // history checker; figures to docs/benchmarks/chaos-latest.json and charts beside it. Exit code 1
 // when a checker count is not 0, availability is below 99.9 % or a process did not recover.
+// --no-docs prints the summary and leaves the published figures alone (a try, not a measurement).
 const { values: args } = parseArgs({
   options: {
     minutes: { type: 'string', default: '3' },
@@ -18,6 +19,7 @@ const { values: args } = parseArgs({
     watchers: { type: 'string', default: '30' },
     // Enough seats (96 each) that ten minutes of buyers do not sell every showing out.
     showings: { type: 'string', default: '150' },
+    'no-docs': { type: 'boolean', default: false },
   },
 });
 const log = (line: string) => console.error(`[chaos] ${line}`);
@@ -49,29 +51,32 @@ const report = await runChaos({
   process.exit(1);
 });
 
-const marks = report.faults.map((fault) => ({ second: fault.atSecond, label: fault.what }));
-await writeChart(
-  `${root}/docs/benchmarks/chaos-p99.svg`,
-  timelineSpec({
-    title: `Chaos run: p99 per route (5 s buckets, client time incl. retries), ${report.loadSeconds} s`,
-    points: report.requests.timeline.p99Ms,
-    yTitle: 'p99 (ms, symlog)',
-    marks,
-    threshold: { value: 500, label: '500 ms' },
-    logScale: true,
-  }),
-);
-await writeChart(
-  `${root}/docs/benchmarks/chaos-failed-attempts.svg`,
-  timelineSpec({
-    title: 'Chaos run: failed attempts per route (502/503/504 or no answer, retried by the client or not)',
-    points: report.requests.timeline.failedAttempts,
-    yTitle: 'failed attempts per 5 s',
-    marks,
-  }),
-);
-const { faultWindows: _windows, ...figures } = report;
-writeLatest('chaos', { measuredAt: new Date().toISOString(), ...figures }, summary(report));
+if (args['no-docs']) console.log(JSON.stringify(summary(report), null, 2));
+else {
+  const marks = report.faults.map((fault) => ({ second: fault.atSecond, label: fault.what }));
+  await writeChart(
+    `${root}/docs/benchmarks/chaos-p99.svg`,
+    timelineSpec({
+      title: `Chaos run: p99 per route (5 s buckets, client time incl. retries), ${report.loadSeconds} s`,
+      points: report.requests.timeline.p99Ms,
+      yTitle: 'p99 (ms, symlog)',
+      marks,
+      threshold: { value: 500, label: '500 ms' },
+      logScale: true,
+    }),
+  );
+  await writeChart(
+    `${root}/docs/benchmarks/chaos-failed-attempts.svg`,
+    timelineSpec({
+      title: 'Chaos run: failed attempts per route (502/503/504 or no answer, retried by the client or not)',
+      points: report.requests.timeline.failedAttempts,
+      yTitle: 'failed attempts per 5 s',
+      marks,
+    }),
+  );
+  const { faultWindows: _windows, ...figures } = report;
+  writeLatest('chaos', { measuredAt: new Date().toISOString(), ...figures }, summary(report));
+}
 
 const failing = CHECK_RULES.filter((rule) => report.check.counts[rule] > 0);
 if (failing.length > 0)
