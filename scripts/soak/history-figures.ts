@@ -1,3 +1,4 @@
+import { percentile as nearestRank } from '../bench/load.js';
 import { HTTP_OPERATIONS, type HttpOperation, type PairedOperation } from './history.js';
 
 /**
@@ -18,11 +19,16 @@ export type RouteFigures = {
 
 export type TimelinePoint = { second: number; series: string; value: number };
 
-export const percentile = (values: number[], share: number) => {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * share))]!);
-};
+/** The value at `share` (0.99: the p99) of unsorted values, in whole ms; null when there are none. */
+const percentile = (values: number[], share: number) =>
+  values.length === 0
+    ? null
+    : Math.round(
+        nearestRank(
+          [...values].sort((a, b) => a - b),
+          share * 100,
+        ),
+      );
 
 const isHttp = (operation: PairedOperation): operation is PairedOperation<HttpOperation> =>
   (HTTP_OPERATIONS as readonly string[]).includes(operation.f);

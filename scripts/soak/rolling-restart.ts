@@ -3,6 +3,7 @@ import { connectDatabase } from '../../db/connection.js';
 import { snapshotOf, type SeatMapBody } from '../realtime/live-seat-map.js';
 import type { Topology, TopologyRole } from '../topology/topology.js';
 import { acceptedOrders, doubleSoldSeats } from './database-checks.js';
+import { percentile } from '../bench/load.js';
 import { createShowings, pick, send, sleep, watch, type SoakRequest } from './clients.js';
 
 /**
@@ -125,8 +126,7 @@ export async function rollingRestart(topology: Topology, options: RollingRestart
         .filter((request) => request.kind === kind)
         .map((request) => request.ms)
         .sort((a, b) => a - b);
-    const p99 = (values: number[]) =>
-      Math.round(values[Math.min(values.length - 1, Math.floor(values.length * 0.99))] ?? 0);
+    const p99 = (values: number[]) => (values.length === 0 ? 0 : Math.round(percentile(values, 99)));
     return {
       seconds: Math.round((Date.now() - started) / 1000),
       faults,

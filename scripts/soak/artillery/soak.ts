@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { connectDatabase } from '../../../db/connection.js';
 import { createLogger } from '../../../infra/logger.js';
 import { connectRedis } from '../../../infra/redis.js';
+import { percentile } from '../../bench/load.js';
 import { analyzeLikeAutovacuum, measurePgbenchBaseline, root } from '../../bench/system.js';
 import { startTopology, type Counts, type Topology } from '../../topology/topology.js';
 import { acceptedOrders, doubleSoldSeats } from '../database-checks.js';
@@ -113,7 +114,7 @@ function accessLogReader(file: string) {
       if (entry.status >= 500) serverErrors += 1;
     }
     times.sort((a, b) => a - b);
-    const p99Ms = Math.round(times[Math.min(times.length - 1, Math.floor(times.length * 0.99))] ?? 0);
+    const p99Ms = times.length === 0 ? 0 : Math.round(percentile(times, 99));
     return { requests: times.length, serverErrors, p99Ms };
   };
 }
