@@ -6,6 +6,7 @@ import * as paymentSaga from './migrations/003_payment_saga.js';
 import * as seatVersions from './migrations/004_seat_versions.js';
 import * as readVersions from './migrations/005_read_versions.js';
 import * as orderRequestId from './migrations/006_order_request_id.js';
+import * as seating from './migrations/007_seating.js';
 
 /**
  * The booking system's migrations, listed statically so the same ones run from TypeScript sources
@@ -18,6 +19,7 @@ export const BOOKING_MIGRATIONS: Record<string, Knex.Migration> = {
   '004_seat_versions': seatVersions,
   '005_read_versions': readVersions,
   '006_order_request_id': orderRequestId,
+  '007_seating': seating,
 };
 
 /**

@@ -41,6 +41,10 @@ export const ERROR_CODES = [
   'CANCELLATION_CLOSED',
   'TICKET_NOT_IN_ORDER',
   'SHOWING_ALREADY_CANCELLED',
+  'SEAT_BLOCKED',
+  'BLOCK_NOT_FOUND',
+  'NO_SEATS_TOGETHER',
+  'NOT_ENOUGH_SEATS',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

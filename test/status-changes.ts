@@ -68,12 +68,19 @@ export async function expectOnlyTransitions(db: Knex, since?: Date): Promise<voi
   }
 }
 
-/** Showings whose kept count of taken seats differs from a full recount of their active tickets. */
+/** Fails with showings whose kept count of taken seats differs from a recount of active tickets and blocks, and with blocked seats that have a ticket. */
 export async function expectTakenSeatsRecounted(db: Knex): Promise<void> {
   const { rows } = await db.raw(
-    `SELECT s.id, s.taken_seats AS kept, count(t.id)::int AS counted
-     FROM showings s LEFT JOIN tickets t ON t.showing_id = s.id AND t.status IN ('held', 'sold')
-     GROUP BY s.id HAVING s.taken_seats <> count(t.id)`,
+    `SELECT s.id, s.taken_seats AS kept, t.active, b.blocked
+     FROM showings s
+     CROSS JOIN LATERAL (SELECT count(*)::int AS active FROM tickets WHERE showing_id = s.id AND status IN ('held', 'sold')) t
+     CROSS JOIN LATERAL (SELECT count(*)::int AS blocked FROM seat_blocks WHERE showing_id = s.id) b
+     WHERE s.taken_seats <> t.active + b.blocked`,
   );
   if (rows.length > 0) throw new Error(`taken_seats differs from a recount: ${JSON.stringify(rows.slice(0, 10))}`);
+  const { rows: blockedAndTaken } = await db.raw(
+    `SELECT b.showing_id, b.seat_id FROM seat_blocks b
+     JOIN tickets t ON t.showing_id = b.showing_id AND t.seat_id = b.seat_id AND t.status IN ('held', 'sold')`,
+  );
+  if (blockedAndTaken.length > 0) throw new Error(`blocked seats with tickets: ${JSON.stringify(blockedAndTaken)}`);
 }

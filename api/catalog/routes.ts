@@ -123,7 +123,11 @@ export const catalogRoutes: Route[] = [
     entity: schemas.hall,
     detail: schemas.hallWithLayout,
     fields: schemas.hallFields,
-    patchFields: { name: schemas.hallFields.name, layout: schemas.hallFields.layout },
+    patchFields: {
+      name: schemas.hallFields.name,
+      layout: schemas.hallFields.layout,
+      seating: schemas.hallFields.seating,
+    },
     filters: { cinemaId: id.optional() },
     notFound: 'HALL_NOT_FOUND',
     writeErrors: ['CINEMA_NOT_FOUND', 'HALL_NAME_TAKEN', 'INVALID_LAYOUT', 'HALL_HAS_SHOWINGS'],

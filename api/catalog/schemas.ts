@@ -92,12 +92,36 @@ export const layout = z
   })
   .describe('Rows of seats; a jump in x between neighbouring seats is an aisle');
 
-export const hallFields = { cinemaId: refId, name: text(1, 120), layout };
+export const seatingRules = z
+  .strictObject({
+    focalDepth: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe('Where the best view is, from the front row (0) to the back row (1); default 0.6'),
+    rowWeight: z
+      .number()
+      .min(0)
+      .max(100)
+      .describe('How much one row of distance from the focal row weighs against one seat position sideways; default 1'),
+    refuseOrphans: z
+      .boolean()
+      .describe('Refuse orders for named seats that would leave one seat alone between taken seats (ORPHAN_SEAT)'),
+  })
+  .describe('How "best available" scores seats in this hall, and whether stranding a single seat is refused');
+
+export const hallFields = {
+  cinemaId: refId,
+  name: text(1, 120),
+  layout,
+  seating: seatingRules.partial().optional().describe('Changes only the settings given; the others keep their values'),
+};
 export const hall = z.object({
   id: z.number(),
   cinemaId: z.number(),
   name: z.string(),
   seatCount: z.number(),
+  seating: z.object({ focalDepth: z.number(), rowWeight: z.number(), refuseOrphans: z.boolean() }),
   ...timestamps,
 });
 export const hallWithLayout = hall.extend({

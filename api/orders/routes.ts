@@ -12,13 +12,30 @@ import { payOrder } from '../../domain/payments/pay-order.js';
 import { bearerToken } from '../http/auth.js';
 import { API_BASE } from '../http/base.js';
 import { defineRoute, Reply, tagged, taggedHeaders, type Route } from '../http/route.js';
+import { bestCategory, MAX_BEST_COUNT } from '../seating/routes.js';
 import { conditional, idParams, isoTimestamp, page, pageQuery, refId, text } from '../http/schemas.js';
 
 const cardToken = text(1, 200).describe('Card token from the payment form (tok_...)');
 
+const bestRequest = z.strictObject({
+  count: z.number().int().min(1).max(MAX_BEST_COUNT).describe('How many people (a double seat counts as two)'),
+  category: bestCategory.optional(),
+  accessible: z.boolean().optional().describe('true: the group includes a wheelchair space'),
+});
+
 const orderBody = z.strictObject({
   showingId: refId,
-  seatIds: z.array(refId).min(1).max(10).describe('1 to 10 seat ids of the showing’s hall; all or nothing'),
+  seatIds: z
+    .array(refId)
+    .min(1)
+    .max(10)
+    .optional()
+    .describe('1 to 10 seat ids of the showing’s hall; all or nothing. Give either seatIds or best'),
+  best: bestRequest
+    .optional()
+    .describe(
+      'Instead of seatIds: the best seats together free at the order’s turn (GET /showings/{id}/seats/best previews them); refused NO_SEATS_TOGETHER rather than split',
+    ),
   customer: z.strictObject({ email: z.email().max(254), name: text(1, 200).optional() }),
   payment: z
     .strictObject({ token: cardToken })
@@ -30,6 +47,7 @@ const order = z.object({
   id: z.uuid(),
   status: z.enum(ORDER_STATUSES),
   showingId: z.number(),
+  best: bestRequest.nullable().describe('What a "best N" order asked for; its seats appear once chosen'),
   seats: z.array(
     z.object({
       seatId: z.number(),
@@ -43,11 +61,17 @@ const order = z.object({
   total: z.number().nullable(),
   currency: z.string(),
   holdExpiresAt: isoTimestamp.nullable(),
-  rejectedSeatIds: z.array(z.number()).describe('For a rejected order: the requested seats that were taken'),
+  rejectedSeatIds: z
+    .array(z.number())
+    .describe(
+      'For a rejected order: the requested seats that were taken or blocked, or (ORPHAN_SEAT) the seats it would have left alone',
+    ),
   reason: z
     .string()
     .nullable()
-    .describe('SEAT_TAKEN, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...'),
+    .describe(
+      'SEAT_TAKEN, SEAT_BLOCKED, ORPHAN_SEAT, NO_SEATS_TOGETHER, NOT_ENOUGH_SEATS, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...',
+    ),
   paymentStatus: z.enum(PAYMENT_STATUSES).nullable(),
   refundedTotal: z.number(),
   createdAt: isoTimestamp,
@@ -123,6 +147,8 @@ export const orderRoutes: Route[] = [
       'SHOWING_NOT_ON_SALE',
       'SEAT_NOT_IN_HALL',
       'SEAT_TAKEN',
+      'SEAT_BLOCKED',
+      'NOT_ENOUGH_SEATS',
       'DUPLICATE_SEATS',
       'TOO_MANY_SEATS',
     ],
@@ -216,7 +242,7 @@ export const showingSalesRoutes: Route[] = [
     path: '/showings/:id/seats',
     tag: 'Showings',
     summary:
-      'Seat map of a showing: every seat with position, category, price and status (free, held, sold); exact as of the request, with an ETag',
+      'Seat map of a showing: every seat with position, category, price and status (free, held, sold, or blocked by the cinema); exact as of the request, with an ETag',
     params: idParams,
     headers: conditional,
     responseHeaders: taggedHeaders,

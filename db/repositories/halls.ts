@@ -1,4 +1,5 @@
 import type { LayoutRow, SeatCategory, StoredRow, StoredSeat } from '../../domain/model/layout.js';
+import type { SeatingRules } from '../../domain/model/seating.js';
 import type { Db } from '../connection.js';
 import { insertInChunks } from '../chunks.js';
 import { crudRepository } from '../crud.js';
@@ -8,10 +9,11 @@ export type HallRow = {
   cinemaId: number;
   name: string;
   seatCount: number;
+  seating: SeatingRules;
   createdAt: Date;
   updatedAt: Date;
 };
-export type HallWrite = { cinemaId: number; name: string; seatCount: number };
+export type HallWrite = { cinemaId: number; name: string; seatCount: number; seating?: SeatingRules };
 
 const basics = crudRepository<HallRow, HallWrite, { cinemaId: number }>({
   table: 'halls',
@@ -20,10 +22,11 @@ const basics = crudRepository<HallRow, HallWrite, { cinemaId: number }>({
     'cinema_id as cinemaId',
     'name',
     'seat_count as seatCount',
+    'seating',
     'created_at as createdAt',
     'updated_at as updatedAt',
   ],
-  writable: { cinemaId: 'cinema_id', name: 'name', seatCount: 'seat_count' },
+  writable: { cinemaId: 'cinema_id', name: 'name', seatCount: 'seat_count', seating: 'seating' },
   filters: { cinemaId: 'cinema_id' },
 });
 
@@ -71,7 +74,8 @@ export const hallsRepository = {
   categories: async (db: Db, hallId: number): Promise<SeatCategory[]> =>
     (await db('seats').where({ hall_id: hallId }).distinct('category').orderBy('category')).map((row) => row.category),
 
-  lockForUpdate: (trx: Db, hallId: number) => trx('halls').where({ id: hallId }).forUpdate().first('id'),
+  lockForUpdate: (trx: Db, hallId: number): Promise<Pick<HallRow, 'id' | 'seating'> | undefined> =>
+    trx('halls').where({ id: hallId }).forUpdate().first('id', 'seating'),
 
   hasShowings: async (db: Db, hallId: number): Promise<boolean> =>
     Boolean(await db('showings').where({ hall_id: hallId }).first('id')),

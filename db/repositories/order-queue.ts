@@ -1,5 +1,6 @@
 import type { Decision, NewOrder, QueuedOrder, StoredDecision } from '../../domain/model/orders.js';
 import type { NewTicket, SeatDelta } from '../../domain/model/tickets.js';
+import type { PlanRow, PlanSeat } from '../../domain/model/seating.js';
 import type { Db } from '../connection.js';
 import { runPrepared } from '../prepared.js';
 import { bumpVersionsCtes, showingChanges, toSeatDeltas } from './seat-versions.js';
@@ -32,14 +33,14 @@ export const orderQueueRepository = {
       `WITH arrival AS (
          SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
        )
-       INSERT INTO orders (id, showing_id, status, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
+       INSERT INTO orders (id, showing_id, status, seat_ids, best, customer_email, customer_name, currency, idempotency_key, request_hash,
                            payment_token, request_id, created_at, updated_at)
-       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.customer_email, o.customer_name, o.currency, o.idempotency_key, o.request_hash,
-              o.payment_token, o.request_id, o.created_at, o.created_at
-       FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], customer_email text,
+       SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.best, o.customer_email, o.customer_name, o.currency, o.idempotency_key,
+              o.request_hash, o.payment_token, o.request_id, o.created_at, o.created_at
+       FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], best jsonb, customer_email text,
               customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, request_id text,
               created_at timestamptz))
-            WITH ORDINALITY AS o(id, showing_id, seat_ids, customer_email, customer_name, currency, idempotency_key, request_hash,
+            WITH ORDINALITY AS o(id, showing_id, seat_ids, best, customer_email, customer_name, currency, idempotency_key, request_hash,
                                  payment_token, request_id, created_at, position)
        WHERE (SELECT count(*) FROM arrival) = $4
        ORDER BY o.position
@@ -53,6 +54,7 @@ export const orderQueueRepository = {
             id: order.id,
             showing_id: order.showingId,
             seat_ids: order.seatIds,
+            best: order.best,
             customer_email: order.customerEmail,
             customer_name: order.customerName,
             currency: order.currency,
@@ -135,26 +137,56 @@ export const orderQueueRepository = {
       trx,
       'orders-lock-queued-batch',
       `WITH batch AS (
-         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card,
+         SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.best, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card,
                 o.request_id
          FROM orders o
          WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
          ORDER BY o.seq LIMIT $4
          FOR UPDATE
        )
-       SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.currency, b.created_at AS "createdAt",
-              s.hall_id AS "hallId", s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
+       SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.best, b.currency, b.created_at AS "createdAt",
+              s.hall_id AS "hallId", h.seating, s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
               b.pays_by_card AS "paysByCard", b.request_id AS "requestId",
               (SELECT coalesce(json_agg(json_build_object(
                         'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
                         'taken', EXISTS (SELECT FROM tickets t
-                                         WHERE t.showing_id = b.showing_id AND t.seat_id = seat.id AND t.status IN ('held', 'sold')))), '[]')
+                                         WHERE t.showing_id = b.showing_id AND t.seat_id = seat.id AND t.status IN ('held', 'sold')),
+                        'blocked', EXISTS (SELECT FROM seat_blocks sb WHERE sb.showing_id = b.showing_id AND sb.seat_id = seat.id))), '[]')
                FROM unnest(b.seat_ids) AS wanted(seat_id)
                JOIN seats seat ON seat.id = wanted.seat_id JOIN hall_rows r ON r.id = seat.row_id) AS seats
-       FROM batch b JOIN showings s ON s.id = b.showing_id
+       FROM batch b JOIN showings s ON s.id = b.showing_id JOIN halls h ON h.id = s.hall_id
        ORDER BY b.seq`,
       [afterSeq, partitions, partition, limit, horizon],
     );
+  },
+
+  /**
+   * The whole hall of each of these showings, rows in drawing order and seats by position, each
+   * seat free unless an active ticket or a block takes it. Read in the batch's transaction, after
+   * its orders were locked under the shared arrival lock: blocks, taken under the exclusive one,
+   * cannot change meanwhile, and a ticket released meanwhile only shows taken (never the reverse).
+   */
+  seatPlans: async (trx: Db, showingIds: number[]): Promise<Map<number, PlanRow[]>> => {
+    const seats = await runPrepared<PlanSeat & { showingId: number; rowId: number; label: string; y: number }>(
+      trx,
+      'orders-seat-plans',
+      `SELECT sh.id AS "showingId", r.id AS "rowId", r.label, r.y, s.id, s.number, s.x, s.width, s.category,
+              NOT EXISTS (SELECT FROM tickets t WHERE t.showing_id = sh.id AND t.seat_id = s.id AND t.status IN ('held', 'sold'))
+              AND NOT EXISTS (SELECT FROM seat_blocks sb WHERE sb.showing_id = sh.id AND sb.seat_id = s.id) AS free
+       FROM showings sh JOIN seats s ON s.hall_id = sh.hall_id JOIN hall_rows r ON r.id = s.row_id
+       WHERE sh.id = ANY($1::bigint[])
+       ORDER BY sh.id, r.y, s.x`,
+      [showingIds],
+    );
+    const plans = new Map<number, Map<number, PlanRow>>();
+    for (const { showingId, rowId, label, y, ...seat } of seats) {
+      const rows = plans.get(showingId) ?? new Map<number, PlanRow>();
+      const row = rows.get(rowId) ?? { label, y, seats: [] };
+      row.seats.push(seat);
+      rows.set(rowId, row);
+      plans.set(showingId, rows);
+    }
+    return new Map([...plans].map(([showingId, rows]) => [showingId, [...rows.values()]]));
   },
 
   /**
@@ -190,10 +222,11 @@ export const orderQueueRepository = {
        ), decided AS (
          UPDATE orders o
          SET status = d.status, total = d.total, hold_expires_at = d.hold_expires_at, rejected_seat_ids = d.rejected_seat_ids,
-             failure_reason = d.failure_reason, payment_status = d.payment_status, decided_at = now()
+             failure_reason = d.failure_reason, payment_status = d.payment_status, decided_at = now(),
+             seat_ids = coalesce(d.chosen_seat_ids, o.seat_ids)
          FROM jsonb_to_recordset($2::jsonb)
            AS d(id uuid, status text, total int, hold_expires_at timestamptz, rejected_seat_ids bigint[], failure_reason text,
-                payment_status text)
+                payment_status text, chosen_seat_ids bigint[])
          WHERE o.id = d.id AND o.status = 'queued'
          RETURNING o.id, o.decided_at, o.updated_at, o.version
        ), ${bumpVersionsCtes('$3', '$4')}
@@ -222,6 +255,7 @@ export const orderQueueRepository = {
             rejected_seat_ids: decision.rejectedSeatIds,
             failure_reason: decision.failureReason,
             payment_status: decision.paymentStatus,
+            chosen_seat_ids: decision.chosen?.map((seat) => seat.id) ?? null,
           })),
         ),
         showings.ids,

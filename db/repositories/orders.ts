@@ -30,6 +30,7 @@ const orderColumns = [
   'showing_id as showingId',
   'status',
   'seat_ids as seatIds',
+  'best',
   'customer_email as customerEmail',
   'customer_name as customerName',
   'total',

@@ -1,8 +1,10 @@
+import type { SeatingRules } from '../../domain/model/seating.js';
 import type { Db } from '../connection.js';
 import { pageAfter, type After } from '../keyset.js';
 import { ACTIVE_TICKET_STATUSES, type ActiveTicketStatus, type TicketStatus } from '../../domain/model/tickets.js';
 
 export type SeatStateRow = {
+  showingId: number;
   id: number;
   rowId: number;
   row: string;
@@ -12,6 +14,7 @@ export type SeatStateRow = {
   width: number;
   category: string;
   status: ActiveTicketStatus | null;
+  blocked: boolean;
 };
 
 export type TicketRow = {
@@ -33,25 +36,52 @@ export type SeatMapShowing = {
   prices: Record<string, number>;
   currency: string;
   seatVersion: number;
+  /** The hall's best-available settings. */
+  seating: SeatingRules;
 };
 
 export const seatMapRepository = {
-  showing: (db: Db, showingId: number): Promise<SeatMapShowing | undefined> =>
-    db('showings')
-      .first('id', 'hall_id as hallId', 'prices', 'currency', 'seat_version as seatVersion')
-      .where('id', showingId),
+  /** The showings among these that exist, as their seat maps show them. */
+  showings: (db: Db, showingIds: number[]): Promise<SeatMapShowing[]> =>
+    db({ sh: 'showings' })
+      .join({ h: 'halls' }, 'h.id', 'sh.hall_id')
+      .select(
+        'sh.id',
+        'sh.hall_id as hallId',
+        'sh.prices',
+        'sh.currency',
+        'sh.seat_version as seatVersion',
+        'h.seating',
+      )
+      .whereIn('sh.id', showingIds),
 
-  /** Every seat of the showing's hall with the status of its active ticket, if any. */
-  seatStates: (db: Db, showingId: number): Promise<SeatStateRow[]> =>
+  /**
+   * Every seat of these showings' halls with the status of its active ticket, if any, and whether it
+   * is blocked: by showing, in drawing order.
+   */
+  seatStates: (db: Db, showingIds: number[]): Promise<SeatStateRow[]> =>
     db({ sh: 'showings' })
       .join({ s: 'seats' }, 's.hall_id', 'sh.hall_id')
       .join({ r: 'hall_rows' }, 'r.id', 's.row_id')
       .leftJoin({ t: 'tickets' }, (join) =>
         join.on('t.showing_id', 'sh.id').andOn('t.seat_id', 's.id').andOnIn('t.status', ACTIVE_TICKET_STATUSES),
       )
-      .where('sh.id', showingId)
-      .select('s.id', 'r.id as rowId', 'r.label as row', 'r.y', 's.number', 's.x', 's.width', 's.category', 't.status')
-      .orderBy(['r.y', 's.x']),
+      .leftJoin({ b: 'seat_blocks' }, (join) => join.on('b.showing_id', 'sh.id').andOn('b.seat_id', 's.id'))
+      .whereIn('sh.id', showingIds)
+      .select(
+        'sh.id as showingId',
+        's.id',
+        'r.id as rowId',
+        'r.label as row',
+        'r.y',
+        's.number',
+        's.x',
+        's.width',
+        's.category',
+        't.status',
+        db.raw('b.seat_id IS NOT NULL AS blocked'),
+      )
+      .orderBy(['sh.id', 'r.y', 's.x']),
 
   tickets: (
     db: Db,

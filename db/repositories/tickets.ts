@@ -12,20 +12,25 @@ import { seatVersionsRepository } from './seat-versions.js';
  */
 export const ticketsRepository = {
   /**
-   * Which of these (showing, seat) pairs an active ticket holds right now: one lookup each in the
-   * partial unique index (its predicate spelled as a literal, so a prepared plan can use it).
+   * Which of these (showing, seat) pairs an active ticket holds or a block takes right now: one lookup
+   * each in the partial unique index (its predicate spelled as a literal, so a prepared plan can use
+   * it) and in the blocks' key.
    */
-  takenAmong: async (
+  unavailableAmong: async (
     db: Db,
     showingIds: number[],
     seatIds: number[],
-  ): Promise<{ showingId: number; seatId: number }[]> =>
+  ): Promise<{ showingId: number; seatId: number; blocked: boolean }[]> =>
     runPrepared(
       db,
-      'tickets-taken-among',
-      `SELECT t.showing_id AS "showingId", t.seat_id AS "seatId"
+      'tickets-unavailable-among',
+      `SELECT t.showing_id AS "showingId", t.seat_id AS "seatId", false AS blocked
        FROM unnest($1::bigint[], $2::bigint[]) AS wanted(showing_id, seat_id)
-       JOIN tickets t ON t.showing_id = wanted.showing_id AND t.seat_id = wanted.seat_id AND t.status IN ('held', 'sold')`,
+       JOIN tickets t ON t.showing_id = wanted.showing_id AND t.seat_id = wanted.seat_id AND t.status IN ('held', 'sold')
+       UNION ALL
+       SELECT b.showing_id, b.seat_id, true
+       FROM unnest($1::bigint[], $2::bigint[]) AS wanted(showing_id, seat_id)
+       JOIN seat_blocks b ON b.showing_id = wanted.showing_id AND b.seat_id = wanted.seat_id`,
       [showingIds, seatIds],
     ),
 

@@ -7,7 +7,7 @@ import type { NewTicket, SeatDelta } from '../model/tickets.js';
 import { toOrderView } from '../orders/view.js';
 import { requestCharges } from '../payments/payment-jobs.js';
 import type { Trace } from '../ports.js';
-import { decideOrders, hallSeatsOf } from './decide-orders.js';
+import { decideOrders, hallSeatsOf, showingsNeedingPlans } from './decide-orders.js';
 
 /** The decided order as GET /orders/:id shows it, built from what the batch already holds. */
 function decidedView(
@@ -17,8 +17,9 @@ function decidedView(
   /** The new tickets, by `${orderId}:${seatId}`. */
   newTickets: Map<string, NewTicket>,
 ): OrderView {
-  const hallSeats = hallSeatsOf(order);
-  const seats = order.seatIds.map((seatId) => {
+  const hallSeats = decision.chosen ? new Map(decision.chosen.map((seat) => [seat.id, seat])) : hallSeatsOf(order);
+  const seatIds = decision.chosen?.map((seat) => seat.id) ?? order.seatIds;
+  const seats = seatIds.map((seatId) => {
     const seat = hallSeats.get(seatId);
     const ticket = newTickets.get(`${order.id}:${seatId}`);
     return {
@@ -47,7 +48,8 @@ type Batch = {
 /**
  * The arrival barrier, then a transaction: take the shared arrival lock; lock the partition's oldest
  * queued orders up to the barrier's horizon, with their showing, their seats and which of those are
- * taken; write tickets, outcomes and seat versions in one statement. Returns the decided orders as
+ * taken (and, where "best N" orders or a hall's orphan rule need it, the whole hall with what is
+ * free); write tickets, outcomes and seat versions in one statement. Returns the decided orders as
  * buyers see them.
  */
 async function decideNextBatch(deps: Deps, partition: number, afterSeq: number): Promise<Batch> {
@@ -63,11 +65,17 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       limit: config.ALLOCATION_BATCH_SIZE,
     });
     if (orders.length === 0) return { views: [], seats: [], lastSeq: afterSeq, orders: new Map(), startedAt };
-    const { decisions, tickets } = decideOrders(orders, {
-      now: new Date(),
-      holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
-      confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
-    });
+    const planned = showingsNeedingPlans(orders);
+    const plans = planned.length > 0 ? await orderQueueRepository.seatPlans(trx, planned) : undefined;
+    const { decisions, tickets } = decideOrders(
+      orders,
+      {
+        now: new Date(),
+        holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
+        confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
+      },
+      plans,
+    );
     const { stored, seats } = await orderQueueRepository.recordDecisions(trx, decisions, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
     const newTickets = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket]));

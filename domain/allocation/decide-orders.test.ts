@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import type { Decision, QueuedOrder, SeatInfo } from '../model/orders.js';
 import type { NewTicket } from '../model/tickets.js';
-import { decideOrders, type AllocationRules } from './decide-orders.js';
+import { decideOrders, showingsNeedingPlans, type AllocationRules, type SeatPlans } from './decide-orders.js';
+import { DEFAULT_SEATING_RULES, type PlanSeat } from '../model/seating.js';
 
 const NOW = new Date('2026-11-25T12:00:00.000Z');
 const HOLD_TTL_MS = 600_000;
@@ -43,9 +44,11 @@ function queued(
     seq: sequence,
     showingId: SHOWING,
     seatIds,
+    best: null,
     currency: 'RUB',
     createdAt: new Date(NOW.getTime() - 1_000),
     hallId: HALL,
+    seating: DEFAULT_SEATING_RULES,
     startsAt: new Date(NOW.getTime() + 3_600_000),
     showingCancelledAt: null,
     prices: PRICES,
@@ -53,7 +56,7 @@ function queued(
     requestId: null,
     seats: known
       .filter((seat) => seatIds.includes(seat.id))
-      .map((seat) => ({ ...seat, taken: taken.includes(seat.id) })),
+      .map((seat) => ({ ...seat, taken: taken.includes(seat.id), blocked: false })),
     ...overrides,
   };
 }
@@ -67,6 +70,7 @@ const held = (order: QueuedOrder, total: number, paymentStatus: Decision['paymen
   rejectedSeatIds: null,
   failureReason: null,
   paymentStatus,
+  chosen: null,
 });
 
 const rejected = (order: QueuedOrder, failureReason: string, rejectedSeatIds: number[] = []): Decision => ({
@@ -77,6 +81,7 @@ const rejected = (order: QueuedOrder, failureReason: string, rejectedSeatIds: nu
   rejectedSeatIds,
   failureReason,
   paymentStatus: null,
+  chosen: null,
 });
 
 /** The tickets of an order, one per [seat, price], in the order's seat order. */
@@ -289,6 +294,7 @@ describe('decideOrders', () => {
           rejectedSeatIds: null,
           failureReason: null,
           paymentStatus: null,
+          chosen: null,
         },
         {
           id: noCard.id,
@@ -298,6 +304,7 @@ describe('decideOrders', () => {
           rejectedSeatIds: null,
           failureReason: null,
           paymentStatus: null,
+          chosen: null,
         },
         rejected(loser, 'SEAT_TAKEN', [5]),
       ],
@@ -361,5 +368,83 @@ describe('decideOrders', () => {
       [orders[4]!.id, 'rejected', 'SHOWING_NOT_ON_SALE'],
       [orders[5]!.id, 'awaiting_payment', null],
     ]);
+  });
+});
+
+describe('decideOrders with the seat plan of the showing', () => {
+  /** The hall as a plan: row A (y 0) seats 1-4, row B (y 1) vip seats 5-6, row C (y 2) the wheelchair space 7. */
+  const plan = ({ taken = [] as number[] } = {}): SeatPlans => {
+    const rowOf = (label: string, y: number) => ({
+      label,
+      y,
+      seats: HALL_SEATS.filter((seat) => seat.row === label).map((seat, index) => ({
+        id: seat.id,
+        number: seat.number,
+        x: index,
+        width: 1,
+        category: seat.category as PlanSeat['category'],
+        free: !taken.includes(seat.id),
+      })),
+    });
+    return new Map([[SHOWING, [rowOf('A', 0), rowOf('B', 1), rowOf('C', 2)]]]);
+  };
+  const best = (count: number, overrides: Partial<QueuedOrder> = {}) => queued([], { best: { count }, ...overrides });
+  const chosenOf = (decision: Decision) => decision.chosen?.map((seat) => seat.id) ?? null;
+
+  it('when two "best 2" orders share a batch, should give the first the best pair and the second the best pair left', () => {
+    const { decisions, tickets } = decideOrders([best(2), best(2)], rules(), plan());
+    // The focal row is B (0.6 of the depth); in row A a pair at an end strands nobody.
+    expect(decisions.map(chosenOf)).to.deep.equal([
+      [5, 6],
+      [1, 2],
+    ]);
+    expect(decisions.map((decision) => decision.total)).to.deep.equal([1_800, 1_000]);
+    expect(tickets.map((ticket) => ticket.seatId)).to.deep.equal([5, 6, 1, 2]);
+  });
+
+  it('when an earlier order of the batch takes a seat, should choose around it; a later order for a chosen seat is SEAT_TAKEN', () => {
+    const explicit = queued([5]);
+    const group = best(2);
+    const late = queued([2]);
+    const { decisions } = decideOrders([explicit, group, late], rules(), plan());
+    expect(decisions.map(chosenOf)).to.deep.equal([null, [1, 2], null]);
+    expect(decisions[2]).to.deep.equal(rejected(late, 'SEAT_TAKEN', [2]));
+  });
+
+  it('when no group fits at the order’s turn, should reject it NO_SEATS_TOGETHER, or NOT_ENOUGH_SEATS, with no tickets', () => {
+    const apart = best(3);
+    const tooMany = best(6);
+    const { decisions, tickets } = decideOrders([apart, tooMany], rules(), plan({ taken: [2] }));
+    expect(decisions).to.deep.equal([rejected(apart, 'NO_SEATS_TOGETHER'), rejected(tooMany, 'NOT_ENOUGH_SEATS')]);
+    expect(tickets).to.deep.equal([]);
+  });
+
+  it('when a "best N" order comes without its showing’s plan, should fail loudly rather than guess', () => {
+    expect(() => decideOrders([best(2)], rules())).to.throw(/plan was not read/);
+  });
+
+  it('when a named seat is blocked, should reject the order SEAT_BLOCKED naming it', () => {
+    const order = queued([1, 2]);
+    order.seats[1]!.blocked = true;
+    expect(decideOrders([order], rules()).decisions).to.deep.equal([rejected(order, 'SEAT_BLOCKED', [2])]);
+  });
+
+  it('when the hall refuses orphans, should reject named seats that strand one, naming the stranded seats', () => {
+    const refusing = { ...DEFAULT_SEATING_RULES, refuseOrphans: true };
+    const stranding = queued([2, 3], { seating: refusing });
+    const fine = queued([1, 2], { seating: refusing });
+    const { decisions } = decideOrders([stranding, fine], rules(), plan());
+    expect(decisions).to.deep.equal([rejected(stranding, 'ORPHAN_SEAT', [1, 4]), held(fine, 1_000)]);
+  });
+
+  it('when a batch has "best N" orders or halls that refuse orphans, should ask for those showings’ plans only', () => {
+    const refusing = { ...DEFAULT_SEATING_RULES, refuseOrphans: true };
+    const orders = [
+      queued([1]),
+      best(2, { showingId: 200 }),
+      queued([2], { showingId: 300, seating: refusing }),
+      best(1, { showingId: 200 }),
+    ];
+    expect(showingsNeedingPlans(orders)).to.deep.equal([200, 300]);
   });
 });

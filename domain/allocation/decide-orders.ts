@@ -1,7 +1,16 @@
-import type { Decision, QueuedOrder } from '../model/orders.js';
+import type { Decision, QueuedOrder, SeatInfo } from '../model/orders.js';
 import type { NewTicket } from '../model/tickets.js';
+import type { PlanRow } from '../model/seating.js';
+import { bestSeats, orphansLeftBy } from '../seating/best-seats.js';
 
 export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPayment: boolean };
+
+/**
+ * A showing's whole hall with which seats are free (no active ticket, no block) when the batch read
+ * it: what "best N" orders are chosen from and what an explicit order's orphan check looks at. Only
+ * read for the showings of a batch that need it.
+ */
+export type SeatPlans = Map<number, PlanRow[]>;
 
 const seatKey = (showingId: number, seatId: number) => `${showingId}:${seatId}`;
 
@@ -9,14 +18,30 @@ const seatKey = (showingId: number, seatId: number) => `${showingId}:${seatId}`;
 export const hallSeatsOf = (order: QueuedOrder) =>
   new Map(order.seats.filter((seat) => seat.hallId === order.hallId).map((seat) => [seat.id, seat]));
 
+/** Seats of one showing's plan by id, with their row, so that a batch marks what its orders take. */
+function indexPlan(hallId: number, rows: PlanRow[]) {
+  const seats = new Map<number, { seat: PlanRow['seats'][number]; info: SeatInfo }>();
+  for (const row of rows) {
+    for (const seat of row.seats) {
+      seats.set(seat.id, {
+        seat,
+        info: { id: seat.id, hallId, category: seat.category, row: row.label, number: seat.number },
+      });
+    }
+  }
+  return seats;
+}
+
 /**
  * Decides orders strictly in the given (arrival) order, all or nothing each: an order gets every
- * seat it asked for, or none and the list of seats that were taken. An earlier order's seats are
- * taken for every later one in the same batch.
+ * seat it asked for, or none and the list of seats that were taken. A "best N" order gets the best
+ * seats together that are free at its turn (never split), or is refused. An earlier order's seats
+ * are taken for every later one in the same batch.
  */
 export function decideOrders(
   orders: QueuedOrder[],
   rules: AllocationRules,
+  plans: SeatPlans = new Map(),
 ): { decisions: Decision[]; tickets: NewTicket[] } {
   const decisions: Decision[] = [];
   const tickets: NewTicket[] = [];
@@ -29,43 +54,78 @@ export function decideOrders(
       rejectedSeatIds,
       failureReason: reason,
       paymentStatus: null,
+      chosen: null,
     });
   const takenSeats = new Set(
     orders.flatMap((order) =>
       order.seats.filter((seat) => seat.taken).map((seat) => seatKey(order.showingId, seat.id)),
     ),
   );
+  const blockedSeats = new Set(
+    orders.flatMap((order) =>
+      order.seats.filter((seat) => seat.blocked).map((seat) => seatKey(order.showingId, seat.id)),
+    ),
+  );
+  const indexes = new Map<number, ReturnType<typeof indexPlan>>();
+  const planOf = (order: QueuedOrder) => {
+    const rows = plans.get(order.showingId);
+    if (!rows) return undefined;
+    let index = indexes.get(order.showingId);
+    if (!index) {
+      index = indexPlan(order.hallId, rows);
+      indexes.set(order.showingId, index);
+    }
+    return { rows, index };
+  };
+
+  /** The seats the order will get, or the reason (and seats) it is refused. */
+  const seatsFor = (order: QueuedOrder): SeatInfo[] | { reason: string; seatIds?: number[] } => {
+    if (order.showingCancelledAt || order.startsAt <= rules.now) return { reason: 'SHOWING_NOT_ON_SALE' };
+    const plan = planOf(order);
+    if (order.best) {
+      if (!plan) throw new Error(`order ${order.id} asks for the best seats, but its showing's plan was not read`);
+      const answer = bestSeats(plan.rows, order.best, order.seating);
+      if (answer.rule === 'split') return { reason: 'NO_SEATS_TOGETHER' };
+      if (answer.rule === 'none') return { reason: 'NOT_ENOUGH_SEATS' };
+      return answer.group.seatIds.map((seatId) => plan.index.get(seatId)!.info);
+    }
+    const hallSeats = hallSeatsOf(order);
+    const foreign = order.seatIds.filter((seatId) => !hallSeats.has(seatId));
+    if (foreign.length > 0) return { reason: 'SEAT_NOT_IN_HALL', seatIds: foreign };
+    const blocked = order.seatIds.filter((seatId) => blockedSeats.has(seatKey(order.showingId, seatId)));
+    if (blocked.length > 0) return { reason: 'SEAT_BLOCKED', seatIds: blocked };
+    const taken = order.seatIds.filter((seatId) => takenSeats.has(seatKey(order.showingId, seatId)));
+    if (taken.length > 0) return { reason: 'SEAT_TAKEN', seatIds: taken };
+    if (order.seating.refuseOrphans && plan) {
+      const orphans = orphansLeftBy(plan.rows, order.seatIds);
+      if (orphans.length > 0) return { reason: 'ORPHAN_SEAT', seatIds: orphans };
+    }
+    return order.seatIds.map((seatId) => hallSeats.get(seatId)!);
+  };
 
   for (const order of orders) {
-    const hallSeats = hallSeatsOf(order);
-    if (order.showingCancelledAt || order.startsAt <= rules.now) {
-      reject(order, 'SHOWING_NOT_ON_SALE');
+    const seats = seatsFor(order);
+    if (!Array.isArray(seats)) {
+      reject(order, seats.reason, seats.seatIds);
       continue;
     }
-    const foreign = order.seatIds.filter((seatId) => !hallSeats.has(seatId));
-    if (foreign.length > 0) {
-      reject(order, 'SEAT_NOT_IN_HALL', foreign);
-      continue;
-    }
-    const taken = order.seatIds.filter((seatId) => takenSeats.has(seatKey(order.showingId, seatId)));
-    if (taken.length > 0) {
-      reject(order, 'SEAT_TAKEN', taken);
-      continue;
-    }
-    const prices = order.seatIds.map((seatId) => order.prices[hallSeats.get(seatId)!.category]);
+    const prices = seats.map((seat) => order.prices[seat.category]);
     if (prices.some((price) => price === undefined)) {
       reject(order, 'PRICE_MISSING');
       continue;
     }
     const status = rules.confirmWithoutPayment ? 'sold' : 'held';
-    order.seatIds.forEach((seatId, index) => {
-      takenSeats.add(seatKey(order.showingId, seatId));
+    const index = planOf(order)?.index;
+    seats.forEach((seat, position) => {
+      takenSeats.add(seatKey(order.showingId, seat.id));
+      const planned = index?.get(seat.id);
+      if (planned) planned.seat.free = false;
       tickets.push({
         orderId: order.id,
         showingId: order.showingId,
         hallId: order.hallId,
-        seatId,
-        price: prices[index]!,
+        seatId: seat.id,
+        price: prices[position]!,
         status,
       });
     });
@@ -77,7 +137,13 @@ export function decideOrders(
       rejectedSeatIds: null,
       failureReason: null,
       paymentStatus: !rules.confirmWithoutPayment && order.paysByCard ? 'processing' : null,
+      chosen: order.best ? seats : null,
     });
   }
   return { decisions, tickets };
 }
+
+/** The showings of these orders whose whole plan the decision needs: "best N" orders, halls that refuse orphans. */
+export const showingsNeedingPlans = (orders: QueuedOrder[]) => [
+  ...new Set(orders.filter((order) => order.best || order.seating.refuseOrphans).map((order) => order.showingId)),
+];

@@ -3,6 +3,7 @@ import type { Deps } from '../context.js';
 import { DomainError, foundOr } from '../errors.js';
 import { countSeats, normalizeLayout, type LayoutInput } from '../layout.js';
 import { paginate, type PageRequest } from '../pagination.js';
+import { DEFAULT_SEATING_RULES, type SeatingRules } from '../model/seating.js';
 import { translateViolations } from '../violations.js';
 
 const hallViolations = (name: string | undefined, cinemaId?: number) => ({
@@ -22,13 +23,22 @@ export const getHall = async ({ db }: Deps, id: number) => {
   return { ...hall, layout: { rows: await hallsRepository.layout(db, id) } };
 };
 
-export const createHall = async (deps: Deps, input: { cinemaId: number; name: string; layout: LayoutInput }) => {
+export const createHall = async (
+  deps: Deps,
+  input: { cinemaId: number; name: string; layout: LayoutInput; seating?: Partial<SeatingRules> },
+) => {
   const rows = normalizeLayout(input.layout);
   const seatCount = countSeats(rows);
+  const seating = { ...DEFAULT_SEATING_RULES, ...input.seating };
   const hall = await deps.db.transaction((trx) =>
     translateViolations(
       async () => {
-        const created = await hallsRepository.insert(trx, { cinemaId: input.cinemaId, name: input.name, seatCount });
+        const created = await hallsRepository.insert(trx, {
+          cinemaId: input.cinemaId,
+          name: input.name,
+          seatCount,
+          seating,
+        });
         await hallsRepository.replaceLayout(trx, created.id, rows);
         return created;
       },
@@ -41,17 +51,26 @@ export const createHall = async (deps: Deps, input: { cinemaId: number; name: st
 /**
  * A layout may change only while no showing uses the hall: tickets point at seats. The hall row is
  * locked first, which also holds off a showing being created for it meanwhile (its foreign key check).
+ * The seating settings may change at any time; the settings not given keep their values.
  */
-export const updateHall = async (deps: Deps, id: number, changes: { name?: string; layout?: LayoutInput }) => {
+export const updateHall = async (
+  deps: Deps,
+  id: number,
+  changes: { name?: string; layout?: LayoutInput; seating?: Partial<SeatingRules> },
+) => {
   const rows = changes.layout && normalizeLayout(changes.layout);
   await deps.db.transaction((trx) =>
     translateViolations(async () => {
-      foundOr(await hallsRepository.lockForUpdate(trx, id), 'HALL_NOT_FOUND', 'Hall', id);
+      const hall = foundOr(await hallsRepository.lockForUpdate(trx, id), 'HALL_NOT_FOUND', 'Hall', id);
       if (rows) {
         if (await hallsRepository.hasShowings(trx, id)) throw hallHasShowings(id);
         await hallsRepository.replaceLayout(trx, id, rows);
       }
-      await hallsRepository.update(trx, id, { name: changes.name, seatCount: rows && countSeats(rows) });
+      await hallsRepository.update(trx, id, {
+        name: changes.name,
+        seatCount: rows && countSeats(rows),
+        seating: changes.seating && { ...hall.seating, ...changes.seating },
+      });
     }, hallViolations(changes.name)),
   );
   return getHall(deps, id);

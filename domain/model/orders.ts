@@ -1,6 +1,7 @@
 import type { DecidedStatus, OrderStatus } from './order-states.js';
 import type { PaymentStatus } from './payments.js';
 import type { TicketStatus } from './tickets.js';
+import type { BestRequest, SeatingRules } from './seating.js';
 
 /** An order as stored. */
 export type Order = {
@@ -9,7 +10,10 @@ export type Order = {
   seq: number;
   showingId: number;
   status: OrderStatus;
+  /** The seats asked for, or for a "best N" order the seats chosen for it (none until decided). */
   seatIds: number[];
+  /** A "best N" order: what was asked for instead of seat ids. */
+  best: BestRequest | null;
   customerEmail: string;
   customerName: string | null;
   total: number | null;
@@ -33,7 +37,9 @@ export type Order = {
 export type NewOrder = {
   id: string;
   showingId: number;
+  /** Empty for a "best N" order. */
   seatIds: number[];
+  best: BestRequest | null;
   customerEmail: string;
   customerName: string | null;
   currency: string;
@@ -64,9 +70,12 @@ export type QueuedOrder = {
   seq: number;
   showingId: number;
   seatIds: number[];
+  best: BestRequest | null;
   currency: string;
   createdAt: Date;
   hallId: number;
+  /** The hall's seating settings: whether explicit orders that strand a seat are refused, how seats are scored. */
+  seating: SeatingRules;
   startsAt: Date;
   showingCancelledAt: Date | null;
   prices: Record<string, number>;
@@ -74,8 +83,8 @@ export type QueuedOrder = {
   paysByCard: boolean;
   /** The X-Request-Id of its submit, for the decision's log line. */
   requestId: string | null;
-  /** The requested seats that exist, with whether an active ticket holds each one right now. */
-  seats: (SeatInfo & { taken: boolean })[];
+  /** The requested seats that exist, with whether an active ticket holds each one right now, or a block. */
+  seats: (SeatInfo & { taken: boolean; blocked: boolean })[];
 };
 
 /** What the allocation decided for one queued order. */
@@ -87,6 +96,8 @@ export type Decision = {
   rejectedSeatIds: number[] | null;
   failureReason: string | null;
   paymentStatus: PaymentStatus | null;
+  /** The seats chosen for a "best N" order that got them. */
+  chosen: SeatInfo[] | null;
 };
 
 /** What a batch's commit returns per decided order: its stored times and the ids of its new tickets by seat. */
@@ -108,6 +119,8 @@ export type OrderView = {
   status: OrderStatus;
   showingId: number;
   seats: OrderSeat[];
+  /** A "best N" order: what it asked for (its seats appear once chosen). */
+  best: BestRequest | null;
   total: number | null;
   currency: string;
   holdExpiresAt: string | null;

@@ -28,8 +28,8 @@ export type ActiveTicketStatus = (typeof ACTIVE_TICKET_STATUSES)[number];
 export const isTicketTransition = (from: TicketStatus, to: TicketStatus): boolean =>
   (TICKET_TRANSITIONS[from] as readonly TicketStatus[]).includes(to);
 
-/** A seat as a seat map shows it: free, or taken by an active ticket. */
-export const SEAT_STATUSES = ['free', 'held', 'sold'] as const;
+/** A seat as a seat map shows it: free, taken by an active ticket, or blocked by the cinema for this showing. */
+export const SEAT_STATUSES = ['free', 'held', 'sold', 'blocked'] as const;
 export type SeatStatus = (typeof SEAT_STATUSES)[number];
 
 export const seatStatusOf = (ticket: TicketStatus | null): SeatStatus =>

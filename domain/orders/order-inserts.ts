@@ -40,16 +40,19 @@ export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
     },
     { windowMs: 0, maxSize: 500, maxInFlight: 1 },
   );
-  const takenLookups = batcher<{ showingId: number; seatIds: number[] }, number[]>(
+  const takenLookups = batcher<{ showingId: number; seatIds: number[] }, { taken: number[]; blocked: number[] }>(
     async (requests) => {
       const showingIds = requests.flatMap(({ showingId, seatIds }) => seatIds.map(() => showingId));
-      const taken = await ticketsRepository.takenAmong(
+      const unavailable = await ticketsRepository.unavailableAmong(
         deps.db,
         showingIds,
         requests.flatMap(({ seatIds }) => seatIds),
       );
-      const held = new Set(taken.map(({ showingId, seatId }) => `${showingId}:${seatId}`));
-      return requests.map(({ showingId, seatIds }) => seatIds.filter((seatId) => held.has(`${showingId}:${seatId}`)));
+      const why = new Map(unavailable.map(({ showingId, seatId, blocked }) => [`${showingId}:${seatId}`, blocked]));
+      return requests.map(({ showingId, seatIds }) => ({
+        taken: seatIds.filter((seatId) => why.get(`${showingId}:${seatId}`) === false),
+        blocked: seatIds.filter((seatId) => why.get(`${showingId}:${seatId}`) === true),
+      }));
     },
     { windowMs: 0, maxSize: 500, maxInFlight: 1 },
   );
@@ -57,10 +60,10 @@ export function createOrderInserts(deps: InsertDeps, batcher: BatcherFactory) {
     /** The order an Idempotency-Key was used for, if any (lookups arriving together share one statement). */
     orderWithKey: (key: string) => keyLookups.add(key),
     /**
-     * The seats among these an active ticket holds now, asked in a statement started after the call
-     * (checks arriving together share one).
+     * The seats among these an active ticket holds now, and those the cinema blocked, asked in a
+     * statement started after the call (checks arriving together share one).
      */
-    takenSeats: (showingId: number, seatIds: number[]) => takenLookups.add({ showingId, seatIds }),
+    unavailableSeats: (showingId: number, seatIds: number[]) => takenLookups.add({ showingId, seatIds }),
     /** Resolves once the order is committed and its partition woken: true if inserted, false if its key existed. */
     insert: async (order: NewOrder, view: OrderView) => {
       const result = await inserts.add({ order, view });

@@ -1,14 +1,18 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { saleCatalogRepository } from '../../db/repositories/sale-catalog.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { accessTokenFor } from './access-token.js';
 import { getOrderView } from './get-order.js';
 import type { OrderView } from '../model/orders.js';
 import { toOrderView } from './view.js';
+import type { BestRequest } from '../model/seating.js';
 
+/** Either seat ids, or `best`: the allocation chooses the best seats together at the order's turn. */
 export type OrderRequest = {
   showingId: number;
-  seatIds: number[];
+  seatIds?: number[];
+  best?: BestRequest;
   customer: { email: string; name?: string };
   /** The buyer's card token; without it the seats are held until the hold expires. */
   payment?: { token: string };
@@ -20,7 +24,8 @@ export type PlacedOrder = { order: OrderView; accessToken: string; decided: bool
 function requestHash(request: OrderRequest): string {
   const canonical = JSON.stringify([
     request.showingId,
-    [...request.seatIds].sort((a, b) => a - b),
+    [...(request.seatIds ?? [])].sort((a, b) => a - b),
+    request.best ? [request.best.count, request.best.category ?? null, request.best.accessible ?? false] : null,
     request.customer.email.toLowerCase(),
     request.customer.name ?? null,
     request.payment?.token ?? null,
@@ -44,11 +49,18 @@ export async function placeOrder(
       'Send an Idempotency-Key header (a UUID is a good choice) so a retry cannot buy twice',
     );
   }
-  if (request.seatIds.length > config.MAX_SEATS_PER_ORDER) {
+  const seatIds = request.seatIds ?? [];
+  const namesSeats = seatIds.length > 0;
+  if (namesSeats === (request.best !== undefined)) {
+    throw new DomainError('VALIDATION_FAILED', 'Give either seatIds or best, one of the two', [
+      { in: 'body', path: 'seatIds', message: 'give either seatIds or best, one of the two' },
+    ]);
+  }
+  if ((request.best?.count ?? seatIds.length) > config.MAX_SEATS_PER_ORDER) {
     throw new DomainError('TOO_MANY_SEATS', `At most ${config.MAX_SEATS_PER_ORDER} seats per order`);
   }
-  if (new Set(request.seatIds).size !== request.seatIds.length) {
-    throw new DomainError('DUPLICATE_SEATS', 'A seat is listed more than once', { seatIds: request.seatIds });
+  if (new Set(seatIds).size !== seatIds.length) {
+    throw new DomainError('DUPLICATE_SEATS', 'A seat is listed more than once', { seatIds });
   }
   const showing = await saleCatalog.showing(request.showingId);
   if (!showing) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${request.showingId} does not exist`);
@@ -57,8 +69,9 @@ export async function placeOrder(
       reason: showing.cancelledAt ? 'cancelled' : 'started',
     });
   }
+  if (request.best) await refuseWhenTooFewFree(deps, request.showingId, request.best.count);
   const hallSeats = await saleCatalog.hallSeats(showing.hallId);
-  const foreign = request.seatIds.filter((seatId) => !hallSeats.has(seatId));
+  const foreign = seatIds.filter((seatId) => !hallSeats.has(seatId));
   if (foreign.length > 0) {
     throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });
   }
@@ -75,6 +88,7 @@ export async function placeOrder(
       id,
       status: 'queued',
       showingId: request.showingId,
+      best: request.best ?? null,
       total: null,
       currency: showing.currency,
       holdExpiresAt: null,
@@ -87,7 +101,7 @@ export async function placeOrder(
       updatedAt: createdAt,
       version: 1,
     },
-    request.seatIds.map((seatId) => {
+    seatIds.map((seatId) => {
       const seat = hallSeats.get(seatId)!;
       return { seatId, row: seat.row, number: seat.number, price: null, ticketId: null, ticketStatus: null };
     }),
@@ -98,7 +112,8 @@ export async function placeOrder(
       {
         id,
         showingId: request.showingId,
-        seatIds: request.seatIds,
+        seatIds,
+        best: request.best ?? null,
         customerEmail: request.customer.email,
         customerName: request.customer.name ?? null,
         currency: showing.currency,
@@ -129,15 +144,38 @@ export async function placeOrder(
 }
 
 /**
- * Seats taken as of this request are refused at once (SEAT_TAKEN): the queue would reject the order
+ * A "best N" order for a showing with fewer than N free seats is refused at once (NOT_ENOUGH_SEATS)
+ * instead of going through the queue to the same end. Asked of the database only when the seat map
+ * this process holds shows too few free: a sold-out showing's retries cost one indexed read each.
+ */
+async function refuseWhenTooFewFree(deps: Deps, showingId: number, count: number): Promise<void> {
+  const held = deps.seatMaps.heldFreeSeats(showingId);
+  if (held === undefined || held >= count) return;
+  const free = await saleCatalogRepository.freeSeats(deps.db, showingId);
+  if (free < count) {
+    throw new DomainError('NOT_ENOUGH_SEATS', `Showing ${showingId} has ${free} free seats, fewer than ${count}`, {
+      freeSeats: free,
+    });
+  }
+}
+
+/**
+ * Seats the cinema blocked are refused at once (SEAT_BLOCKED), and so are seats taken as of this
+ * request (SEAT_TAKEN): the queue would reject the order
  * anyway. Asked of the database only when the seat map this process holds (a version behind at most)
  * shows one taken. A retry of the order that got these very seats gets that order, to replay, instead
  * of a refusal; its key is asked after the seats, and an order's row commits before its tickets, so
  * tickets seen mean its key is seen too.
  */
 async function orderThatTookTheSeats(deps: Deps, request: OrderRequest, idempotencyKey: string) {
-  if (deps.seatMaps.heldTaken(request.showingId, request.seatIds).length === 0) return undefined;
-  const taken = await deps.orderInserts.takenSeats(request.showingId, request.seatIds);
+  const seatIds = request.seatIds ?? [];
+  if (seatIds.length === 0 || deps.seatMaps.heldTaken(request.showingId, seatIds).length === 0) return undefined;
+  const { taken, blocked } = await deps.orderInserts.unavailableSeats(request.showingId, seatIds);
+  if (blocked.length > 0) {
+    throw new DomainError('SEAT_BLOCKED', 'Some of these seats are not on sale for this showing', {
+      seatIds: blocked,
+    });
+  }
   if (taken.length === 0) return undefined;
   const existing = await deps.orderInserts.orderWithKey(idempotencyKey);
   if (!existing) throw new DomainError('SEAT_TAKEN', 'Some of these seats are taken', { seatIds: taken });

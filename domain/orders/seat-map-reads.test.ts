@@ -4,6 +4,7 @@ import { readVersionsRepository } from '../../db/repositories/read-versions.js';
 import { seatMapRepository } from '../../db/repositories/seat-map.js';
 import type { SaleEvent, SaleEvents } from '../ports.js';
 import type { VersionProbe } from '../catalog/read-versions.js';
+import { DEFAULT_SEATING_RULES } from '../model/seating.js';
 import { createSeatMaps } from './seat-map-reads.js';
 
 /**
@@ -14,16 +15,20 @@ function playedShowing() {
   const database = { seatVersion: 0, catalog: 1, price: 10, taken: new Set<number>(), loads: 0 };
   const originals = { ...seatMapRepository, catalog: readVersionsRepository.catalog };
   Object.assign(seatMapRepository, {
-    showing: async () => ({
-      id: 1,
-      hallId: 1,
-      prices: { standard: database.price },
-      currency: 'EUR',
-      seatVersion: database.seatVersion,
-    }),
+    showings: async () => [
+      {
+        id: 1,
+        hallId: 1,
+        prices: { standard: database.price },
+        currency: 'EUR',
+        seatVersion: database.seatVersion,
+        seating: DEFAULT_SEATING_RULES,
+      },
+    ],
     seatStates: async () =>
       (database.loads += 1) &&
       Array.from({ length: 100 }, (_, index) => ({
+        showingId: 1,
         id: index + 1,
         rowId: 1 + Math.floor(index / 10),
         row: String.fromCharCode(65 + Math.floor(index / 10)),
@@ -33,6 +38,7 @@ function playedShowing() {
         width: 1,
         category: 'standard',
         status: database.taken.has(index + 1) ? 'held' : null,
+        blocked: false,
       })),
   });
   readVersionsRepository.catalog = async () => database.catalog;
@@ -65,7 +71,7 @@ function playedShowing() {
     /** The next probe answers as of now, whatever commits before it runs (later ones as of their time). */
     probeFromHere: () => (probedAt = { seatVersion: database.seatVersion, catalog: database.catalog }),
     restore: () => {
-      Object.assign(seatMapRepository, { showing: originals.showing, seatStates: originals.seatStates });
+      Object.assign(seatMapRepository, { showings: originals.showings, seatStates: originals.seatStates });
       readVersionsRepository.catalog = originals.catalog;
     },
   };

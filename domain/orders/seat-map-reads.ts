@@ -1,12 +1,14 @@
 import type { Db } from '../../db/connection.js';
 import { readVersionsRepository } from '../../db/repositories/read-versions.js';
-import { seatMapRepository, type SeatMapShowing } from '../../db/repositories/seat-map.js';
+import { seatMapRepository, type SeatMapShowing, type SeatStateRow } from '../../db/repositories/seat-map.js';
 import type { VersionProbe } from '../catalog/read-versions.js';
 import { setBounded } from '../bounded.js';
 import { DomainError } from '../errors.js';
 import { deepFreeze, type TaggedRead } from '../frozen.js';
 import { seatStatusOf, type SeatDelta, type SeatStatus } from '../model/tickets.js';
+import type { ReadVersions } from '../model/read-versions.js';
 import type { SaleEvents } from '../ports.js';
+import type { SeatingRules } from '../model/seating.js';
 
 export type SeatMap = {
   showingId: number;
@@ -35,6 +37,8 @@ type Snapshot = {
   map: SeatMap;
   seatVersion: number;
   catalog: number;
+  /** The hall's best-available settings (catalog data, so the same for every version of one catalog version). */
+  seating: SeatingRules;
   /** Where each seat is in the map's rows: the same in every version drawn from one catalog version. */
   seatAt: Map<number, { row: number; seat: number }>;
   /**
@@ -92,13 +96,20 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
     for (const wake of waiters.get(delta.showingId) ?? []) wake();
   };
 
-  const load = (showingId: number): Promise<Snapshot> => {
-    const reading = readSnapshot(db, showingId).finally(() => {
-      if (loading.get(showingId) === reading) loading.delete(showingId);
+  /** Reads these showings' maps in one statement each for all of them; each read is found under `loading` while under way. */
+  const load = (showingIds: number[]): Promise<Snapshot>[] => {
+    const reading = readSnapshots(db, showingIds);
+    return showingIds.map((showingId) => {
+      const one = reading
+        .then((snapshots) => snapshots.get(showingId) ?? Promise.reject(notFound(showingId)))
+        .finally(() => {
+          if (loading.get(showingId) === one) loading.delete(showingId);
+        });
+      loading.set(showingId, one);
+      return one;
     });
-    loading.set(showingId, reading);
-    return reading;
   };
+  const loadOne = (showingId: number) => load([showingId])[0]!;
 
   const remember = (showingId: number, snapshot: Snapshot) => {
     const held = latest.get(showingId);
@@ -155,34 +166,71 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       check();
     });
 
+  /** The map this process holds of the showing; one it does not hold is read in the background, for the next requests. */
+  const heldOrLoading = (showingId: number): Snapshot | undefined => {
+    void hearDeltas();
+    const snapshot = latest.get(showingId);
+    if (!snapshot && !loading.has(showingId)) {
+      loadOne(showingId).then(
+        (read) => remember(showingId, read),
+        () => undefined,
+      );
+    }
+    return snapshot;
+  };
+
   /** Starts hearing the deltas, once; without them (Redis away) reads still answer exactly, by reading changed maps again. */
   const hearDeltas = () => {
     listening ??= events.listen(({ seats }) => seats.forEach(hear)).catch(() => (listening = undefined));
     return listening;
   };
 
+  /** The showing's map as of the probe: the one held, brought forward, or read again. */
+  const current = async (showingId: number, probed: ReadVersions): Promise<Snapshot> => {
+    const stamp = probed.showings.get(showingId);
+    if (!stamp) throw notFound(showingId);
+    let snapshot = latest.get(showingId);
+    if (!snapshot || snapshot.catalog < probed.catalog) {
+      // A read already under way may have started before this request's probe: use it only if
+      // it shows at least the probed state.
+      // Someone else's read that failed is no answer to this one: it reads for itself.
+      const pending = await loading.get(showingId)?.catch(() => undefined);
+      const fresh = pending && pending.catalog >= probed.catalog && pending.seatVersion >= stamp.seatVersion;
+      snapshot = fresh ? pending : await loadOne(showingId);
+    } else if (snapshot.seatVersion < stamp.seatVersion) {
+      const brought = advanced(snapshot, stamp.seatVersion) ?? (await awaitDeltas(snapshot, stamp.seatVersion));
+      snapshot = brought ? { ...brought, verified: true } : await loadOne(showingId);
+    } else if (snapshot.seatVersion > stamp.seatVersion && !snapshot.verified) {
+      snapshot = await loadOne(showingId);
+    }
+    remember(showingId, snapshot);
+    return snapshot;
+  };
+
   return {
     async read(showingId: number): Promise<TaggedRead<SeatMap>> {
       await hearDeltas();
-      const probed = await versions.of([showingId]);
-      const stamp = probed.showings.get(showingId);
-      if (!stamp) throw notFound(showingId);
-      let snapshot = latest.get(showingId);
-      if (!snapshot || snapshot.catalog < probed.catalog) {
-        // A read already under way may have started before this request's probe: use it only if
-        // it shows at least the probed state.
-        // Someone else's read that failed is no answer to this one: it reads for itself.
-        const pending = await loading.get(showingId)?.catch(() => undefined);
-        const current = pending && pending.catalog >= probed.catalog && pending.seatVersion >= stamp.seatVersion;
-        snapshot = current ? pending : await load(showingId);
-      } else if (snapshot.seatVersion < stamp.seatVersion) {
-        const brought = advanced(snapshot, stamp.seatVersion) ?? (await awaitDeltas(snapshot, stamp.seatVersion));
-        snapshot = brought ? { ...brought, verified: true } : await load(showingId);
-      } else if (snapshot.seatVersion > stamp.seatVersion && !snapshot.verified) {
-        snapshot = await load(showingId);
-      }
-      remember(showingId, snapshot);
+      const snapshot = await current(showingId, await versions.of([showingId]));
       return { value: snapshot.map, tag: `${snapshot.seatVersion}-${snapshot.catalog}` };
+    },
+
+    /**
+     * The maps of these showings with their hall's seating settings, exact as of one probe for all
+     * of them (what best-available answers are chosen from). Showings that do not exist are left out.
+     */
+    async withSeating(showingIds: number[]): Promise<{ map: SeatMap; seating: SeatingRules }[]> {
+      await hearDeltas();
+      const probed = await versions.of(showingIds);
+      const found = showingIds.filter((showingId) => probed.showings.has(showingId));
+      // The maps this process does not hold at the probed catalog version are read together (a
+      // catalog write makes every map read again: one statement for a search's hundred, not a hundred).
+      const unheld = found.filter((showingId) => {
+        const held = latest.get(showingId);
+        return (!held || held.catalog < probed.catalog) && !loading.has(showingId);
+      });
+      if (unheld.length > 1) load(unheld).forEach((read) => read.catch(() => undefined));
+      const snapshots = await Promise.all(found.map((showingId) => current(showingId, probed)));
+      return snapshots.map(({ map, seating }) => ({ map, seating }));
     },
 
     /**
@@ -191,16 +239,8 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
      * only (read() is exact). A showing not held yet is read in the background, for the next requests.
      */
     heldTaken(showingId: number, seatIds: number[]): number[] {
-      void hearDeltas();
-      let snapshot = latest.get(showingId);
-      if (!snapshot) {
-        if (!loading.has(showingId))
-          load(showingId).then(
-            (read) => remember(showingId, read),
-            () => undefined,
-          );
-        return [];
-      }
+      let snapshot = heldOrLoading(showingId);
+      if (!snapshot) return [];
       // The deltas heard since, in order, decide the seats they name; the map itself is brought
       // forward only every few of them (drawing a new map per order cost 6 % of a process's CPU).
       const heard = deltas.get(showingId);
@@ -222,6 +262,12 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       return seatIds.filter((seatId) => statusNow(seatId) !== 'free');
     },
 
+    /**
+     * How many seats the map this process holds shows free, without asking the database: a hint
+     * only, as heldTaken's (undefined while the showing is not held yet).
+     */
+    heldFreeSeats: (showingId: number): number | undefined => heldOrLoading(showingId)?.map.freeSeats,
+
     /** The showing's current seat-map version (what a live subscription continues from). */
     async version(showingId: number): Promise<number> {
       const stamp = (await versions.of([showingId])).showings.get(showingId);
@@ -231,29 +277,45 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
   };
 }
 
-async function readSnapshot(db: Db, showingId: number): Promise<Snapshot> {
+/** The maps of these showings, all read in one snapshot; a showing that does not exist is left out. */
+async function readSnapshots(db: Db, showingIds: number[]): Promise<Map<number, Snapshot>> {
   return db.transaction(
     async (trx) => {
-      const showing = await seatMapRepository.showing(trx, showingId);
-      if (!showing) throw notFound(showingId);
+      const showings = await seatMapRepository.showings(trx, showingIds);
+      if (showings.length === 0) return new Map();
       const [seats, catalog] = [
-        await seatMapRepository.seatStates(trx, showingId),
+        await seatMapRepository.seatStates(
+          trx,
+          showings.map((showing) => showing.id),
+        ),
         await readVersionsRepository.catalog(trx),
       ];
-      const map = deepFreeze(drawn(showing, seats));
-      const seatAt = new Map(
-        map.rows.flatMap((row, rowIndex) =>
-          row.seats.map((seat, seatIndex) => [seat.id, { row: rowIndex, seat: seatIndex }]),
-        ),
+      const seatsByShowing = new Map<number, SeatStateRow[]>();
+      for (const seat of seats) {
+        const ofShowing = seatsByShowing.get(seat.showingId) ?? [];
+        ofShowing.push(seat);
+        seatsByShowing.set(seat.showingId, ofShowing);
+      }
+      return new Map(
+        showings.map((showing) => [showing.id, snapshotOf(showing, seatsByShowing.get(showing.id) ?? [], catalog)]),
       );
-      return { map, seatVersion: showing.seatVersion, catalog, seatAt, verified: true };
     },
     { isolationLevel: 'repeatable read', readOnly: true },
   );
 }
 
+function snapshotOf(showing: SeatMapShowing, seats: SeatStateRow[], catalog: number): Snapshot {
+  const map = deepFreeze(drawn(showing, seats));
+  const seatAt = new Map(
+    map.rows.flatMap((row, rowIndex) =>
+      row.seats.map((seat, seatIndex) => [seat.id, { row: rowIndex, seat: seatIndex }]),
+    ),
+  );
+  return { map, seatVersion: showing.seatVersion, catalog, seating: showing.seating, seatAt, verified: true };
+}
+
 /** The hall drawn for the showing: rows in drawing order, each seat with its price and status. */
-function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMapRepository.seatStates>>): SeatMap {
+function drawn(showing: SeatMapShowing, seats: SeatStateRow[]): SeatMap {
   const rows = new Map<number, SeatMap['rows'][number]>();
   for (const seat of seats) {
     const row = rows.get(seat.rowId) ?? { label: seat.row, y: seat.y, seats: [] };
@@ -264,7 +326,7 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
       width: seat.width,
       category: seat.category,
       price: showing.prices[seat.category] ?? null,
-      status: seatStatusOf(seat.status),
+      status: seat.blocked ? 'blocked' : seatStatusOf(seat.status),
     });
     rows.set(seat.rowId, row);
   }
@@ -273,7 +335,7 @@ function drawn(showing: SeatMapShowing, seats: Awaited<ReturnType<typeof seatMap
     version: showing.seatVersion,
     hallId: showing.hallId,
     currency: showing.currency,
-    freeSeats: seats.filter((seat) => seat.status === null).length,
+    freeSeats: seats.filter((seat) => seat.status === null && !seat.blocked).length,
     rows: [...rows.values()],
   };
 }

@@ -6,6 +6,7 @@ export type OrderViewSource = Pick<
   | 'id'
   | 'status'
   | 'showingId'
+  | 'best'
   | 'total'
   | 'currency'
   | 'holdExpiresAt'
@@ -26,6 +27,7 @@ export function toOrderView(order: OrderViewSource, seats: OrderSeat[]): OrderVi
     status: order.status,
     showingId: order.showingId,
     seats,
+    best: order.best,
     total: order.total,
     currency: order.currency,
     holdExpiresAt: order.holdExpiresAt?.toISOString() ?? null,

@@ -5,6 +5,7 @@ import { cpuMeter, foreignCpu } from './cpu.js';
 import { jsonClient, percentile } from './load.js';
 import {
   ADMIN_TOKEN,
+  auditShowingSales,
   config,
   emptyOrderTables,
   log,
@@ -222,17 +223,7 @@ type Db = Awaited<ReturnType<typeof prepareDatabase>>;
 
 /** What the database holds for our showing: active tickets per seat, orders left queued, the drain batches. */
 async function auditOurs(db: Db, showingId: number) {
-  const { rows } = await db.raw(
-    `SELECT
-       (SELECT count(*) FROM (SELECT seat_id FROM tickets WHERE showing_id = :id AND status IN ('held', 'sold')
-                              GROUP BY seat_id HAVING count(*) > 1) d)::int AS "doubleSold",
-       (SELECT count(DISTINCT seat_id) FROM tickets WHERE showing_id = :id AND status IN ('held', 'sold'))::int AS "seatsSold",
-       (SELECT count(*) FROM orders o WHERE showing_id = :id AND status IN ('confirmed', 'awaiting_payment')
-          AND cardinality(seat_ids) <> (SELECT count(*) FROM tickets t WHERE t.order_id = o.id
-                                        AND t.status IN ('held', 'sold')))::int AS "partialOrders",
-       (SELECT count(*) FROM orders WHERE showing_id = :id AND status = 'queued')::int AS "stillQueued"`,
-    { id: showingId },
-  );
+  const sales = await auditShowingSales(db, showingId);
   // Orders decided in one transaction share its decided_at (now() is the transaction's start).
   const batches = await db.raw(
     `SELECT count(*)::int AS size, extract(epoch FROM decided_at - lag(decided_at) OVER (ORDER BY decided_at)) * 1000 AS "gapMs"
@@ -247,7 +238,7 @@ async function auditOurs(db: Db, showingId: number) {
   const sizes: number[] = batches.rows.map((row: { size: number }) => row.size);
   const gaps: number[] = batches.rows.slice(1).map((row: { gapMs: string }) => Number(row.gapMs));
   return {
-    ...(rows[0] as Record<'doubleSold' | 'seatsSold' | 'partialOrders' | 'stillQueued', number>),
+    ...sales,
     drainBatches: {
       ...distribution(sizes),
       mean: Number((sizes.reduce((sum, size) => sum + size, 0) / Math.max(1, sizes.length)).toFixed(1)),

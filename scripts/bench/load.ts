@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 
 /** Keep-alive JSON client for load runs: no per-request connection cost, bounded sockets. */
@@ -118,4 +119,36 @@ export function rawGetClient(baseUrl: string, maxSockets = 64) {
     },
     close: () => agent.destroy(),
   };
+}
+
+/**
+ * POST /orders with `Prefer: wait=5`, polling the order should the wait run out. A 409 at the door (seats
+ * known taken, too few free) is a decision too: `refused` carries its code. Throws on anything else.
+ */
+export async function submitAndDecide(
+  client: JsonClient,
+  body: object,
+): Promise<{ latencyMs: number; order: any; refused?: string }> {
+  const started = performance.now();
+  const response = await client.request('POST', '/api/v1/orders', body, {
+    'idempotency-key': randomUUID(),
+    prefer: 'wait=5',
+  });
+  if (response.status === 409) {
+    return {
+      latencyMs: performance.now() - started,
+      order: { status: 'rejected' },
+      refused: response.body?.error?.code,
+    };
+  }
+  if (response.status !== 200 && response.status !== 202) {
+    throw new Error(`submit answered ${response.status} ${response.body?.error?.code ?? ''}`);
+  }
+  let order = response.body;
+  while (order.status === 'queued') {
+    if (performance.now() - started > 30_000) throw new Error('undecided after 30 s');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    order = (await client.request('GET', `/api/v1/orders/${order.id}?token=${response.body.accessToken}`)).body;
+  }
+  return { latencyMs: performance.now() - started, order };
 }

@@ -1,9 +1,8 @@
 import { type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
-import { jsonClient, openLoop, percentile, roundRobin } from './load.js';
+import { jsonClient, openLoop, percentile, roundRobin, submitAndDecide, type JsonClient } from './load.js';
 import {
   logFileOf,
   observabilityModes,
@@ -47,28 +46,15 @@ const connections = Number(args.connections);
 const modes = observabilityModes(args.observability);
 
 /** Submits with `Prefer: wait`, falls back to polling; resolves with submit → decision latency. */
-async function buy(client: ReturnType<typeof jsonClient>, showingId: number, seatIds: number[]) {
-  const started = performance.now();
-  const response = await client.request(
-    'POST',
-    '/api/v1/orders',
-    { showingId, seatIds, customer: { email: 'bench@example.com' } },
-    { 'idempotency-key': randomUUID(), prefer: 'wait=5' },
-  );
+async function buy(client: JsonClient, showingId: number, seatIds: number[]) {
+  const { latencyMs, order, refused } = await submitAndDecide(client, {
+    showingId,
+    seatIds,
+    customer: { email: 'bench@example.com' },
+  });
   // Seats known taken when the request arrived are refused at once: a decision too.
-  if (response.status === 409 && response.body?.error?.code === 'SEAT_TAKEN') {
-    return { latencyMs: performance.now() - started, order: { status: 'rejected' } };
-  }
-  if (response.status !== 200 && response.status !== 202) {
-    throw new Error(`submit answered ${response.status} ${response.body?.error?.code ?? ''}`);
-  }
-  let order = response.body;
-  while (order.status === 'queued') {
-    if (performance.now() - started > 30_000) throw new Error('undecided after 30 s');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    order = (await client.request('GET', `/api/v1/orders/${order.id}?token=${response.body.accessToken}`)).body;
-  }
-  return { latencyMs: performance.now() - started, order };
+  if (refused !== undefined && refused !== 'SEAT_TAKEN') throw new Error(`submit answered 409 ${refused}`);
+  return { latencyMs, order };
 }
 
 /** Sells seats of a showing and answers the decision: ours (`buy`) or the peer's. */

@@ -1,7 +1,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { connectDatabase, ensureDatabase } from '../../db/connection.js';
+import { connectDatabase, ensureDatabase, type Db } from '../../db/connection.js';
 import { migrateToLatest } from '../../db/migrate.js';
 import { bulkRepository } from '../../db/repositories/bulk.js';
 import { retryingDeadlock } from '../../db/violations.js';
@@ -260,4 +260,23 @@ export function analyzeLikeAutovacuum(databaseUrl: string, everyMs = 5_000): () 
     await running;
     await db.destroy();
   };
+}
+
+/**
+ * What the database holds for a benchmark's showing: seats with more than one active ticket, seats
+ * sold, orders that got fewer seats than they name, orders left queued.
+ */
+export async function auditShowingSales(db: Db, showingId: number) {
+  const { rows } = await db.raw(
+    `SELECT
+       (SELECT count(*) FROM (SELECT seat_id FROM tickets WHERE showing_id = :id AND status IN ('held', 'sold')
+                              GROUP BY seat_id HAVING count(*) > 1) d)::int AS "doubleSold",
+       (SELECT count(DISTINCT seat_id) FROM tickets WHERE showing_id = :id AND status IN ('held', 'sold'))::int AS "seatsSold",
+       (SELECT count(*) FROM orders o WHERE showing_id = :id AND status IN ('confirmed', 'awaiting_payment')
+          AND cardinality(seat_ids) <> (SELECT count(*) FROM tickets t WHERE t.order_id = o.id
+                                        AND t.status IN ('held', 'sold')))::int AS "partialOrders",
+       (SELECT count(*) FROM orders WHERE showing_id = :id AND status = 'queued')::int AS "stillQueued"`,
+    { id: showingId },
+  );
+  return rows[0] as Record<'doubleSold' | 'seatsSold' | 'partialOrders' | 'stillQueued', number>;
 }

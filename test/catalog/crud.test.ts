@@ -49,7 +49,7 @@ const CINEMA_KEYS = [
   'createdAt',
   'updatedAt',
 ];
-const HALL_KEYS = ['id', 'cinemaId', 'name', 'seatCount', 'createdAt', 'updatedAt'];
+const HALL_KEYS = ['id', 'cinemaId', 'name', 'seatCount', 'seating', 'createdAt', 'updatedAt'];
 const FILM_KEYS = ['id', 'title', 'durationMinutes', 'description', 'ageRating', 'createdAt', 'updatedAt'];
 const SHOWING_KEYS = [
   'id',

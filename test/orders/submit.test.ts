@@ -20,6 +20,7 @@ const ORDER_FIELDS = [
   'id',
   'status',
   'showingId',
+  'best',
   'seats',
   'paymentStatus',
   'refundedTotal',

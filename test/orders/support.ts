@@ -49,6 +49,7 @@ export async function insertUnderWay(
       id,
       showingId,
       seatIds: [seatId],
+      best: null,
       customerEmail: 'inflight@example.com',
       customerName: null,
       paymentToken: null,
