@@ -41,7 +41,7 @@ export function crudRoutes<Fields extends z.ZodRawShape, Filters extends z.ZodRa
       method: 'get',
       path,
       tag,
-      summary: `List ${noun}s`,
+      summary: `List ${tag.toLowerCase()}`,
       query: z.strictObject({ ...pageQuery, ...(spec.filters ?? {}) }),
       response: page(spec.entity),
       errors: ['INVALID_CURSOR'],

@@ -10,14 +10,13 @@ export const MAX_BEST_COUNT = 10;
 /** What "best N" asks for, in a body (POST /orders) and in a query string. */
 export const bestCategory = z
   .enum(['standard', 'vip', 'double'])
-  .describe('Only seats of this category (a double seat holds two people); any but wheelchair spaces when absent');
+  .describe(
+    'Only seats of this category (a double seat holds two people); when absent, the standard seats of a hall that has any',
+  );
 
 const bestQuery = {
-  count: z.coerce
-    .number()
-    .int()
-    .min(1)
-    .max(MAX_BEST_COUNT)
+  count: id
+    .pipe(z.number().max(MAX_BEST_COUNT, `at most ${MAX_BEST_COUNT} people`))
     .describe('How many people sit together (a double seat counts as two)'),
   category: bestCategory.optional(),
   accessible: z
@@ -72,7 +71,7 @@ export const seatingRoutes: Route[] = [
       currency: z.string(),
       ...suggestion,
     }),
-    errors: ['SHOWING_NOT_FOUND', 'NO_SEATS_TOGETHER', 'NOT_ENOUGH_SEATS'],
+    errors: ['SHOWING_NOT_FOUND', 'SHOWING_NOT_ON_SALE', 'NO_SEATS_TOGETHER', 'NOT_ENOUGH_SEATS'],
     handler: ({ params, query }, deps) => suggestBestSeats(deps, params.id, query),
   }),
   defineRoute({

@@ -38,6 +38,8 @@ export type SeatMapShowing = {
   seatVersion: number;
   /** The hall's best-available settings. */
   seating: SeatingRules;
+  startsAt: Date;
+  cancelledAt: Date | null;
 };
 
 export const seatMapRepository = {
@@ -52,6 +54,8 @@ export const seatMapRepository = {
         'sh.currency',
         'sh.seat_version as seatVersion',
         'h.seating',
+        'sh.starts_at as startsAt',
+        'sh.cancelled_at as cancelledAt',
       )
       .whereIn('sh.id', showingIds),
 

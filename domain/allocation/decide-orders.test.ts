@@ -391,24 +391,26 @@ describe('decideOrders with the seat plan of the showing', () => {
   const best = (count: number, overrides: Partial<QueuedOrder> = {}) => queued([], { best: { count }, ...overrides });
   const chosenOf = (decision: Decision) => decision.chosen?.map((seat) => seat.id) ?? null;
 
-  it('when two "best 2" orders share a batch, should give the first the best pair and the second the best pair left', () => {
-    const { decisions, tickets } = decideOrders([best(2), best(2)], rules(), plan());
-    // The focal row is B (0.6 of the depth); in row A a pair at an end strands nobody.
+  it('when "best 2" orders share a batch, should give each the best standard pair still free, and vip seats only to who asks', () => {
+    const vip = queued([], { best: { count: 2, category: 'vip' } });
+    const { decisions, tickets } = decideOrders([best(2), best(2), vip], rules(), plan());
+    // Row A's pairs are both at an end (nobody stranded); the tie goes to the left.
     expect(decisions.map(chosenOf)).to.deep.equal([
-      [5, 6],
       [1, 2],
+      [3, 4],
+      [5, 6],
     ]);
-    expect(decisions.map((decision) => decision.total)).to.deep.equal([1_800, 1_000]);
-    expect(tickets.map((ticket) => ticket.seatId)).to.deep.equal([5, 6, 1, 2]);
+    expect(decisions.map((decision) => decision.total)).to.deep.equal([1_000, 1_000, 1_800]);
+    expect(tickets.map((ticket) => ticket.seatId)).to.deep.equal([1, 2, 3, 4, 5, 6]);
   });
 
   it('when an earlier order of the batch takes a seat, should choose around it; a later order for a chosen seat is SEAT_TAKEN', () => {
-    const explicit = queued([5]);
+    const explicit = queued([2]);
     const group = best(2);
-    const late = queued([2]);
+    const late = queued([3]);
     const { decisions } = decideOrders([explicit, group, late], rules(), plan());
-    expect(decisions.map(chosenOf)).to.deep.equal([null, [1, 2], null]);
-    expect(decisions[2]).to.deep.equal(rejected(late, 'SEAT_TAKEN', [2]));
+    expect(decisions.map(chosenOf)).to.deep.equal([null, [3, 4], null]);
+    expect(decisions[2]).to.deep.equal(rejected(late, 'SEAT_TAKEN', [3]));
   });
 
   it('when no group fits at the order’s turn, should reject it NO_SEATS_TOGETHER, or NOT_ENOUGH_SEATS, with no tickets', () => {

@@ -1,7 +1,7 @@
 import type { Decision, QueuedOrder, SeatInfo } from '../model/orders.js';
 import type { NewTicket } from '../model/tickets.js';
 import type { PlanRow } from '../model/seating.js';
-import { bestSeats, orphansLeftBy } from '../seating/best-seats.js';
+import { bestSeats, orphansLeftBy, withDefaultCategory } from '../seating/best-seats.js';
 
 export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPayment: boolean };
 
@@ -84,7 +84,7 @@ export function decideOrders(
     const plan = planOf(order);
     if (order.best) {
       if (!plan) throw new Error(`order ${order.id} asks for the best seats, but its showing's plan was not read`);
-      const answer = bestSeats(plan.rows, order.best, order.seating);
+      const answer = bestSeats(plan.rows, withDefaultCategory(plan.rows, order.best), order.seating);
       if (answer.rule === 'split') return { reason: 'NO_SEATS_TOGETHER' };
       if (answer.rule === 'none') return { reason: 'NOT_ENOUGH_SEATS' };
       return answer.group.seatIds.map((seatId) => plan.index.get(seatId)!.info);

@@ -174,6 +174,7 @@ async function orderThatTookTheSeats(deps: Deps, request: OrderRequest, idempote
   if (blocked.length > 0) {
     throw new DomainError('SEAT_BLOCKED', 'Some of these seats are not on sale for this showing', {
       seatIds: blocked,
+      takenSeatIds: taken,
     });
   }
   if (taken.length === 0) return undefined;

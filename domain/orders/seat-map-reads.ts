@@ -32,13 +32,17 @@ export type SeatMap = {
   }[];
 };
 
+/** When a showing's sale ends: at its start, or at its cancellation. */
+export type ShowingSale = { startsAt: Date; cancelledAt: Date | null };
+
 /** A seat map at one seat-map version, drawn with the prices of one catalog version. */
 type Snapshot = {
   map: SeatMap;
   seatVersion: number;
   catalog: number;
-  /** The hall's best-available settings (catalog data, so the same for every version of one catalog version). */
+  /** The hall's best-available settings and the showing's sale times: catalog data, the same for one catalog version. */
   seating: SeatingRules;
+  sale: ShowingSale;
   /** Where each seat is in the map's rows: the same in every version drawn from one catalog version. */
   seatAt: Map<number, { row: number; seat: number }>;
   /**
@@ -218,7 +222,7 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
      * The maps of these showings with their hall's seating settings, exact as of one probe for all
      * of them (what best-available answers are chosen from). Showings that do not exist are left out.
      */
-    async withSeating(showingIds: number[]): Promise<{ map: SeatMap; seating: SeatingRules }[]> {
+    async withSeating(showingIds: number[]): Promise<{ map: SeatMap; seating: SeatingRules; sale: ShowingSale }[]> {
       await hearDeltas();
       const probed = await versions.of(showingIds);
       const found = showingIds.filter((showingId) => probed.showings.has(showingId));
@@ -230,7 +234,7 @@ export function createSeatMaps(db: Db, versions: VersionProbe, events: SaleEvent
       });
       if (unheld.length > 1) load(unheld).forEach((read) => read.catch(() => undefined));
       const snapshots = await Promise.all(found.map((showingId) => current(showingId, probed)));
-      return snapshots.map(({ map, seating }) => ({ map, seating }));
+      return snapshots.map(({ map, seating, sale }) => ({ map, seating, sale }));
     },
 
     /**
@@ -311,7 +315,8 @@ function snapshotOf(showing: SeatMapShowing, seats: SeatStateRow[], catalog: num
       row.seats.map((seat, seatIndex) => [seat.id, { row: rowIndex, seat: seatIndex }]),
     ),
   );
-  return { map, seatVersion: showing.seatVersion, catalog, seating: showing.seating, seatAt, verified: true };
+  const sale = { startsAt: showing.startsAt, cancelledAt: showing.cancelledAt };
+  return { map, seatVersion: showing.seatVersion, catalog, seating: showing.seating, sale, seatAt, verified: true };
 }
 
 /** The hall drawn for the showing: rows in drawing order, each seat with its price and status. */

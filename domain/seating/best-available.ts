@@ -2,7 +2,7 @@ import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import type { SeatMap } from '../orders/seat-map-reads.js';
 import type { BestRequest, PlanRow, SeatingRules } from '../model/seating.js';
-import { bestSeats, type SeatGroup } from './best-seats.js';
+import { bestSeats, withDefaultCategory, type SeatGroup } from './best-seats.js';
 
 /** A seat of a suggestion, as a buyer would pick it on the map. */
 type SuggestedSeat = { id: number; row: string; number: number; category: string; price: number | null };
@@ -36,7 +36,8 @@ const totalOf = (seats: SuggestedSeat[]) =>
 
 /** The best seats together in one showing's map, or why there are none (with the split options to offer). */
 function suggestionIn(map: SeatMap, seating: SeatingRules, request: BestRequest) {
-  const answer = bestSeats(planOf(map), request, seating);
+  const plan = planOf(map);
+  const answer = bestSeats(plan, withDefaultCategory(plan, request), seating);
   if (answer.rule === 'split' || answer.rule === 'none') return answer;
   const seats = seatsOf(map, answer.group);
   return {
@@ -57,10 +58,15 @@ function suggestionIn(map: SeatMap, seating: SeatingRules, request: BestRequest)
 export async function suggestBestSeats(deps: Deps, showingId: number, request: BestRequest) {
   const [found] = await deps.seatMaps.withSeating([showingId]);
   if (!found) throw new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
-  const { map, seating } = found;
+  const { map, seating, sale } = found;
+  if (sale.cancelledAt || sale.startsAt.getTime() <= Date.now()) {
+    throw new DomainError('SHOWING_NOT_ON_SALE', `Showing ${showingId} is not on sale`, {
+      reason: sale.cancelledAt ? 'cancelled' : 'started',
+    });
+  }
   const suggestion = suggestionIn(map, seating, request);
   if (suggestion.rule === 'none') {
-    throw new DomainError('NOT_ENOUGH_SEATS', `Showing ${showingId} has no ${request.count} seats that fit`, {
+    throw new DomainError('NOT_ENOUGH_SEATS', `Showing ${showingId} cannot seat ${request.count} people, even split`, {
       freeSeats: map.freeSeats,
       explanation: suggestion.explanation,
     });

@@ -8,7 +8,7 @@ import {
   type PlanSeat,
   type SeatingRules,
 } from '../model/seating.js';
-import { bestSeats, orphansLeftBy, type BestAnswer, type SeatGroup } from './best-seats.js';
+import { bestSeats, orphansLeftBy, withDefaultCategory, type BestAnswer, type SeatGroup } from './best-seats.js';
 
 const SEAT_CODES: Record<string, { category: SeatCategory; free: boolean }> = {
   '.': { category: 'standard', free: true },
@@ -183,6 +183,25 @@ describe('best seats, by example', () => {
     expect(answer.explanation).to.match(/every place for 4 people together leaves a single seat stranded/);
   });
 
+  it('when the hall refuses orphans and every place strands a seat, should offer splits instead of stranding one', () => {
+    const answer = bestSeats(hall('.....', 'xxxxx'), { count: 4 }, rules({ refuseOrphans: true }));
+    expect(answer.rule).to.equal('split');
+  });
+
+  it('when the seat a group would leave alone is a wheelchair space, should not count it as stranded', () => {
+    const answer = bestSeats(hall('W....', 'xxxxx'), { count: 4 }, DEFAULT_SEATING_RULES);
+    expect(answer.rule).to.equal('together-no-orphan');
+    expect(together(answer).seatNumbers).to.deep.equal([2, 3, 4, 5]);
+  });
+
+  it('when a request names no category, should mean the standard seats of a hall that has any, else any seat', () => {
+    // Row A: standard seats; row B, nearer the focal point: vip and double seats.
+    const mixed = hall('....', 'VVDD');
+    expect(withDefaultCategory(mixed, { count: 2 })).to.deep.equal({ count: 2, category: 'standard' });
+    expect(withDefaultCategory(mixed, { count: 2, category: 'vip' })).to.deep.equal({ count: 2, category: 'vip' });
+    expect(withDefaultCategory(hall('VVDD'), { count: 2 })).to.deep.equal({ count: 2 });
+  });
+
   it('when two rows are as good, should choose the one in front; in one row, the group on the left', () => {
     const answer = bestSeats(hall('x..x..x', 'x..x..x'), { count: 2 }, rules({ focalDepth: 0.5 }));
     expect(together(answer).seatIds).to.deep.equal([102, 103]);
@@ -205,6 +224,10 @@ describe('orphans left by explicit seats, by example', () => {
 
   it('when a seat was alone already, should not blame the order for it', () => {
     expect(orphansLeftBy(hall('.x...'), [103])).to.deep.equal([]);
+  });
+
+  it('when the seat left is a wheelchair space, should not count it as an orphan', () => {
+    expect(orphansLeftBy(hall('W..'), [102])).to.deep.equal([103]);
   });
 
   it('when the seat left is a double, should not count it as an orphan', () => {
@@ -264,7 +287,9 @@ function windows(rows: PlanRow[], request: BestRequest, rules: SeatingRules, cap
         if (sum(seats.map(capacityOf)) !== capacity) continue;
         const centre = (seats[0]!.x + seats.at(-1)!.x + seats.at(-1)!.width) / 2;
         const score = rules.rowWeight * Math.abs(row.y - focalY) + Math.abs(centre - rowCentre);
-        const orphan = freeCapacityBeside(all, first, -1) === 1 || freeCapacityBeside(all, last, 1) === 1;
+        const strands = (beside: number, step: 1 | -1) =>
+          freeCapacityBeside(all, beside, step) === 1 && all[beside + step]!.category !== 'wheelchair';
+        const orphan = strands(first, -1) || strands(last, 1);
         found.push({ row, seats, centre, score, orphan });
       }
     }
@@ -323,7 +348,7 @@ function orphansOracle(rows: PlanRow[], seatIds: number[]): number[] {
     const before = runs(row, (seat) => seat.free);
     const after = runs(row, (seat) => seat.free && !taken.has(seat.id));
     for (const run of after) {
-      if (sum(run.map(capacityOf)) !== 1) continue;
+      if (sum(run.map(capacityOf)) !== 1 || run[0]!.category === 'wheelchair') continue;
       const [seat] = run as [PlanSeat];
       const index = row.seats.indexOf(seat);
       const left = row.seats[index - 1];
@@ -466,7 +491,7 @@ describe('best seats, for any hall and request', () => {
         const groups = groupsFor(rows, request, rules);
         const expected = groups.some((group) => !group.orphan)
           ? ['together-no-orphan']
-          : groups.length > 0
+          : groups.length > 0 && !rules.refuseOrphans
             ? ['together']
             : ['split', 'none'];
         expect(answer.rule).to.be.oneOf(expected);

@@ -13,13 +13,14 @@ import type { BestRequest, PlanRow, PlanSeat, SeatingRules } from '../model/seat
  * - Group: consecutive neighbouring eligible seats of one row whose capacity is `count`.
  * - Free run: a maximal run of neighbouring free seats of a row, of any category.
  * - Orphan: a group placed in its free run leaves the free seats before and after it in that run; it
- *   leaves an orphan when the capacity on either side is exactly 1.
+ *   leaves an orphan when either side holds exactly one person, unless that one seat is a wheelchair
+ *   space (sold on its own).
  * - Score, lower is better: the focal row is at focalY = minY + focalDepth * (maxY - minY) over the y of
  *   every row (with or without seats). A row's centre spans all its seats, free or not; a group's centre
  *   spans its seats: (first x + last x + last width) / 2. Score = rowWeight * |row y - focalY| +
  *   |group centre - row centre|; ties go to the lower y, then the lower x of the group's first seat.
- * - The ladder: 'together-no-orphan', the best group leaving no orphan; else 'together', the best group;
- *   else 'split', never silently: up to 3 options of exactly two disjoint groups (any capacities adding up
+ * - The ladder: 'together-no-orphan', the best group leaving no orphan; else 'together', the best group
+ *   (skipped when the hall's rules refuse orphans); else 'split', never silently: up to 3 options of exactly two disjoint groups (any capacities adding up
  *   to `count`), in one row or in two rows next to each other in y order (empty rows count), scored as
  *   the two groups' scores + the distance between their centres; an accessible split needs a wheelchair
  *   space in either group, and orphans are not considered. A split option lists its groups by y, then x;
@@ -142,7 +143,10 @@ function searchTogether(rows: PlanRow[], request: BestRequest, rules: SeatingRul
           const score = rowDistance + Math.abs(centreOf(seats[first]!, seats[end - 1]!) - rowCentre);
           if (beats(score, row, first, best)) take(best, score, row, first, end - 1);
           const after = runCapacity - before - count;
-          if (before !== 1 && after !== 1 && beats(score, row, first, bestWithoutOrphan))
+          // A side holding one person strands them; a lone wheelchair space is sold on its own.
+          const strandsLeft = before === 1 && seats[first - 1]!.category !== 'wheelchair';
+          const strandsRight = after === 1 && seats[end]!.category !== 'wheelchair';
+          if (!strandsLeft && !strandsRight && beats(score, row, first, bestWithoutOrphan))
             take(bestWithoutOrphan, score, row, first, end - 1);
         }
         const seat = seats[first]!;
@@ -305,7 +309,7 @@ export function bestSeats(rows: PlanRow[], request: BestRequest, rules: SeatingR
       explanation: `Row ${group.row}, ${seatsOf(group)}: the closest group to the hall's focal point that leaves no single seat stranded (score ${group.score})`,
     };
   }
-  if (best.row) {
+  if (best.row && !rules.refuseOrphans) {
     const group = groupOf(best.row, best.first, best.last, best.score);
     return {
       rule: 'together',
@@ -336,7 +340,18 @@ export function bestSeats(rows: PlanRow[], request: BestRequest, rules: SeatingR
 }
 
 /**
- * The free seats that would become orphans if `seatIds` were taken: a seat left alone, with capacity 1,
+ * The request as a hall answers it: without a category, its standard seats where it has any (vip and
+ * double seats cost more, and a buyer asks for them by name), else any seat.
+ */
+export function withDefaultCategory(rows: PlanRow[], request: BestRequest): BestRequest {
+  if (request.category !== undefined) return request;
+  const hasStandard = rows.some((row) => row.seats.some((seat) => seat.category === 'standard'));
+  return hasStandard ? { ...request, category: 'standard' } : request;
+}
+
+/**
+ * The free seats that would become orphans if `seatIds` were taken: a seat left alone, with capacity 1
+ * and not a wheelchair space,
  * in a free run next to a seat of the order, which was not alone already (an orphan from before is not
  * this order's fault). Unknown ids are ignored; the answer is sorted ascending, [] if none.
  */
@@ -358,7 +373,9 @@ export function orphansLeftBy(rows: PlanRow[], seatIds: number[]): number[] {
         let left = runStart;
         for (let index = runStart; index <= runEnd + 1; index += 1) {
           if (index <= runEnd && !taking.has(seats[index]!.id)) continue;
-          if (index - left === 1 && seatCapacity(seats[left]!) === 1) orphans.push(seats[left]!.id);
+          const alone = seats[left]!;
+          if (index - left === 1 && seatCapacity(alone) === 1 && alone.category !== 'wheelchair')
+            orphans.push(alone.id);
           left = index + 1;
         }
       }

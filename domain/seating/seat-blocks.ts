@@ -51,12 +51,16 @@ export async function blockSeats(
       seatIds.map(() => showingId),
       seatIds,
     );
-    const blocked = unavailable.filter((seat) => seat.blocked).map((seat) => seat.seatId);
-    if (blocked.length > 0)
-      throw new DomainError('SEAT_BLOCKED', 'Some seats are blocked already', { seatIds: blocked });
     if (unavailable.length > 0) {
-      const taken = unavailable.map((seat) => seat.seatId);
-      throw new DomainError('SEAT_TAKEN', 'Some seats are held or sold; cancel their orders first', { seatIds: taken });
+      // Both kinds named at once, so that one correction does; the code says the graver one.
+      const taken = unavailable.filter((seat) => !seat.blocked).map((seat) => seat.seatId);
+      const blocked = unavailable.filter((seat) => seat.blocked).map((seat) => seat.seatId);
+      throw taken.length > 0
+        ? new DomainError('SEAT_TAKEN', 'Some seats are held or sold; cancel their orders first', {
+            seatIds: taken,
+            blockedSeatIds: blocked,
+          })
+        : new DomainError('SEAT_BLOCKED', 'Some seats are blocked already', { seatIds: blocked });
     }
     return translateViolations(() => seatBlocksRepository.insert(trx, showing, seatIds, reason), {
       seat_blocks_seat_free: () => new DomainError('SEAT_TAKEN', 'Some seats are held or sold', { seatIds }),

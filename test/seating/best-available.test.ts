@@ -44,6 +44,31 @@ describe('seating: best available', () => {
       expect(response.body.seats.every((seat) => seat.category === 'vip')).to.equal(true);
     });
 
+    it('when no category is asked for, should keep to standard seats, never dearer vip or double seats nearer the focal point', async () => {
+      const layout = gridLayout(4, 5);
+      layout.rows[2]!.seats = layout.rows[2]!.seats.map((seat) => ({ ...seat, category: 'vip' }));
+      layout.rows[3]!.seats = [1, 2, 3].map((number) => ({ number, category: 'double' }));
+      const { showing } = await showingWithLayout(layout);
+      const standard = await getBest(showing.id, 'count=4');
+      expect(standard.body.seats.map((seat) => seat.category)).to.deep.equal(Array(4).fill('standard'));
+      const doubles = await getBest(showing.id, 'count=4&category=double');
+      expect(doubles.body.seats.map((seat) => seat.category)).to.deep.equal(['double', 'double']);
+    });
+
+    it('when the hall refuses orphans, should never suggest or sell a group that strands a seat', async () => {
+      const { showing } = await showingWithLayout(gridLayout(1, 5), { seating: { refuseOrphans: true } });
+      const suggestion = await getBest(showing.id, 'count=4');
+      expect([suggestion.status, suggestion.body.error?.code]).to.deep.equal([409, 'NO_SEATS_TOGETHER']);
+      expect((await orderBest(showing.id, { count: 4 })).body.reason).to.equal('NO_SEATS_TOGETHER');
+    });
+
+    it('when the showing is cancelled, should answer SHOWING_NOT_ON_SALE rather than suggest seats', async () => {
+      const { showing } = await showingWithLayout(gridLayout(2, 4));
+      expect((await api('POST', `/api/v1/showings/${showing.id}/cancel`)).status).to.equal(200);
+      const response = await getBest(showing.id, 'count=2');
+      expect([response.status, response.body.error.code]).to.deep.equal([409, 'SHOWING_NOT_ON_SALE']);
+    });
+
     it('when no N seats sit together, should answer NO_SEATS_TOGETHER with split options flagged as split', async () => {
       // Two rows of 3 with an aisle after seat 2: at most 2 together anywhere.
       const { showing } = await showingWithLayout(gridLayout(2, 3, { aisleAfter: 2 }));

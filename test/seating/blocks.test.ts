@@ -71,13 +71,21 @@ describe('seating: blocked seats', () => {
     expect((await orderSeats(showing.id, [seat('A1').id])).body.status).to.be.oneOf(['awaiting_payment', 'confirmed']);
     const taken = await block(showing.id, [seat('A1').id, seat('A2').id]);
     expect(taken.status).to.equal(409);
-    expect(taken.body.error).to.deep.include({ code: 'SEAT_TAKEN', details: { seatIds: [seat('A1').id] } });
+    expect(taken.body.error).to.deep.include({
+      code: 'SEAT_TAKEN',
+      details: { seatIds: [seat('A1').id], blockedSeatIds: [] },
+    });
     expect((await api('GET', `/api/v1/showings/${showing.id}/blocks`)).body.blocks).to.deep.equal([]);
 
     await block(showing.id, [seat('A2').id]);
     const again = await block(showing.id, [seat('A2').id]);
     expect(again.status).to.equal(409);
-    expect(again.body.error.code).to.equal('SEAT_BLOCKED');
+    expect(again.body.error).to.deep.include({ code: 'SEAT_BLOCKED', details: { seatIds: [seat('A2').id] } });
+    const both = await block(showing.id, [seat('A1').id, seat('A2').id, seat('A3').id]);
+    expect(both.body.error).to.deep.include({
+      code: 'SEAT_TAKEN',
+      details: { seatIds: [seat('A1').id], blockedSeatIds: [seat('A2').id] },
+    });
   });
 
   it('when a block is asked wrongly, should answer with a clear code and change nothing', async () => {
