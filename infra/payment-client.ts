@@ -1,4 +1,5 @@
 import CircuitBreaker from 'opossum';
+import { setBounded } from '../domain/bounded.js';
 import type { Config } from '../domain/config.js';
 import type { ChargeOutcome, ProviderCharge, RefundOutcome } from '../domain/model/payments.js';
 import type { Logger, PaymentProvider } from '../domain/ports.js';
@@ -12,6 +13,11 @@ type ClientSettings = Pick<
   | 'PAYMENT_BREAKER_VOLUME'
   | 'PAYMENT_BREAKER_RESET_MS'
 >;
+
+/** The breaker's rolling window: its error share is of the calls within it. */
+const BREAKER_WINDOW_MS = 10_000;
+/** Cards remembered for the breaker's count; more than are charged within one window. */
+const MAX_CARDS_COUNTED = 50_000;
 
 /** The service did not give a usable answer: timeout, connection refused, 5xx, or the breaker is open. */
 class ProviderFault extends Error {}
@@ -29,7 +35,8 @@ type Answer = { status: number; body: AnswerBody | undefined };
  * The payment service seen through a circuit breaker. While the service keeps failing the breaker
  * opens, and calls fail at once as `unknown` with `providerUnavailable` instead of each waiting for
  * its timeout; after PAYMENT_BREAKER_RESET_MS one trial call decides whether it closes again.
- * Declines and other 4xx answers are answers, not failures: they never open the breaker.
+ * Declines and other 4xx answers are answers, not failures: they never open the breaker, and neither
+ * does one card the service keeps failing (each card counts once per window: countedForCard).
  */
 export function createPaymentClient(
   config: ClientSettings,
@@ -75,13 +82,28 @@ export function createPaymentClient(
     errorThresholdPercentage: config.PAYMENT_BREAKER_ERROR_PERCENT,
     volumeThreshold: config.PAYMENT_BREAKER_VOLUME,
     resetTimeout: config.PAYMENT_BREAKER_RESET_MS,
-    rollingCountTimeout: 10_000,
+    rollingCountTimeout: BREAKER_WINDOW_MS,
   });
   breaker.on('open', () => log.warn('payment service breaker open: payments wait for it'));
   breaker.on('halfOpen', () => log.info('payment service breaker half-open: trying one call'));
   breaker.on('close', () => log.info('payment service breaker closed'));
 
   const fire = (...args: Parameters<typeof call>) => breaker.fire(...args);
+  const cardsCounted = new Map<string, number>();
+  /**
+   * Whether this charge is one the breaker counts: a card's first within the breaker's window. The
+   * others with that card (its order's retries, other orders paying with it) go past the breaker's
+   * count, so a card the service keeps failing weighs as one failure however often it is tried,
+   * while an outage fails one card after another and opens the breaker as before.
+   */
+  const countedForCard = (token: string) => {
+    const now = Date.now();
+    const countedAt = cardsCounted.get(token);
+    if (countedAt !== undefined && now - countedAt < BREAKER_WINDOW_MS) return false;
+    cardsCounted.delete(token);
+    setBounded(cardsCounted, MAX_CARDS_COUNTED, token, now);
+    return true;
+  };
   const faultReason = (error: unknown) => (error instanceof Error ? error.message : String(error));
   const isOpen = (error: unknown) => (error as { code?: string }).code === 'EOPENBREAKER';
 
@@ -93,9 +115,11 @@ export function createPaymentClient(
       token: string;
       idempotencyKey: string;
     }): Promise<ChargeOutcome> {
+      const counted = countedForCard(request.token);
+      if (!counted && breaker.opened) return { kind: 'unknown', reason: 'breaker open', providerUnavailable: true };
       let answer: Answer;
       try {
-        answer = await fire(
+        answer = await (counted ? fire : call)(
           'POST',
           '/charges',
           { amount: request.amount, currency: request.currency, reference: request.reference, token: request.token },
