@@ -62,7 +62,12 @@ try {
     const response = await client.request(
       'POST',
       '/api/v1/orders',
-      { showingId: target.showingId, seatIds, customer: { email: 'soak@example.com' }, payment: { token: 'tok_visa' } },
+      {
+        showingId: target.showingId,
+        seatIds,
+        customer: { email: 'soak@example.com' },
+        payment: { token: `tok_visa_${randomUUID().slice(0, 8)}` },
+      },
       { 'idempotency-key': randomUUID() },
     );
     if (response.status !== 202 && response.status !== 200) {

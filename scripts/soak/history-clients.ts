@@ -4,6 +4,9 @@ import type { SeatMapBody, SeatsUpdate } from '../realtime/live-seat-map.js';
 import { pick, send, sleep, watch } from './clients.js';
 import type { Answer, History, HttpOperation, Invocation, OrderSeen } from './history.js';
 
+/** Each buyer's own card, as in life: the payment breaker counts cards, and one shared card would hide an outage. */
+const cardToken = () => `tok_chaos_${randomUUID().slice(0, 8)}`;
+
 /**
  * The chaos run's clients, every operation recorded in the history: buyers (seat map → order →
  * decision over Socket.IO and by polling → pay, cancel or let the hold expire) and watchers (a live
@@ -155,7 +158,7 @@ export async function historyBuyer(plan: BuyerPlan): Promise<void> {
       // best seats would: refusals at the intake and in the queue, where first come, first served is tested.
       const candidates = Math.random() < plan.contendedShare ? showing.seatIds.slice(0, CONTENDED_SEATS) : free;
       const seatIds = [...new Set([pick(candidates), pick(candidates)])].slice(0, 1 + Math.floor(Math.random() * 2));
-      const card = Math.random() >= plan.payLaterShare ? 'tok_chaos' : null;
+      const card = Math.random() >= plan.payLaterShare ? cardToken() : null;
       const key = randomUUID();
       const submit = await recorded(
         history,
@@ -196,8 +199,9 @@ export async function historyBuyer(plan: BuyerPlan): Promise<void> {
     const act = async (what: 'pay' | 'cancel') => {
       await sleep(200 + Math.random() * 800);
       const path = `/api/v1/orders/${orderId}/${what === 'pay' ? 'payment' : 'cancel'}`;
-      const invocation = what === 'pay' ? { orderId, token: 'tok_chaos' } : { orderId };
-      const body = what === 'pay' ? { token: 'tok_chaos' } : {};
+      const token = cardToken();
+      const invocation = what === 'pay' ? { orderId, token } : { orderId };
+      const body = what === 'pay' ? { token } : {};
       const { status, body: answer } = await recorded(history, name, what, invocation, {
         entry,
         path,
