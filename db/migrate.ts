@@ -7,6 +7,7 @@ import * as seatVersions from './migrations/004_seat_versions.js';
 import * as readVersions from './migrations/005_read_versions.js';
 import * as orderRequestId from './migrations/006_order_request_id.js';
 import * as seating from './migrations/007_seating.js';
+import * as heldByCustomer from './migrations/008_held_by_customer.js';
 
 /**
  * The booking system's migrations, listed statically so the same ones run from TypeScript sources
@@ -20,6 +21,7 @@ export const BOOKING_MIGRATIONS: Record<string, Knex.Migration> = {
   '005_read_versions': readVersions,
   '006_order_request_id': orderRequestId,
   '007_seating': seating,
+  '008_held_by_customer': heldByCustomer,
 };
 
 /**

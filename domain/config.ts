@@ -40,6 +40,11 @@ export const bookingSettings = z.object({
   REQUEUE_AFTER_MS: z.coerce.number().int().min(100).default(3_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(2_000),
   MAX_SEATS_PER_ORDER: z.coerce.number().int().min(1).max(10).default(10),
+  /**
+   * Seats one customer (email) may hold unpaid in one showing at a time, across all their orders: an
+   * order past it is rejected HOLD_LIMIT (anti-scalping; 0: no cap). Paid seats do not count.
+   */
+  MAX_HELD_SEATS_PER_CUSTOMER: z.coerce.number().int().min(0).max(1000).default(10),
   /** Longest `Prefer: wait=N` a client may ask for, in seconds. */
   MAX_DECISION_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   /** A seat delta that arrives ahead of a missing version waits this long for it before going out anyway. */

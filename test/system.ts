@@ -57,6 +57,8 @@ function testConfig(paymentServiceUrl: string): ProcessConfig {
     PAYMENT_RETRY_MAX_MS: '500',
     PAYMENT_BREAKER_RESET_MS: '1000',
     PAYMENT_BREAKER_VOLUME: '5',
+    // Tests buy many seats as one customer; test/orders/hold-cap.test.ts switches the cap on.
+    MAX_HELD_SEATS_PER_CUSTOMER: '0',
   });
 }
 

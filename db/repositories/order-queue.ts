@@ -138,7 +138,7 @@ export const orderQueueRepository = {
       'orders-lock-queued-batch',
       `WITH batch AS (
          SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.best, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card,
-                o.request_id
+                o.request_id, lower(o.customer_email) AS customer
          FROM orders o
          WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
          ORDER BY o.seq LIMIT $4
@@ -146,7 +146,10 @@ export const orderQueueRepository = {
        )
        SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.best, b.currency, b.created_at AS "createdAt",
               s.hall_id AS "hallId", h.seating, s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
-              b.pays_by_card AS "paysByCard", b.request_id AS "requestId",
+              b.pays_by_card AS "paysByCard", b.request_id AS "requestId", b.customer,
+              (SELECT coalesce(sum(cardinality(h.seat_ids)), 0)::int FROM orders h
+               WHERE h.showing_id = b.showing_id AND lower(h.customer_email) = b.customer AND h.status = 'awaiting_payment')
+                AS "heldByCustomer",
               (SELECT coalesce(json_agg(json_build_object(
                         'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
                         'taken', EXISTS (SELECT FROM tickets t

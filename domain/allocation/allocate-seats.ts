@@ -73,6 +73,7 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
         now: new Date(),
         holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
         confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
+        maxHeldSeatsPerCustomer: config.MAX_HELD_SEATS_PER_CUSTOMER,
       },
       plans,
     );

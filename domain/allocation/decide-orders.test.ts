@@ -24,6 +24,7 @@ const rules = (overrides: Partial<AllocationRules> = {}): AllocationRules => ({
   now: NOW,
   holdTtlMs: HOLD_TTL_MS,
   confirmWithoutPayment: false,
+  maxHeldSeatsPerCustomer: 0,
   ...overrides,
 });
 
@@ -54,6 +55,8 @@ function queued(
     prices: PRICES,
     paysByCard: false,
     requestId: null,
+    customer: 'buyer@example.com',
+    heldByCustomer: 0,
     seats: known
       .filter((seat) => seatIds.includes(seat.id))
       .map((seat) => ({ ...seat, taken: taken.includes(seat.id), blocked: false })),
@@ -448,5 +451,31 @@ describe('decideOrders with the seat plan of the showing', () => {
       best(1, { showingId: 200 }),
     ];
     expect(showingsNeedingPlans(orders)).to.deep.equal([200, 300]);
+  });
+});
+
+describe('decideOrders with a cap on held seats per customer', () => {
+  it('when a customer would hold more than the cap in a showing, should reject HOLD_LIMIT, counting seats held before and earlier in the batch', () => {
+    // Both read in the batch's statement: the customer holds one seat from an earlier order.
+    const first = queued([1, 2], { heldByCustomer: 1 });
+    const past = queued([3], { heldByCustomer: 1 });
+    const other = queued([4], { customer: 'someone-else@example.com' });
+    const capped = rules({ maxHeldSeatsPerCustomer: 3 });
+    expect(decideOrders([first, past, other], capped).decisions).to.deep.equal([
+      held(first, 1_000),
+      rejected(past, 'HOLD_LIMIT'),
+      held(other, 500),
+    ]);
+  });
+
+  it('when orders are confirmed without payment, or the cap is 0, should hold no one back', () => {
+    const orders = () => [queued([1, 2], { heldByCustomer: 9 }), queued([3])];
+    const statuses = (allocation: AllocationRules) =>
+      decideOrders(orders(), allocation).decisions.map((decision) => decision.status);
+    expect(statuses(rules({ maxHeldSeatsPerCustomer: 2, confirmWithoutPayment: true }))).to.deep.equal([
+      'confirmed',
+      'confirmed',
+    ]);
+    expect(statuses(rules())).to.deep.equal(['awaiting_payment', 'awaiting_payment']);
   });
 });

@@ -3,7 +3,13 @@ import type { NewTicket } from '../model/tickets.js';
 import type { PlanRow } from '../model/seating.js';
 import { bestSeats, orphansLeftBy, withDefaultCategory } from '../seating/best-seats.js';
 
-export type AllocationRules = { now: Date; holdTtlMs: number; confirmWithoutPayment: boolean };
+export type AllocationRules = {
+  now: Date;
+  holdTtlMs: number;
+  confirmWithoutPayment: boolean;
+  /** Seats one customer may hold unpaid in one showing (0: no cap); nothing is held when orders confirm at once. */
+  maxHeldSeatsPerCustomer: number;
+};
 
 /**
  * A showing's whole hall with which seats are free (no active ticket, no block) when the batch read
@@ -103,10 +109,20 @@ export function decideOrders(
     return order.seatIds.map((seatId) => hallSeats.get(seatId)!);
   };
 
+  /** Seats each customer came to hold in each showing within this batch. */
+  const heldInBatch = new Map<string, number>();
+  const capsHolds = !rules.confirmWithoutPayment && rules.maxHeldSeatsPerCustomer > 0;
+
   for (const order of orders) {
     const seats = seatsFor(order);
     if (!Array.isArray(seats)) {
       reject(order, seats.reason, seats.seatIds);
+      continue;
+    }
+    const holder = `${order.showingId}:${order.customer}`;
+    const held = order.heldByCustomer + (heldInBatch.get(holder) ?? 0);
+    if (capsHolds && held + seats.length > rules.maxHeldSeatsPerCustomer) {
+      reject(order, 'HOLD_LIMIT');
       continue;
     }
     const prices = seats.map((seat) => order.prices[seat.category]);
@@ -115,6 +131,7 @@ export function decideOrders(
       continue;
     }
     const status = rules.confirmWithoutPayment ? 'sold' : 'held';
+    heldInBatch.set(holder, (heldInBatch.get(holder) ?? 0) + seats.length);
     const index = planOf(order)?.index;
     seats.forEach((seat, position) => {
       takenSeats.add(seatKey(order.showingId, seat.id));

@@ -83,6 +83,10 @@ export type QueuedOrder = {
   paysByCard: boolean;
   /** The X-Request-Id of its submit, for the decision's log line. */
   requestId: string | null;
+  /** The customer's email, lower-cased: whose held seats the cap counts. */
+  customer: string;
+  /** Seats the customer holds unpaid in this showing already, in orders decided before this batch. */
+  heldByCustomer: number;
   /** The requested seats that exist, with whether an active ticket holds each one right now, or a block. */
   seats: (SeatInfo & { taken: boolean; blocked: boolean })[];
 };

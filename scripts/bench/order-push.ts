@@ -132,7 +132,7 @@ async function stepsOverSockets(run: PushSteps, targets: Awaited<ReturnType<type
         {
           showingId: target.showingId,
           seatIds: target.seatIds.slice(first, first + 1),
-          customer: { email: 'realtime@example.com' },
+          customer: { email: `realtime-${randomUUID().slice(0, 8)}@example.com` },
         },
         { 'idempotency-key': randomUUID() },
       );

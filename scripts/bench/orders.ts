@@ -1,4 +1,5 @@
 import { type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import { parseArgs } from 'node:util';
 import { cpuMeter } from './cpu.js';
@@ -50,7 +51,7 @@ async function buy(client: JsonClient, showingId: number, seatIds: number[]) {
   const { latencyMs, order, refused } = await submitAndDecide(client, {
     showingId,
     seatIds,
-    customer: { email: 'bench@example.com' },
+    customer: { email: `bench-${randomUUID().slice(0, 8)}@example.com` },
   });
   // Seats known taken when the request arrived are refused at once: a decision too.
   if (refused !== undefined && refused !== 'SEAT_TAKEN') throw new Error(`submit answered 409 ${refused}`);

@@ -65,7 +65,7 @@ try {
       {
         showingId: target.showingId,
         seatIds,
-        customer: { email: 'soak@example.com' },
+        customer: { email: `soak-${randomUUID().slice(0, 8)}@example.com` },
         payment: { token: `tok_visa_${randomUUID().slice(0, 8)}` },
       },
       { 'idempotency-key': randomUUID() },

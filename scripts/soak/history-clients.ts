@@ -172,7 +172,7 @@ export async function historyBuyer(plan: BuyerPlan): Promise<void> {
             {
               showingId: showing.id,
               seatIds,
-              customer: { email: `${name}@example.com` },
+              customer: { email: `${name}-${key.slice(0, 8)}@example.com` },
               ...(card && { payment: { token: card } }),
             },
             { 'idempotency-key': key, prefer: 'wait=5' },

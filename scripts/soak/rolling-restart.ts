@@ -48,7 +48,7 @@ export async function rollingRestart(topology: Topology, options: RollingRestart
         body: JSON.stringify({
           showingId: showing.id,
           seatIds: [pick(showing.seatIds)],
-          customer: { email: 'rolling@example.com' },
+          customer: { email: `rolling-${randomUUID().slice(0, 8)}@example.com` },
         }),
       });
       requests.push(submit);

@@ -332,6 +332,7 @@ describe('payments: cancellation', () => {
         now: new Date(),
         holdTtlMs: 600_000,
         confirmWithoutPayment: false,
+        maxHeldSeatsPerCustomer: 0,
       });
       await orderQueueRepository.recordDecisions(batch, decisions, tickets);
       await batch.commit();
@@ -369,6 +370,7 @@ describe('payments: cancellation', () => {
         now: new Date(),
         holdTtlMs: 600_000,
         confirmWithoutPayment: false,
+        maxHeldSeatsPerCustomer: 0,
       });
       expect(decisions.map((decision) => decision.failureReason)).to.deep.equal(['SHOWING_NOT_ON_SALE']);
       expect(tickets).to.deep.equal([]);
