@@ -72,10 +72,16 @@ export const bookingSettings = z.object({
   PAYMENT_BREAKER_VOLUME: z.coerce.number().int().min(1).default(10),
   PAYMENT_BREAKER_RESET_MS: z.coerce.number().int().min(50).default(10_000),
   /**
-   * A hold whose payment is in flight or waiting for the provider does not expire at its TTL; past
-   * TTL + this window the order is settled with whatever the provider says (docs/payments.md, the hold rule).
+   * A hold whose payment waits for the provider (its breaker open: an outage) does not expire at its
+   * TTL; past TTL + this window the order is settled with whatever the provider says (docs/payments.md,
+   * the hold rule). A charge still unknown is looked up for this long.
    */
   PAYMENT_RECONCILE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(600),
+  /**
+   * A hold whose payment is in flight or keeps failing while the provider answers (a card that fails
+   * or hangs) ends this long after its TTL: time for the charge under way to answer, not more.
+   */
+  PAYMENT_HOLD_GRACE_SECONDS: z.coerce.number().int().min(1).default(30),
 });
 
 export type Config = Omit<z.output<typeof bookingSettings>, 'PAYMENT_SERVICE_URL'> & { PAYMENT_SERVICE_URL: string };

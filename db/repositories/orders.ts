@@ -212,14 +212,24 @@ export const ordersRepository = {
 
   // What the sweeps look for.
 
-  /** Orders whose payment is still unsettled past their hold and the reconcile window. */
-  overduePayments: async (db: Db, windowSeconds: number, limit: number): Promise<string[]> =>
+  /**
+   * Orders whose payment is still unsettled past their hold and its extension: the outage window while
+   * the payment waits for the provider (provider_unavailable), the grace otherwise.
+   */
+  overduePayments: async (
+    db: Db,
+    { outageSeconds, graceSeconds }: { outageSeconds: number; graceSeconds: number },
+    limit: number,
+  ): Promise<string[]> =>
     (
       await db('orders')
         .select('id')
         .where('status', 'awaiting_payment')
         .whereNotNull('payment_status')
-        .whereRaw('hold_expires_at < now() - make_interval(secs => ?)', [windowSeconds])
+        .whereRaw(
+          `hold_expires_at < now() - make_interval(secs => CASE WHEN payment_status = 'provider_unavailable' THEN ?::int ELSE ?::int END)`,
+          [outageSeconds, graceSeconds],
+        )
         .orderBy('hold_expires_at')
         .limit(limit)
     ).map((row: { id: string }) => row.id),

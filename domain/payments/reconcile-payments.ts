@@ -18,8 +18,9 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>) {
 
 /**
  * The saga's safety net, run by the sweeps:
- * - orders whose payment is unsettled past hold TTL + reconcile window are settled with the payment
- *   service's truth (paid → confirmed; declined, nothing or no answer → seats released);
+ * - orders whose payment is unsettled past hold TTL + its extension (the reconcile window in an
+ *   outage, the grace otherwise) are settled with the payment service's truth (paid → confirmed;
+ *   declined, nothing or no answer → seats released);
  * - charges left unknown on orders that no longer wait for them are looked up, and refunded if
  *   they went through;
  * - charge and refund jobs lost with Redis are sent again (their ids dedupe them).
@@ -27,7 +28,11 @@ async function inChunks<T>(items: T[], work: (item: T) => Promise<void>) {
 export async function reconcilePayments(deps: Deps, provider: PaymentProvider): Promise<void> {
   const { db, config } = deps;
   await inChunks(
-    await ordersRepository.overduePayments(db, config.PAYMENT_RECONCILE_WINDOW_SECONDS, SWEEP_BATCH),
+    await ordersRepository.overduePayments(
+      db,
+      { outageSeconds: config.PAYMENT_RECONCILE_WINDOW_SECONDS, graceSeconds: config.PAYMENT_HOLD_GRACE_SECONDS },
+      SWEEP_BATCH,
+    ),
     async (orderId) => {
       const outcome = await lookUpCharge(provider, orderId);
       if (outcome && outcome.kind !== 'unknown') await settleCharge(deps, orderId, outcome);
@@ -60,7 +65,7 @@ export async function reconcilePayments(deps: Deps, provider: PaymentProvider): 
 }
 
 /**
- * The payment stayed unresolved past the hold and the reconcile window: the seats go back on sale.
+ * The payment stayed unresolved past the hold and its extension: the seats go back on sale.
  * The charge stays recorded as unsettled, so if the service later shows it went through, the
  * reconcile sweep refunds it.
  */

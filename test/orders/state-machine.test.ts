@@ -114,7 +114,13 @@ describe('the order and ticket state machines, walked edge by edge', () => {
       // Unresolved past its hold and the reconcile window, the payment is given up and the seat
       // released; then the charge turns up at the provider after all, and is paid back.
       run: async () => {
-        restores.push(await overrideConfig({ HOLD_TTL_SECONDS: 1, PAYMENT_RECONCILE_WINDOW_SECONDS: 1 }));
+        restores.push(
+          await overrideConfig({
+            HOLD_TTL_SECONDS: 1,
+            PAYMENT_HOLD_GRACE_SECONDS: 1,
+            PAYMENT_RECONCILE_WINDOW_SECONDS: 1,
+          }),
+        );
         const { showing, seats } = await freshShowing();
         const order = await placePaying(showing.id, [seats[0]!.id], 'tok_error');
         const failed = await settled(order, 'payment_failed');

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { api, testSystem } from '../system.js';
-import { eventually, freshShowing, overrideConfig, random, workerControl } from '../orders/support.js';
+import { eventually, freshShowing, overrideConfig, random, sweepsEnded, workerControl } from '../orders/support.js';
 import { cancel, placePaying, providerCharges, switchBehaviour, untilOrder } from './support.js';
 
 /** Statuses that still wait for the allocation or the payment. */
@@ -78,12 +78,52 @@ describe('payments: a flaky payment service', () => {
     for (const order of failing) expect((await cancel(order)).status).to.equal(200);
   });
 
+  it('when the service is out, should keep the seats past the TTL and the grace while the breaker is open, and give them up after the reconcile window', async () => {
+    restores.push(
+      await overrideConfig({
+        HOLD_TTL_SECONDS: 1,
+        PAYMENT_HOLD_GRACE_SECONDS: 1,
+        PAYMENT_RECONCILE_WINDOW_SECONDS: 5,
+        // Open for the whole test: no trial call moves an order back to retrying meanwhile.
+        PAYMENT_BREAKER_RESET_MS: 60_000,
+      }),
+    );
+    const restoreBehaviour = await switchBehaviour({ errorRate: 1 });
+    try {
+      await workers.start();
+      const { config, deps } = await testSystem();
+      const { showing, seats } = await freshShowing(6);
+      const opening = seats
+        .slice(0, config.PAYMENT_BREAKER_VOLUME + 1)
+        .map((seat, index) => placePaying(showing.id, [seat.id], `tok_out_${index}`));
+      await untilOrder(await opening[0]!, 'the breaker open', (view) => view.paymentStatus === 'provider_unavailable');
+      const order = await placePaying(showing.id, [seats.at(-1)!.id], 'tok_out_last');
+      await untilOrder(order, 'waiting for the provider', (view) => view.paymentStatus === 'provider_unavailable');
+      await eventually('the hold and its grace to be over', async () => {
+        const { rows } = await deps.db.raw(
+          `SELECT hold_expires_at + interval '1 second' < now() AS past FROM orders WHERE id = ?`,
+          [order.id],
+        );
+        return rows[0].past === true;
+      });
+      await sweepsEnded('payment reconcile');
+      const kept = (await untilOrder(order, 'read', () => true)).status;
+      expect(kept, 'an outage the buyer did not cause does not cost the seats').to.equal('awaiting_payment');
+      const failed = await untilOrder(order, 'given up', (view) => view.status === 'payment_failed', 15_000);
+      expect(failed.reason).to.equal('PAYMENT_UNRESOLVED');
+    } finally {
+      await restoreBehaviour();
+      restores.pop()!();
+    }
+  });
+
   it('when every fault mode is on, should charge each order at most once, confirm only paid orders, and refund paid orders that lost their seats', async () => {
     const { deps } = await testSystem();
     restores.push(
       await overrideConfig({
         HOLD_TTL_SECONDS: 2,
         PAYMENT_RECONCILE_WINDOW_SECONDS: 2,
+        PAYMENT_HOLD_GRACE_SECONDS: 2,
         PAYMENT_BREAKER_ERROR_PERCENT: 100,
       }),
     );
