@@ -20,6 +20,15 @@ export type OrderRequest = {
 
 export type PlacedOrder = { order: OrderView; accessToken: string; decided: boolean };
 
+/**
+ * The key as stored: the client's key within its customer's (the email's) own space, so a key another
+ * customer happens to send, or guesses, finds nothing of this customer's orders (no refusal that
+ * tells the key is in use, no replay that hands out the order and its token).
+ */
+export function scopedIdempotencyKey(key: string, email: string): string {
+  return createHash('sha256').update(`${email.toLowerCase()}\n${key}`).digest('base64url');
+}
+
 /** Same key, same request: the hash ignores the order in which seats are listed. */
 function requestHash(request: OrderRequest): string {
   const canonical = JSON.stringify([
@@ -40,15 +49,20 @@ function requestHash(request: OrderRequest): string {
 export async function placeOrder(
   deps: Deps,
   request: OrderRequest,
-  { idempotencyKey, waitMs, requestId }: { idempotencyKey: string | undefined; waitMs: number; requestId?: string },
+  {
+    idempotencyKey: givenKey,
+    waitMs,
+    requestId,
+  }: { idempotencyKey: string | undefined; waitMs: number; requestId?: string },
 ): Promise<PlacedOrder> {
   const { config, saleCatalog, orderInserts, events } = deps;
-  if (!idempotencyKey) {
+  if (!givenKey) {
     throw new DomainError(
       'IDEMPOTENCY_KEY_REQUIRED',
       'Send an Idempotency-Key header (a UUID is a good choice) so a retry cannot buy twice',
     );
   }
+  const idempotencyKey = scopedIdempotencyKey(givenKey, request.customer.email);
   const seatIds = request.seatIds ?? [];
   const namesSeats = seatIds.length > 0;
   if (namesSeats === (request.best !== undefined)) {

@@ -1,10 +1,21 @@
 import { expect } from 'chai';
 import { randomUUID } from 'node:crypto';
 import type { SaleEvents } from '../../domain/ports.js';
+import { scopedIdempotencyKey } from '../../domain/orders/place-order.js';
 import { testSystem } from '../system.js';
-import { countRows, freshShowing, getOrder, orderBody, submit, workerControl, type ErrorBody } from './support.js';
+import {
+  countRows,
+  freshShowing,
+  getOrder,
+  orderBody,
+  submit,
+  workerControl,
+  type ErrorBody,
+  type PlacedView,
+} from './support.js';
 
-const ordersWithKey = (key: string) => countRows('orders', { idempotency_key: key });
+const ordersWithKey = (key: string, email = 'buyer@example.com') =>
+  countRows('orders', { idempotency_key: scopedIdempotencyKey(key, email) });
 const ordersOfShowing = (showingId: number) => countRows('orders', { showing_id: showingId });
 
 /**
@@ -45,7 +56,7 @@ describe('orders: idempotency', () => {
     expect(second.body.id).to.equal(first.body.id);
     expect(second.body.accessToken).to.equal(first.body.accessToken);
     expect(second.body.status).to.equal('queued');
-    expect(await ordersWithKey(key)).to.equal(1);
+    expect(await ordersWithKey(key, 'replay@example.com')).to.equal(1);
     expect(await ordersOfShowing(showing.id)).to.equal(1);
   });
 
@@ -114,7 +125,6 @@ describe('orders: idempotency', () => {
       'other seats': orderBody(showing.id, [seats[1]!.id], 'first@example.com'),
       'one more seat': orderBody(showing.id, [seats[0]!.id, seats[1]!.id], 'first@example.com'),
       'other showing': orderBody(other.showing.id, [other.seats[0]!.id], 'first@example.com'),
-      'other e-mail': orderBody(showing.id, [seats[0]!.id], 'second@example.com'),
       'a name added': orderBody(showing.id, [seats[0]!.id], 'first@example.com', 'Bob'),
     };
     for (const [what, variant] of Object.entries(variants)) {
@@ -123,10 +133,30 @@ describe('orders: idempotency', () => {
       expect(reused.body.error.code, what).to.equal('IDEMPOTENCY_KEY_REUSED');
       expect(JSON.stringify(reused.body), `${what}: the first order is not disclosed`).to.not.include(first.body.id);
     }
-    expect(await ordersWithKey(key)).to.equal(1);
+    expect(await ordersWithKey(key, 'first@example.com')).to.equal(1);
     expect(await ordersOfShowing(other.showing.id)).to.equal(0);
     const read = await getOrder(first.body.id, first.body.accessToken);
     expect(read.body.seats.map((seat) => seat.seatId)).to.deep.equal([seats[0]!.id]);
+  });
+
+  it('when another customer sends the same key, should place their own order and disclose nothing of the first', async () => {
+    const { showing, seats } = await freshShowing();
+    const key = randomUUID();
+    const first = await submit(orderBody(showing.id, [seats[0]!.id], 'first@example.com'), { key });
+    expect(first.status).to.equal(202);
+    for (const body of [
+      orderBody(showing.id, [seats[1]!.id], 'second@example.com'),
+      orderBody(showing.id, [seats[0]!.id], 'third@example.com'),
+    ]) {
+      const theirs = await submit<PlacedView & ErrorBody>(body, { key });
+      expect(theirs.status === 202 || theirs.body.error?.code === 'SEAT_TAKEN', JSON.stringify(theirs.body)).to.equal(
+        true,
+      );
+      expect(JSON.stringify(theirs.body), 'the first order is not disclosed').to.not.include(first.body.id);
+      expect(JSON.stringify(theirs.body)).to.not.include(first.body.accessToken);
+    }
+    expect(await ordersWithKey(key, 'first@example.com')).to.equal(1);
+    expect(await ordersWithKey(key, 'second@example.com')).to.equal(1);
   });
 
   it('when the Idempotency-Key header is missing, should refuse with 400 IDEMPOTENCY_KEY_REQUIRED and store nothing', async () => {

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { scopedIdempotencyKey } from '../../domain/orders/place-order.js';
 import { randomUUID } from 'node:crypto';
 import { insertOrderRow, insertTicketRows, releaseTicketRows } from '../direct-writes.js';
 import { api, testSystem } from '../system.js';
@@ -35,7 +36,8 @@ describe('orders: seats taken when the order arrives are refused at once', () =>
       'SEAT_TAKEN',
       { seatIds: [seats[1]!.id] },
     ]);
-    expect(await countRows('orders', { idempotency_key: key }), 'nothing stored').to.equal(0);
+    const stored = await countRows('orders', { idempotency_key: scopedIdempotencyKey(key, 'buyer@example.com') });
+    expect(stored, 'nothing stored').to.equal(0);
 
     const retried = await submit(body, { key: winnerKey, wait: 5 });
     expect([retried.status, retried.body.id, retried.body.status]).to.deep.equal([200, winner.body.id, 'confirmed']);
