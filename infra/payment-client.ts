@@ -1,5 +1,4 @@
 import CircuitBreaker from 'opossum';
-import { setBounded } from '../domain/bounded.js';
 import type { Config } from '../domain/config.js';
 import type { ChargeOutcome, ProviderCharge, RefundOutcome } from '../domain/model/payments.js';
 import type { Logger, PaymentProvider } from '../domain/ports.js';
@@ -100,8 +99,10 @@ export function createPaymentClient(
     const now = Date.now();
     const countedAt = cardsCounted.get(token);
     if (countedAt !== undefined && now - countedAt < BREAKER_WINDOW_MS) return false;
+    // Re-inserted, so the oldest-counted cards are the first in line when the map is full.
     cardsCounted.delete(token);
-    setBounded(cardsCounted, MAX_CARDS_COUNTED, token, now);
+    if (cardsCounted.size >= MAX_CARDS_COUNTED) cardsCounted.delete(cardsCounted.keys().next().value!);
+    cardsCounted.set(token, now);
     return true;
   };
   const faultReason = (error: unknown) => (error instanceof Error ? error.message : String(error));

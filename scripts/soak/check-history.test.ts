@@ -1,6 +1,10 @@
 import { expect } from 'chai';
+import { scopedIdempotencyKey } from '../../domain/orders/place-order.js';
 import { CHECK_RULES, checkHistory, type CheckRule, type DatabaseSnapshot } from './check-history.js';
 import { pairOperations, type Answer, type HistoryEntry, type Invocation, type OperationName } from './history.js';
+
+/** The customer of every submit in these histories. */
+const EMAIL = 'buyer@example.com';
 
 const SECOND = 1_000;
 const LIMITS = {
@@ -40,26 +44,26 @@ function goodRun() {
   const steps: Parameters<typeof historyOf>[0] = [
     [
       'submit',
-      { key: 'ka', showingId: 1, seatIds: [11], token: 'tok' },
+      { key: 'ka', email: EMAIL, showingId: 1, seatIds: [11], token: 'tok' },
       'ok',
       { http: 200, order: seen('A', 'awaiting_payment', [11]) },
     ],
     [
       'submit',
-      { key: 'kb', showingId: 1, seatIds: [11], token: 'tok' },
+      { key: 'kb', email: EMAIL, showingId: 1, seatIds: [11], token: 'tok' },
       'ok',
       { http: 202, order: seen('B', 'queued', [11]) },
     ],
     [
       'submit',
-      { key: 'kc', showingId: 1, seatIds: [12], token: null },
+      { key: 'kc', email: EMAIL, showingId: 1, seatIds: [12], token: null },
       'ok',
       { http: 200, order: seen('C', 'awaiting_payment', [12]) },
     ],
     ['pay', { orderId: 'C', token: 'tok' }, 'ok', { http: 200, order: seen('C', 'awaiting_payment', [12], 2) }],
     [
       'submit',
-      { key: 'kd', showingId: 1, seatIds: [13], token: 'tok' },
+      { key: 'kd', email: EMAIL, showingId: 1, seatIds: [13], token: 'tok' },
       'ok',
       { http: 200, order: seen('D', 'awaiting_payment', [13]) },
     ],
@@ -67,7 +71,7 @@ function goodRun() {
     ['read', { orderId: 'C' }, 'ok', { http: 200, order: seen('C', 'confirmed', [12], 3) }],
     ['order-push', { orderId: 'D' }, 'ok', { order: seen('D', 'confirmed', [13], 2) }],
     ['cancel', { orderId: 'D' }, 'ok', { http: 200 }],
-    ['submit', { key: 'ke', showingId: 1, seatIds: [14], token: null }, 'info', { attempts: 7 }],
+    ['submit', { key: 'ke', email: EMAIL, showingId: 1, seatIds: [14], token: null }, 'info', { attempts: 7 }],
   ];
   const order = (id: string, seq: number, status: string, seatIds: number[], extra = {}) => ({
     id,
@@ -75,7 +79,7 @@ function goodRun() {
     showingId: 1,
     status,
     seatIds,
-    idempotencyKey: `k${id.toLowerCase()}`,
+    idempotencyKey: scopedIdempotencyKey(`k${id.toLowerCase()}`, EMAIL),
     rejectedSeatIds: null,
     failureReason: null,
     paymentStatus: status === 'confirmed' ? 'paid' : null,
@@ -191,7 +195,7 @@ describe('the chaos history checker', () => {
       id: 'F',
       seq: 9,
       status: 'confirmed',
-      idempotencyKey: 'kf',
+      idempotencyKey: scopedIdempotencyKey('kf', EMAIL),
       seatIds: [15],
     });
     run.snapshot.tickets.push({ orderId: 'F', showingId: 1, seatId: 15, price: 500, status: 'sold', createdAt: T0 });

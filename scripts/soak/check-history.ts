@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { scopedIdempotencyKey } from '../../domain/orders/place-order.js';
 import { isOperation, type OrderSeen, type PairedOperation } from './history.js';
 
 /**
@@ -114,7 +115,8 @@ function clientView(operations: PairedOperation[]) {
   const confirmed = new Map<string, OrderSeen>();
   for (const operation of operations) {
     if (isOperation(operation, 'submit')) {
-      submits.set(operation.invocation.key, operation.invocation);
+      // Orders keep the key as the intake stores it: within its customer's space.
+      submits.set(scopedIdempotencyKey(operation.invocation.key, operation.invocation.email), operation.invocation);
       if (operation.completion === 'ok' && operation.answer?.order) acceptedIds.add(operation.answer.order.id);
     }
     if (isOperation(operation, 'pay')) paid.add(operation.invocation.orderId);

@@ -160,11 +160,12 @@ export async function historyBuyer(plan: BuyerPlan): Promise<void> {
       const seatIds = [...new Set([pick(candidates), pick(candidates)])].slice(0, 1 + Math.floor(Math.random() * 2));
       const card = Math.random() >= plan.payLaterShare ? cardToken() : null;
       const key = randomUUID();
+      const email = `${name}-${key.slice(0, 8)}@example.com`;
       const submit = await recorded(
         history,
         name,
         'submit',
-        { key, showingId: showing.id, seatIds, token: card },
+        { key, email, showingId: showing.id, seatIds, token: card },
         {
           entry,
           path: '/api/v1/orders',
@@ -172,7 +173,7 @@ export async function historyBuyer(plan: BuyerPlan): Promise<void> {
             {
               showingId: showing.id,
               seatIds,
-              customer: { email: `${name}-${key.slice(0, 8)}@example.com` },
+              customer: { email },
               ...(card && { payment: { token: card } }),
             },
             { 'idempotency-key': key, prefer: 'wait=5' },

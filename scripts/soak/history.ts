@@ -28,7 +28,7 @@ export type OrderSeen = {
 /** What each operation asked: the invoke's value. */
 export type Invocation = {
   'seat-map': { showingId: number };
-  submit: { key: string; showingId: number; seatIds: number[]; token: string | null };
+  submit: { key: string; email: string; showingId: number; seatIds: number[]; token: string | null };
   read: { orderId: string };
   pay: { orderId: string; token: string };
   cancel: { orderId: string };
