@@ -9,6 +9,7 @@ import { fastPathFor, JSON_BODY_LIMIT } from './http/fast-path.js';
 import { documentSecurity, frontDoor } from './http/front-door.js';
 import { routerFor } from './http/mount.js';
 import { buildOpenApi } from './http/openapi.js';
+import { limitingOrdersPerEmail, limitRequests, type RateLimits } from './http/rate-limits.js';
 import type { Route } from './http/route.js';
 import { labelRoute } from './http/route-label.js';
 
@@ -32,6 +33,11 @@ export type HttpSurface = {
    * the entry, the whole booking API (a catalog instance answers /docs for the orders routes too).
    */
   documentedRoutes?: Route[];
+  /**
+   * Rate limits counted in Redis across every instance (RATE_LIMIT_*, api/http/rate-limits.ts): on
+   * both paths, after the front door; none without it.
+   */
+  rateLimits?: RateLimits;
 };
 
 /** A fixed route's handlers, after the one that names it for the metrics and the access log. */
@@ -45,7 +51,8 @@ const named =
 /**
  * The HTTP application of a process, without listen(): tests start it in-process. Every request
  * passes the front door (request id, security headers, CORS, metrics, access log:
- * api/http/front-door.ts), then fast-path routes are tried (api/http/fast-path.ts), then express.
+ * api/http/front-door.ts), then the rate limits (api/http/rate-limits.ts), then fast-path routes are
+ * tried (api/http/fast-path.ts), then express.
  */
 export function createApp(
   deps: Deps,
@@ -53,6 +60,8 @@ export function createApp(
   readiness: () => Promise<{ ready: boolean; checks: Record<string, string> }>,
   surface: HttpSurface = {},
 ): RequestListener {
+  const limits = surface.rateLimits ?? {};
+  const served = limitingOrdersPerEmail(routes, limits.ordersPerEmail);
   const app = express();
   app.disable('x-powered-by');
   if (surface.trustProxy) app.set('trust proxy', surface.trustProxy);
@@ -94,15 +103,19 @@ export function createApp(
     );
   }
 
-  app.use(API_BASE, routerFor(routes, deps, API_BASE));
+  app.use(API_BASE, routerFor(served, deps, API_BASE));
   app.use(routeNotFound);
   app.use(errorHandler(deps.log));
-  const fastPath = fastPathFor(routes, deps, API_BASE);
+  const fastPath = fastPathFor(served, deps, API_BASE);
   return frontDoor(
     deps,
     { corsOrigins: surface.corsOrigins ?? [], accessLog: surface.accessLog ?? false, metrics: metrics !== undefined },
-    (req, res) => {
-      if (!fastPath(req, res)) app(req, res);
-    },
+    limitRequests(
+      limits,
+      { trust: app.get('trust proxy fn'), internalKey: deps.config.PAYMENT_SERVICE_KEY, log: deps.log },
+      (req, res) => {
+        if (!fastPath(req, res)) app(req, res);
+      },
+    ),
   );
 }

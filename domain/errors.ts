@@ -45,6 +45,7 @@ export const ERROR_CODES = [
   'BLOCK_NOT_FOUND',
   'NO_SEATS_TOGETHER',
   'NOT_ENOUGH_SEATS',
+  'RATE_LIMITED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

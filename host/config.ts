@@ -2,7 +2,10 @@ import { z } from 'zod';
 import { booleanFlag, bookingSettings, DEVELOPMENT_SECRETS, SECRETS, type Config } from '../domain/config.js';
 import { OFF_IN_PRODUCTION, ROLES, roleSettings, STAND_IN_ROLES } from './roles.js';
 
-/** What the process itself needs: its stores, its port, its roles, its logs. */
+/** A rate limit in requests per minute; 0 switches it off. */
+const perMinute = (fallback: number) => z.coerce.number().int().min(0).max(1_000_000).default(fallback);
+
+/** What the process itself needs: its stores, its port, its roles, its logs, its rate limits. */
 const processSettings = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/cinema'),
@@ -55,7 +58,26 @@ const processSettings = z.object({
     .pipe(z.array(z.url())),
   /** The payment simulator is a stand-in: production runs its role only when this says so. */
   PAYMENT_SIMULATOR_ALLOWED: booleanFlag.default(false),
+  /**
+   * Requests per minute from one client address (IPv6: per /64) to anything but /healthz, /readyz
+   * and /metrics, counted in Redis across every instance (docs/operations.md, Rate limits); 0: none.
+   */
+  RATE_LIMIT_PER_IP_PER_MINUTE: perMinute(1_200),
+  /** Order submissions (POST /api/v1/orders) per minute from one client address; 0: none. */
+  RATE_LIMIT_ORDERS_PER_IP_PER_MINUTE: perMinute(60),
+  /** Order submissions per minute naming one customer email (lower-cased); 0: none. */
+  RATE_LIMIT_ORDERS_PER_EMAIL_PER_MINUTE: perMinute(10),
 });
+
+/**
+ * The rate limits off: for processes that benchmarks, soak runs and the suite load from one address
+ * (scripts/bench, scripts/soak, test/system.ts).
+ */
+export const RATE_LIMITS_OFF = {
+  RATE_LIMIT_PER_IP_PER_MINUTE: '0',
+  RATE_LIMIT_ORDERS_PER_IP_PER_MINUTE: '0',
+  RATE_LIMIT_ORDERS_PER_EMAIL_PER_MINUTE: '0',
+} as const;
 
 const settings = processSettings.extend(bookingSettings.shape).extend(roleSettings.shape);
 

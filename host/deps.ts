@@ -1,3 +1,4 @@
+import type { RateLimits } from '../api/http/rate-limits.js';
 import { connectDatabase } from '../db/connection.js';
 import { pingDatabase } from '../db/health.js';
 import { createVersionProbe } from '../domain/catalog/read-versions.js';
@@ -12,6 +13,7 @@ import { warnThrottled } from '../domain/throttled-log.js';
 import { createBatcher } from '../infra/batcher.js';
 import { createJobQueues } from '../infra/job-queues.js';
 import { createMetrics, type ProcessMetrics } from '../infra/metrics.js';
+import { createSharedCounters } from '../infra/rate-limiter.js';
 import { readinessProbe } from '../infra/readiness.js';
 import { connectRedis } from '../infra/redis.js';
 import { createSaleEvents } from '../infra/sale-events.js';
@@ -26,6 +28,8 @@ export type Wiring = {
   metrics: ProcessMetrics;
   /** The job queues, for the queue dashboard. */
   queues: ReturnType<typeof createJobQueues>['queues'];
+  /** The rate limits the HTTP surface enforces (RATE_LIMIT_*; none when every one is 0). */
+  rateLimits: RateLimits;
   close: () => Promise<void>;
 };
 
@@ -44,6 +48,7 @@ export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.
   const orderInserts = createOrderInserts({ db, jobs, events, config, log }, createBatcher);
   const versions = createVersionProbe(db, createBatcher);
   const metrics = createMetrics({ enabled: config.METRICS, roles: config.ROLES }, log);
+  const limits = rateLimitsOf(config, log);
   const deps: Deps = {
     db,
     config,
@@ -62,12 +67,31 @@ export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.
     readiness: readinessProbe({ database: () => pingDatabase(db), redis: () => redis.ping() }),
     metrics,
     queues: jobs.queues,
+    rateLimits: limits.rateLimits,
     /** Finishes pending inserts, then closes every connection the process opened. */
     close: async () => {
       await Promise.all([orderInserts.drain(), versions.drain(), deps.orderViews.drain()]);
       await events.close();
       await jobs.close();
-      await Promise.allSettled([db.destroy(), redis.quit()]);
+      await Promise.allSettled([db.destroy(), redis.quit(), limits.close()]);
     },
+  };
+}
+
+/** The rate limits' counters, on a Redis connection of their own when any limit is on. */
+function rateLimitsOf(config: ProcessConfig, log: Logger): { rateLimits: RateLimits; close(): Promise<void> } {
+  const perMinute = {
+    ip: config.RATE_LIMIT_PER_IP_PER_MINUTE,
+    'orders-ip': config.RATE_LIMIT_ORDERS_PER_IP_PER_MINUTE,
+    'orders-email': config.RATE_LIMIT_ORDERS_PER_EMAIL_PER_MINUTE,
+  };
+  if (Object.values(perMinute).every((limit) => limit === 0)) return { rateLimits: {}, close: async () => {} };
+  const { counters, close } = createSharedCounters(
+    { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX, perMinute },
+    log,
+  );
+  return {
+    rateLimits: { perIp: counters.ip, ordersPerIp: counters['orders-ip'], ordersPerEmail: counters['orders-email'] },
+    close,
   };
 }

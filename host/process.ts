@@ -61,10 +61,11 @@ export async function runRoles(
 }
 
 /**
- * The process's HTTP surface: the routes of its HTTP roles, /metrics, the access log, CORS, and on a
- * catalog process (where nginx sends /admin/queues) the queue dashboard.
+ * The process's HTTP surface: the routes of its HTTP roles, /metrics, the access log, CORS, the rate
+ * limits, and on a catalog process (where nginx sends /admin/queues) the queue dashboard.
  */
-export function httpListener(config: ProcessConfig, { deps, readiness, metrics, queues }: Wiring): RequestListener {
+export function httpListener(config: ProcessConfig, wiring: Wiring): RequestListener {
+  const { deps, readiness, metrics, queues } = wiring;
   const byRole = routesByRole(deps, config);
   return createApp(deps, httpRoutes(config.ROLES, byRole), readiness, {
     documentedRoutes: httpRoutes([...PUBLIC_API_ROLES, ...config.ROLES], byRole),
@@ -72,6 +73,7 @@ export function httpListener(config: ProcessConfig, { deps, readiness, metrics, 
     accessLog: config.ACCESS_LOG,
     corsOrigins: config.CORS_ORIGINS,
     trustProxy: config.TRUST_PROXY,
+    rateLimits: wiring.rateLimits,
     queueDashboard: config.ROLES.includes('catalog') ? createQueueDashboard(queues, QUEUE_DASHBOARD_PATH) : undefined,
   });
 }

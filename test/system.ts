@@ -8,7 +8,7 @@ import { createApp } from '../api/app.js';
 import { dropDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Deps } from '../domain/context.js';
-import { parseConfig, type ProcessConfig } from '../host/config.js';
+import { parseConfig, RATE_LIMITS_OFF, type ProcessConfig } from '../host/config.js';
 import { createDeps, type Wiring } from '../host/deps.js';
 import { startWorkers } from '../host/process.js';
 import { httpRoutes, MIGRATIONS, ROLES, routesByRole } from '../host/roles.js';
@@ -35,6 +35,8 @@ function testConfig(paymentServiceUrl: string): ProcessConfig {
     ADMIN_TOKEN,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     SEED_WHEN_EMPTY: 'false',
+    // Thousands of requests from 127.0.0.1: no rate limits, but where test/rate-limits.test.ts sets them.
+    ...RATE_LIMITS_OFF,
     // Fast recovery, so crash and lost-wake-up tests finish in seconds.
     ALLOCATION_LOCK_MS: '2000',
     ALLOCATION_STALLED_CHECK_MS: '1000',
@@ -83,7 +85,7 @@ export async function testEnvironment(overrides: Record<string, string> = {}): P
     CONFIRM_WITHOUT_PAYMENT: String(config.CONFIRM_WITHOUT_PAYMENT),
     ...Object.fromEntries(
       Object.entries(config)
-        .filter(([name]) => name.startsWith('PAYMENT_') || name.startsWith('PROVIDER_'))
+        .filter(([name]) => /^(PAYMENT|PROVIDER|RATE_LIMIT)_/.test(name))
         .map(([name, value]) => [name, String(value)]),
     ),
     ...overrides,

@@ -46,6 +46,7 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   NOT_ENOUGH_SEATS: 409,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
+  RATE_LIMITED: 429,
 };
 
 /**
@@ -120,7 +121,11 @@ export function errorResponse(error: unknown, log: Logger, request: { method?: s
   const known = error instanceof HttpError ? error : asDomainError(error);
   if (known) {
     const status = known instanceof HttpError ? known.status : statusOf(known.code);
-    return { status, body: { error: { code: known.code, message: known.message, details: known.details } } };
+    const body = { error: { code: known.code, message: known.message, details: known.details } };
+    // A refusal that says when to come back (RATE_LIMITED) says it in Retry-After too.
+    const retryAfter = (known.details as { retryAfterSeconds?: unknown } | null | undefined)?.retryAfterSeconds;
+    if (typeof retryAfter === 'number') return { status, headers: { 'retry-after': String(retryAfter) }, body };
+    return { status, body };
   }
   if (isStoreUnavailable(error)) {
     warnThrottled(log, 'store-unavailable', { reason: (error as Error).message }, 'requests refused: a store is away');

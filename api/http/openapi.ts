@@ -36,8 +36,15 @@ export function buildOpenApi(routes: Route[], basePath: string) {
     const path = basePath + route.path.replace(/:(\w+)/g, '{$1}');
     const status = route.status ?? 200;
     const security = securitySchemeOf(route);
-    // 503: every route reads or writes a store, and answers so (with Retry-After) while one is away.
-    const errorStatuses = new Set([400, ...(security ? [401, 403] : []), ...(route.errors ?? []).map(statusOf), 503]);
+    // 503: every route reads or writes a store, and answers so (with Retry-After) while one is away;
+    // 429: every route counts against its client's rate limit (api/http/rate-limits.ts).
+    const errorStatuses = new Set([
+      400,
+      ...(security ? [401, 403] : []),
+      ...(route.errors ?? []).map(statusOf),
+      429,
+      503,
+    ]);
     paths[path] ??= {};
     paths[path][route.method] = {
       operationId: `${route.method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,

@@ -2,6 +2,7 @@ import { filmsRepository, type FilmWrite } from '../../db/repositories/films.js'
 import type { Deps } from '../context.js';
 import { DomainError, foundOr } from '../errors.js';
 import { paginate, type PageRequest } from '../pagination.js';
+import { retryingDeadlock } from '../../db/violations.js';
 import { translateViolations } from '../violations.js';
 
 export const listFilms = ({ db }: Deps, page: PageRequest) =>
@@ -16,8 +17,9 @@ export const createFilm = ({ db }: Deps, film: FilmWrite) => filmsRepository.ins
 export const updateFilm = async ({ db }: Deps, id: number, changes: Partial<FilmWrite>) =>
   foundOr(await filmsRepository.update(db, id, changes), 'FILM_NOT_FOUND', 'Film', id);
 
+/** Run again once if PostgreSQL broke a deadlock with a showing's cancellation (its row checks the film's key). */
 export const deleteFilm = async ({ db }: Deps, id: number) => {
-  const deleted = await translateViolations(() => filmsRepository.delete(db, id), {
+  const deleted = await translateViolations(() => retryingDeadlock(() => filmsRepository.delete(db, id)), {
     showings_film_id_fkey: () => new DomainError('FILM_HAS_SHOWINGS', `Film ${id} still has showings`),
   });
   if (!deleted) foundOr(undefined, 'FILM_NOT_FOUND', 'Film', id);

@@ -4,6 +4,7 @@ import { DomainError, foundOr } from '../errors.js';
 import { countSeats, normalizeLayout, type LayoutInput } from '../layout.js';
 import { paginate, type PageRequest } from '../pagination.js';
 import { DEFAULT_SEATING_RULES, type SeatingRules } from '../model/seating.js';
+import { retryingDeadlock } from '../../db/violations.js';
 import { translateViolations } from '../violations.js';
 
 const hallViolations = (name: string | undefined, cinemaId?: number) => ({
@@ -76,8 +77,9 @@ export const updateHall = async (
   return getHall(deps, id);
 };
 
+/** Run again once if PostgreSQL broke a deadlock with a showing's cancellation (its row checks the hall's key). */
 export const deleteHall = async ({ db }: Deps, id: number) => {
-  const deleted = await translateViolations(() => hallsRepository.delete(db, id), {
+  const deleted = await translateViolations(() => retryingDeadlock(() => hallsRepository.delete(db, id)), {
     showings_hall_id_fkey: () => hallHasShowings(id),
   });
   if (!deleted) foundOr(undefined, 'HALL_NOT_FOUND', 'Hall', id);

@@ -5,7 +5,7 @@ import { connectDatabase, ensureDatabase, type Db } from '../../db/connection.js
 import { migrateToLatest } from '../../db/migrate.js';
 import { bulkRepository } from '../../db/repositories/bulk.js';
 import { retryingDeadlock } from '../../db/violations.js';
-import { parseConfig } from '../../host/config.js';
+import { parseConfig, RATE_LIMITS_OFF } from '../../host/config.js';
 import { DATA_SCHEMAS, MIGRATIONS } from '../../host/roles.js';
 import { createLogger } from '../../infra/logger.js';
 import { connectRedis } from '../../infra/redis.js';
@@ -109,6 +109,8 @@ export function startRole(
       PORT: String(port),
       SEED_WHEN_EMPTY: 'false',
       LOG_LEVEL: 'warn',
+      // The load comes from one address.
+      ...RATE_LIMITS_OFF,
       ...env,
     },
     stdio: ['ignore', logFile ? openSync(logFile, 'w') : 'inherit', 'inherit'],

@@ -4,6 +4,7 @@ import { rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { RATE_LIMITS_OFF } from '../../host/config.js';
 import { freePorts } from '../topology/checks.js';
 import { DEFAULT_COUNTS, startTopology, TOPOLOGY_ROLES, type Counts, type Topology } from '../topology/topology.js';
 import { cpuMeter } from './cpu.js';
@@ -187,7 +188,8 @@ async function throughTopology() {
     counts,
     port: 0,
     basePort: 0,
-    env: { ...process.env, ...storeEnv, LOG_LEVEL: 'warn' },
+    // The load comes from one address.
+    env: { ...process.env, ...storeEnv, ...RATE_LIMITS_OFF, LOG_LEVEL: 'warn' },
     nginxWorkers: args['nginx-workers'] === 'auto' ? 'auto' : Number(args['nginx-workers']),
     log: (line) => log(`topology: ${line}`),
   });

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { connectDatabase } from '../../db/connection.js';
+import { RATE_LIMITS_OFF } from '../../host/config.js';
 import { startTopology, type Counts, type ExitEvent, type Topology, type TopologyRole } from '../topology/topology.js';
 import { checkHistory, readSnapshot, type CheckLimits } from './check-history.js';
 import { createShowings, pick, sleep } from './clients.js';
@@ -72,6 +73,8 @@ export async function runChaos(options: ChaosOptions) {
         DATABASE_URL: stores.postgres.url('cinema_chaos'),
         REDIS_URL: stores.redis.url,
         REDIS_PREFIX: 'chaos',
+        // The clients all come from one address.
+        ...RATE_LIMITS_OFF,
         PAYMENT_SERVICE_KEY: serviceKey,
         ACCESS_LOG: 'false',
         HOLD_TTL_SECONDS: String(options.holdTtlSeconds),

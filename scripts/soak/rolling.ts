@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { RATE_LIMITS_OFF } from '../../host/config.js';
 import { writeLatest } from '../bench/system.js';
 import { startTopology } from '../topology/topology.js';
 import { rollingRestart } from './rolling-restart.js';
@@ -26,6 +27,8 @@ const topology = await startTopology({
     ...process.env,
     DATABASE_URL: process.env.SOAK_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/cinema_soak',
     REDIS_PREFIX: process.env.SOAK_REDIS_PREFIX ?? 'cinema-soak',
+    // The buyers and watchers all come from one address.
+    ...RATE_LIMITS_OFF,
   },
   log,
 });

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connectDatabase } from '../../../db/connection.js';
+import { RATE_LIMITS_OFF } from '../../../host/config.js';
 import { createLogger } from '../../../infra/logger.js';
 import { connectRedis } from '../../../infra/redis.js';
 import { percentile } from '../../bench/load.js';
@@ -183,6 +184,8 @@ export async function artillerySoak(options: ArtillerySoakOptions) {
       ...options.env,
       DATABASE_URL: options.databaseUrl,
       REDIS_PREFIX: options.redisPrefix,
+      // Artillery's users all come from one address.
+      ...RATE_LIMITS_OFF,
       HOLD_TTL_SECONDS: String(HOLD_TTL_SECONDS),
       DB_POOL_MAX: String(DB_POOL_MAX),
     },
