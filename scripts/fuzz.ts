@@ -97,7 +97,10 @@ try {
     concurrency: Number(args.concurrency),
     only: replay,
     onProgress: (done, total, breaks) =>
-      process.stderr.write(`\r[fuzz] ${done}/${total} cases, ${breaks} breaks${done === total ? '\n' : ''}`),
+      process.stderr.write(
+        // A terminal gets one line redrawn; a log file gets a line each.
+        `${process.stderr.isTTY ? '\r' : ''}[fuzz] ${done}/${total} cases, ${breaks} breaks${done === total || !process.stderr.isTTY ? '\n' : ''}`,
+      ),
     onCase: replay
       ? (fuzzCase, outcome) =>
           console.log(

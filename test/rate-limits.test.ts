@@ -188,8 +188,10 @@ describe('rate limits shared in Redis', function () {
 
   it('when one address submits more orders than its limit, should refuse the rest 429 before reading them, under the stricter limit of orders', async () => {
     const { showing, seats } = await freshShowing(8);
+    // express routes every spelling of the path to the submission: each counts as one.
+    const spellings = ['/api/v1/orders', '/api/v1/ORDERS', '/api/v1/Orders/'];
     const answers = await spread(6, (baseUrl, index) =>
-      call(baseUrl, 'POST', '/api/v1/orders', {
+      call(baseUrl, 'POST', spellings[index % spellings.length]!, {
         headers: { ...from('198.51.100.30'), 'idempotency-key': randomUUID() },
         body: orderBody(showing.id, [seats[index]!.id], `buyer-${index}@example.com`),
       }),

@@ -128,9 +128,8 @@ export function limitRequests(
       serve(req, res);
       return;
     }
-    // express routes /orders/ as /orders (non-strict routing).
-    const submission =
-      req.method === 'POST' && (path === ORDER_SUBMISSION_PATH || path === `${ORDER_SUBMISSION_PATH}/`);
+    // express routes /orders/ as /orders (non-strict routing), and /ORDERS too (case-insensitive): all are submissions.
+    const submission = req.method === 'POST' && path.toLowerCase().replace(/\/$/, '') === ORDER_SUBMISSION_PATH;
     // One count per request: an order submission's under the stricter limit of orders, any other
     // request's under the client's limit (each count is ~30 µs of CPU here: docs/decisions/006).
     const [counter, scope] =
