@@ -64,6 +64,16 @@ export type SaleEvents = {
   listen(listener: (event: SaleEvent) => void): Promise<() => void>;
 };
 
+/**
+ * A fixed-window counter shared by every instance (a rate limit): a hit is let through or not, with
+ * the time until the window lets the key in again; rejects when its store cannot answer.
+ */
+export type RateCounter = {
+  limit: number;
+  windowSeconds: number;
+  hit(key: string): Promise<{ allowed: boolean; retryAfterMs: number }>;
+};
+
 export type Cache<K, V> = { get(key: K): Promise<V>; forget(key: K): void };
 
 /** A cache whose entries live about `ttlMs`; concurrent misses of one key share one load. */

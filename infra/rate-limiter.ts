@@ -1,17 +1,11 @@
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Logger } from '../domain/ports.js';
+import type { Logger, RateCounter } from '../domain/ports.js';
 import { reportingErrors } from './redis.js';
 
 /** How long one count may take before the request goes on without it (fail open). */
 const COMMAND_TIMEOUT_MS = 500;
-
-/** What one hit on a shared counter says: let it through, or when the window lets the key in again. */
-export type Verdict = { allowed: boolean; retryAfterMs: number };
-
-/** A fixed window per key, counted in Redis, so it holds across every instance. Rejects when Redis cannot answer. */
-export type SharedCounter = { limit: number; windowSeconds: number; hit(key: string): Promise<Verdict> };
 
 export type RateLimitSettings = {
   redisUrl: string;
@@ -32,7 +26,7 @@ export type RateLimitSettings = {
 export function createSharedCounters(
   settings: RateLimitSettings,
   log: Logger,
-): { counters: Record<string, SharedCounter>; ready(): Promise<void>; close(): Promise<void> } {
+): { counters: Record<string, RateCounter>; ready(): Promise<void>; close(): Promise<void> } {
   const redis = reportingErrors(
     new Redis(settings.redisUrl, {
       enableOfflineQueue: false,
@@ -43,7 +37,7 @@ export function createSharedCounters(
     }),
     log,
   );
-  const counters: Record<string, SharedCounter> = {};
+  const counters: Record<string, RateCounter> = {};
   for (const [name, limit] of Object.entries(settings.perMinute)) {
     if (limit <= 0) continue;
     const limiter = new RateLimiterRedis({

@@ -4,28 +4,21 @@ import { isIPv4 } from 'node:net';
 import ipaddr from 'ipaddr.js';
 import proxyAddr from 'proxy-addr';
 import { DomainError } from '../../domain/errors.js';
-import type { Logger } from '../../domain/ports.js';
+import type { Logger, RateCounter } from '../../domain/ports.js';
 import { warnThrottled } from '../../domain/throttled-log.js';
 import { API_BASE } from './base.js';
 import { errorResponse } from './errors.js';
 import { labelRoute } from './route-label.js';
 import type { Route } from './route.js';
 
-/** A counter shared by every instance (infra/rate-limiter.ts): a hit is let through or not; rejects when its store cannot answer. */
-export type Counter = {
-  limit: number;
-  windowSeconds: number;
-  hit(key: string): Promise<{ allowed: boolean; retryAfterMs: number }>;
-};
-
 /** The limits a process enforces (RATE_LIMIT_*); an absent one is off. */
 export type RateLimits = {
   /** Every request of a client address, but the probes', the scrapes' and order submissions. */
-  perIp?: Counter;
+  perIp?: RateCounter;
   /** Order submissions of a client address (counted here instead of perIp). */
-  ordersPerIp?: Counter;
+  ordersPerIp?: RateCounter;
   /** Order submissions naming one customer email. */
-  ordersPerEmail?: Counter;
+  ordersPerEmail?: RateCounter;
 };
 
 /** What a refusal's details name as the limit reached. */
@@ -58,7 +51,7 @@ export function addressBucket(address: string): string {
 }
 
 /** The answer to a request over a limit: 429 with Retry-After, and the limit in the details. */
-function rateLimited(scope: LimitScope, counter: Counter, retryAfterMs: number): DomainError {
+function rateLimited(scope: LimitScope, counter: RateCounter, retryAfterMs: number): DomainError {
   const retryAfterSeconds = Math.max(1, Math.ceil(retryAfterMs / 1000));
   return new DomainError('RATE_LIMITED', `Too many requests; try again in ${retryAfterSeconds} s`, {
     scope,
@@ -73,7 +66,7 @@ function rateLimited(scope: LimitScope, counter: Counter, retryAfterMs: number):
  * lets the request through (fail open: a Redis outage must not stop sales), with one warning per
  * few seconds.
  */
-async function refusalOf(counter: Counter, key: string, scope: LimitScope, log: Logger) {
+async function refusalOf(counter: RateCounter, key: string, scope: LimitScope, log: Logger) {
   try {
     const { allowed, retryAfterMs } = await counter.hit(key);
     return allowed ? undefined : rateLimited(scope, counter, retryAfterMs);
@@ -92,8 +85,7 @@ async function refusalOf(counter: Counter, key: string, scope: LimitScope, log: 
 function bearing(secret: string): (req: IncomingMessage) => boolean {
   const expected = Buffer.from(`Bearer ${secret}`);
   return ({ headers: { authorization } }) => {
-    if (authorization?.length !== expected.length) return false;
-    const given = Buffer.from(authorization);
+    const given = Buffer.from(authorization ?? '');
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
 }
@@ -171,7 +163,7 @@ const emailKey = (email: string) => createHash('sha256').update(email.toLowerCas
  * it is placed (on both paths: the fast path and express call the same handler); other routes as
  * they are. A replay of an idempotency key counts too.
  */
-export function limitingOrdersPerEmail(routes: Route[], counter: Counter | undefined): Route[] {
+export function limitingOrdersPerEmail(routes: Route[], counter: RateCounter | undefined): Route[] {
   if (!counter) return routes;
   return routes.map((route) => {
     if (route.method !== ORDER_SUBMISSION.method || route.path !== ORDER_SUBMISSION.path) return route;

@@ -127,7 +127,16 @@ export const orderQueueRepository = {
       afterSeq,
       horizon,
       limit,
-    }: { partitions: number; partition: number; afterSeq: number; horizon: number; limit: number },
+      countHeld,
+    }: {
+      partitions: number;
+      partition: number;
+      afterSeq: number;
+      horizon: number;
+      limit: number;
+      /** Count each customer's seats held in the showing (a cap applies); else heldByCustomer is 0, unread. */
+      countHeld: boolean;
+    },
   ): Promise<QueuedOrder[]> => {
     await runPrepared(trx, 'orders-arrival-lock-shared', 'SELECT pg_advisory_xact_lock_shared($1, $2)', [
       ARRIVAL_LOCK,
@@ -147,9 +156,10 @@ export const orderQueueRepository = {
        SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.best, b.currency, b.created_at AS "createdAt",
               s.hall_id AS "hallId", h.seating, s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
               b.pays_by_card AS "paysByCard", b.request_id AS "requestId", b.customer,
-              (SELECT coalesce(sum(cardinality(h.seat_ids)), 0)::int FROM orders h
-               WHERE h.showing_id = b.showing_id AND lower(h.customer_email) = b.customer AND h.status = 'awaiting_payment')
-                AS "heldByCustomer",
+              CASE WHEN $6 THEN
+                (SELECT coalesce(sum(cardinality(h.seat_ids)), 0)::int FROM orders h
+                 WHERE h.showing_id = b.showing_id AND lower(h.customer_email) = b.customer AND h.status = 'awaiting_payment')
+              ELSE 0 END AS "heldByCustomer",
               (SELECT coalesce(json_agg(json_build_object(
                         'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
                         'taken', EXISTS (SELECT FROM tickets t
@@ -159,7 +169,7 @@ export const orderQueueRepository = {
                JOIN seats seat ON seat.id = wanted.seat_id JOIN hall_rows r ON r.id = seat.row_id) AS seats
        FROM batch b JOIN showings s ON s.id = b.showing_id JOIN halls h ON h.id = s.hall_id
        ORDER BY b.seq`,
-      [afterSeq, partitions, partition, limit, horizon],
+      [afterSeq, partitions, partition, limit, horizon, countHeld],
     );
   },
 

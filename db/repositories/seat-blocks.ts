@@ -26,10 +26,6 @@ export const seatBlocksRepository = {
       .first('id', 'hall_id as hallId', 'starts_at as startsAt', 'cancelled_at as cancelledAt')
       .where('id', showingId),
 
-  /** The ids among these that are seats of the hall. */
-  seatsOfHall: async (db: Db, hallId: number, seatIds: number[]): Promise<Set<number>> =>
-    new Set(await db('seats').where('hall_id', hallId).whereIn('id', seatIds).pluck('id')),
-
   list: (db: Db, showingId: number): Promise<SeatBlock[]> =>
     db({ b: 'seat_blocks' })
       .join({ s: 'seats' }, 's.id', 'b.seat_id')

@@ -7,7 +7,7 @@ import type { NewTicket, SeatDelta } from '../model/tickets.js';
 import { toOrderView } from '../orders/view.js';
 import { requestCharges } from '../payments/payment-jobs.js';
 import type { Trace } from '../ports.js';
-import { decideOrders, hallSeatsOf, showingsNeedingPlans } from './decide-orders.js';
+import { capsHolds, decideOrders, hallSeatsOf, showingsNeedingPlans, type AllocationRules } from './decide-orders.js';
 
 /** The decided order as GET /orders/:id shows it, built from what the batch already holds. */
 function decidedView(
@@ -56,6 +56,11 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
   const { config } = deps;
   const startedAt = Date.now();
   const horizon = await orderQueueRepository.arrivalHorizon(deps.db, partition);
+  const rules: Omit<AllocationRules, 'now'> = {
+    holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
+    confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
+    maxHeldSeatsPerCustomer: config.MAX_HELD_SEATS_PER_CUSTOMER,
+  };
   return deps.db.transaction(async (trx) => {
     const orders = await orderQueueRepository.lockQueuedBatch(trx, {
       partitions: config.ALLOCATION_PARTITIONS,
@@ -63,20 +68,12 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
       afterSeq,
       horizon,
       limit: config.ALLOCATION_BATCH_SIZE,
+      countHeld: capsHolds(rules),
     });
     if (orders.length === 0) return { views: [], seats: [], lastSeq: afterSeq, orders: new Map(), startedAt };
     const planned = showingsNeedingPlans(orders);
     const plans = planned.length > 0 ? await orderQueueRepository.seatPlans(trx, planned) : undefined;
-    const { decisions, tickets } = decideOrders(
-      orders,
-      {
-        now: new Date(),
-        holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
-        confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
-        maxHeldSeatsPerCustomer: config.MAX_HELD_SEATS_PER_CUSTOMER,
-      },
-      plans,
-    );
+    const { decisions, tickets } = decideOrders(orders, { ...rules, now: new Date() }, plans);
     const { stored, seats } = await orderQueueRepository.recordDecisions(trx, decisions, tickets);
     const orderById = new Map(orders.map((order) => [order.id, order]));
     const newTickets = new Map(tickets.map((ticket) => [`${ticket.orderId}:${ticket.seatId}`, ticket]));

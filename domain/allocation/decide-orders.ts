@@ -111,7 +111,6 @@ export function decideOrders(
 
   /** Seats each customer came to hold in each showing within this batch. */
   const heldInBatch = new Map<string, number>();
-  const capsHolds = !rules.confirmWithoutPayment && rules.maxHeldSeatsPerCustomer > 0;
 
   for (const order of orders) {
     const seats = seatsFor(order);
@@ -121,7 +120,7 @@ export function decideOrders(
     }
     const holder = `${order.showingId}:${order.customer}`;
     const held = order.heldByCustomer + (heldInBatch.get(holder) ?? 0);
-    if (capsHolds && held + seats.length > rules.maxHeldSeatsPerCustomer) {
+    if (capsHolds(rules) && held + seats.length > rules.maxHeldSeatsPerCustomer) {
       reject(order, 'HOLD_LIMIT');
       continue;
     }
@@ -159,6 +158,10 @@ export function decideOrders(
   }
   return { decisions, tickets };
 }
+
+/** Whether the cap on held seats applies: there is one, and orders are held (not confirmed at once). */
+export const capsHolds = (rules: Pick<AllocationRules, 'confirmWithoutPayment' | 'maxHeldSeatsPerCustomer'>) =>
+  !rules.confirmWithoutPayment && rules.maxHeldSeatsPerCustomer > 0;
 
 /** The showings of these orders whose whole plan the decision needs: "best N" orders, halls that refuse orphans. */
 export const showingsNeedingPlans = (orders: QueuedOrder[]) => [

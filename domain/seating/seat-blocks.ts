@@ -41,7 +41,8 @@ export async function blockSeats(
         reason: showing.cancelledAt ? 'cancelled' : 'started',
       });
     }
-    const hallSeats = await seatBlocksRepository.seatsOfHall(trx, showing.hallId, seatIds);
+    // The intake's cache: a hall's seats cannot change while it has showings.
+    const hallSeats = await deps.saleCatalog.hallSeats(showing.hallId);
     const foreign = seatIds.filter((seatId) => !hallSeats.has(seatId));
     if (foreign.length > 0) {
       throw new DomainError('SEAT_NOT_IN_HALL', "Some seats are not in the showing's hall", { seatIds: foreign });

@@ -303,6 +303,7 @@ describe('payments: cancellation', () => {
         afterSeq: 0,
         horizon,
         limit: 100,
+        countHeld: false,
       });
     return { deps, showing, seats, order, partition, readQueue };
   }
