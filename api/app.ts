@@ -9,7 +9,7 @@ import { fastPathFor, JSON_BODY_LIMIT } from './http/fast-path.js';
 import { documentSecurity, frontDoor } from './http/front-door.js';
 import { routerFor } from './http/mount.js';
 import { buildOpenApi } from './http/openapi.js';
-import { limitingOrdersPerEmail, limitRequests, type RateLimits } from './http/rate-limits.js';
+import { clientAddressOf, limitingOrdersPerEmail, limitRequests, type RateLimits } from './http/rate-limits.js';
 import type { Route } from './http/route.js';
 import { labelRoute } from './http/route-label.js';
 
@@ -106,7 +106,7 @@ export function createApp(
   app.use(API_BASE, routerFor(served, deps, API_BASE));
   app.use(routeNotFound);
   app.use(errorHandler(deps.log));
-  const fastPath = fastPathFor(served, deps, API_BASE);
+  const fastPath = fastPathFor(served, deps, API_BASE, clientAddressOf(app.get('trust proxy fn')));
   return frontDoor(
     deps,
     { corsOrigins: surface.corsOrigins ?? [], accessLog: surface.accessLog ?? false, metrics: metrics !== undefined },

@@ -16,12 +16,21 @@ export type Db = Knex;
  * `onTrouble`, when given, hears knex's own warnings (a connection that could not be made, each with
  * a stack trace on the console otherwise): a long-running process logs them, a few lines while
  * PostgreSQL is away. Short-lived scripts keep knex's console.
+ * `statementTimeoutMs`, when given, is each session's statement_timeout: PostgreSQL cancels a
+ * statement running (or waiting for a lock) longer, and the caller gets SQLSTATE 57014. Migrations,
+ * seeding and scripts connect without one.
  */
-export function connectDatabase(databaseUrl: string, poolMax: number, onTrouble?: (message: string) => void): Db {
+export function connectDatabase(
+  databaseUrl: string,
+  poolMax: number,
+  { onTrouble, statementTimeoutMs }: { onTrouble?: (message: string) => void; statementTimeoutMs?: number } = {},
+): Db {
   const report = (message: unknown) => onTrouble?.(message instanceof Error ? message.message : String(message));
   return knex({
     client: 'pg',
-    connection: databaseUrl,
+    connection: statementTimeoutMs
+      ? { connectionString: databaseUrl, statement_timeout: statementTimeoutMs }
+      : databaseUrl,
     pool: { min: 0, max: poolMax },
     acquireConnectionTimeout: 10_000,
     ...(onTrouble ? { log: { warn: report, error: report, deprecate: report, debug: () => {} } } : {}),

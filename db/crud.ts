@@ -1,8 +1,12 @@
+import type { Knex } from 'knex';
 import type { Db } from './connection.js';
 import { pageAfter, type After } from './keyset.js';
 
 /** camelCase API field -> snake_case column, for the fields a caller may write. */
 type ColumnMap<Write> = { [K in keyof Write]-?: string };
+
+/** A list filter: a column equal to the value, or a condition of its own (one through another table). */
+type FilterMap<Filter> = { [K in keyof Filter]-?: string | ((query: Knex.QueryBuilder, value: Filter[K]) => void) };
 
 /**
  * The plain row operations every catalog table shares. Columns are selected under their API
@@ -12,11 +16,11 @@ export function crudRepository<Row, Write extends object, Filter extends object 
   table: string;
   columns: string[];
   writable: ColumnMap<Write>;
-  filters?: ColumnMap<Filter>;
+  filters?: FilterMap<Filter>;
 }) {
   const { table, columns, writable, filters } = spec;
 
-  const toColumns = (values: Partial<Write> | Partial<Filter>, map: Record<string, string>) =>
+  const toColumns = (values: Partial<Write>, map: Record<string, string>) =>
     Object.fromEntries(
       Object.entries(values)
         .filter(([field, value]) => value !== undefined && field in map)
@@ -27,18 +31,16 @@ export function crudRepository<Row, Write extends object, Filter extends object 
     list: (
       db: Db,
       { after, limit, filter }: { after?: After; limit: number; filter?: Partial<Filter> },
-    ): Promise<Row[]> =>
-      pageAfter(
-        db(table)
-          .select(columns)
-          .where(toColumns(filter ?? {}, filters ?? {})),
-        {
-          sortColumn: 'id',
-          idColumn: 'id',
-          after,
-          limit,
-        },
-      ),
+    ): Promise<Row[]> => {
+      const query = db(table).select(columns);
+      for (const [field, value] of Object.entries(filter ?? {})) {
+        const condition = (filters as Record<string, FilterMap<Filter>[keyof Filter]> | undefined)?.[field];
+        if (value === undefined || condition === undefined) continue;
+        if (typeof condition === 'string') query.where(condition, value);
+        else condition(query, value as never);
+      }
+      return pageAfter(query, { sortColumn: 'id', idColumn: 'id', after, limit });
+    },
 
     get: (db: Db, id: number): Promise<Row | undefined> => db(table).select(columns).where({ id }).first(),
 

@@ -8,6 +8,8 @@ import * as readVersions from './migrations/005_read_versions.js';
 import * as orderRequestId from './migrations/006_order_request_id.js';
 import * as seating from './migrations/007_seating.js';
 import * as heldByCustomer from './migrations/008_held_by_customer.js';
+import * as operatorsAndAudit from './migrations/009_operators_and_audit.js';
+import * as orderClient from './migrations/010_order_client.js';
 
 /**
  * The booking system's migrations, listed statically so the same ones run from TypeScript sources
@@ -22,6 +24,8 @@ export const BOOKING_MIGRATIONS: Record<string, Knex.Migration> = {
   '006_order_request_id': orderRequestId,
   '007_seating': seating,
   '008_held_by_customer': heldByCustomer,
+  '009_operators_and_audit': operatorsAndAudit,
+  '010_order_client': orderClient,
 };
 
 /**

@@ -45,6 +45,12 @@ export const bookingSettings = z.object({
    * order past it is rejected HOLD_LIMIT (anti-scalping; 0: no cap). Paid seats do not count.
    */
   MAX_HELD_SEATS_PER_CUSTOMER: z.coerce.number().int().min(0).max(1000).default(10),
+  /**
+   * Seats the orders from one client address (IPv6: its /64) may hold unpaid in one showing at a
+   * time, whatever emails they name: an order past it is rejected ADDRESS_HOLD_LIMIT (0: no cap).
+   * Higher than the customer's cap: a household, an office or a mobile carrier shares an address.
+   */
+  MAX_HELD_SEATS_PER_ADDRESS: z.coerce.number().int().min(0).max(10_000).default(40),
   /** Longest `Prefer: wait=N` a client may ask for, in seconds. */
   MAX_DECISION_WAIT_SECONDS: z.coerce.number().int().min(0).max(60).default(10),
   /** A seat delta that arrives ahead of a missing version waits this long for it before going out anyway. */

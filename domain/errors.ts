@@ -46,6 +46,12 @@ export const ERROR_CODES = [
   'NO_SEATS_TOGETHER',
   'NOT_ENOUGH_SEATS',
   'RATE_LIMITED',
+  'OPERATOR_NOT_FOUND',
+  'OPERATOR_NAME_TAKEN',
+  'OPERATOR_HAS_CINEMAS',
+  'API_KEY_NOT_FOUND',
+  'API_KEY_REVOKED',
+  'API_KEY_ALREADY_REVOKED',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -10,6 +10,13 @@ const processSettings = z.object({
   NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
   DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/ }).default('postgres://postgres@127.0.0.1:5432/cinema'),
   DB_POOL_MAX: z.coerce.number().int().min(1).max(200).default(8),
+  /**
+   * PostgreSQL cancels any statement of a service process running or waiting longer (0: never): a
+   * request costly by accident, or one stuck behind a lock, answers 503 instead of holding a pool
+   * connection. The longest statements in service (an allocation batch, a showing's cancellation)
+   * take well under a second.
+   */
+  DB_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z
     .string()

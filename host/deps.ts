@@ -35,9 +35,10 @@ export type Wiring = {
 
 /** Builds the dependencies of one process: connections, queues, pub/sub, the intake's caches and batched inserts. */
 export function createDeps(config: ProcessConfig, log: Logger, poolMax = config.DB_POOL_MAX): Wiring {
-  const db = connectDatabase(config.DATABASE_URL, poolMax, (reason) =>
-    warnThrottled(log, 'postgres', { reason }, 'PostgreSQL unavailable'),
-  );
+  const db = connectDatabase(config.DATABASE_URL, poolMax, {
+    onTrouble: (reason) => warnThrottled(log, 'postgres', { reason }, 'PostgreSQL unavailable'),
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  });
   const redis = connectRedis(config.REDIS_URL, log);
   const jobs = createJobQueues(
     { redisUrl: config.REDIS_URL, redisPrefix: config.REDIS_PREFIX, partitions: config.ALLOCATION_PARTITIONS },

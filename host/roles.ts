@@ -2,6 +2,7 @@ import { catalogRoutes } from '../api/catalog/routes.js';
 import type { Route } from '../api/http/route.js';
 import { orderRoutes, showingSalesRoutes } from '../api/orders/routes.js';
 import { seatingRoutes } from '../api/seating/routes.js';
+import { operatorRoutes } from '../api/operators/routes.js';
 import { BOOKING_MIGRATIONS } from '../db/migrate.js';
 import type { Deps } from '../domain/context.js';
 import {
@@ -45,7 +46,7 @@ export function routesByRole(deps: Deps, config: ProviderConfig): Record<'ticket
   return {
     tickets: orderRoutes,
     // Seat maps and a showing's sales are read by every visitor: they scale with the catalog, apart from buying.
-    catalog: [...catalogRoutes, ...showingSalesRoutes, ...seatingRoutes],
+    catalog: [...catalogRoutes, ...showingSalesRoutes, ...seatingRoutes, ...operatorRoutes],
     payments: createPaymentSimulator(config, deps.db).routes,
   };
 }

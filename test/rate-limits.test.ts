@@ -1,52 +1,18 @@
 import { expect } from 'chai';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type RequestListener, type Server } from 'node:http';
-import { Writable } from 'node:stream';
+import type { Server } from 'node:http';
 import { pino } from 'pino';
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { createApp } from '../api/app.js';
 import { addressBucket } from '../api/http/rate-limits.js';
 import { parseConfig, type ProcessConfig } from '../host/config.js';
-import { createDeps, type Wiring } from '../host/deps.js';
-import { httpListener } from '../host/process.js';
+import type { Wiring } from '../host/deps.js';
 import { httpRoutes, ROLES } from '../host/roles.js';
 import { createSharedCounters } from '../infra/rate-limiter.js';
 import { freshShowing, orderBody } from './orders/support.js';
-import { freePort, startRedisServer, testEnvironment, testSystem } from './system.js';
-
-type Answer = { status: number; headers: Headers; body: any };
-
-async function call(
-  baseUrl: string,
-  method: string,
-  path: string,
-  { headers = {}, body }: { headers?: Record<string, string>; body?: unknown } = {},
-): Promise<Answer> {
-  const response = await fetch(baseUrl + path, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  const json = response.headers.get('content-type')?.startsWith('application/json');
-  return { status: response.status, headers: response.headers, body: json ? JSON.parse(text) : text };
-}
-
-const from = (address: string) => ({ 'x-forwarded-for': address });
-
-async function listen(listener: RequestListener): Promise<{ server: Server; baseUrl: string }> {
-  const server = createServer(listener).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  return { server, baseUrl: `http://127.0.0.1:${(server.address() as { port: number }).port}` };
-}
-
-/** A process of this test run as the host builds it (its own connections, httpListener), with these settings. */
-async function startInstance(settings: Record<string, string>) {
-  const config = parseConfig({ ...(await testEnvironment()), PORT: '0', ...settings });
-  const wiring = createDeps(config, pino({ level: 'silent' }), 2);
-  const { server, baseUrl } = await listen(httpListener(config, wiring));
-  return { config, wiring, server, baseUrl };
-}
+import { call, from, listen, startInstance, type Answer } from './instances.js';
+import { freePort, startRedisServer, testSystem } from './system.js';
 
 /**
  * Resolves once an instance's requests are counted: its counters' connection is a fresh one, and a

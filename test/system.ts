@@ -61,6 +61,7 @@ function testConfig(paymentServiceUrl: string): ProcessConfig {
     PAYMENT_BREAKER_VOLUME: '5',
     // Tests buy many seats as one customer; test/orders/hold-cap.test.ts switches the cap on.
     MAX_HELD_SEATS_PER_CUSTOMER: '0',
+    MAX_HELD_SEATS_PER_ADDRESS: '0',
   });
 }
 
@@ -182,7 +183,8 @@ async function start(): Promise<TestSystem> {
   await migrateToLatest(deps.db, MIGRATIONS);
   await recordStatusChanges(deps.db);
   const routes = routesByRole(deps, config);
-  server.on('request', createApp(deps, httpRoutes(ROLES, routes), readiness));
+  // As the process host does: nginx (here, a test naming a client in X-Forwarded-For) runs on loopback.
+  server.on('request', createApp(deps, httpRoutes(ROLES, routes), readiness, { trustProxy: config.TRUST_PROXY }));
   return { config, deps, server, baseUrl, routes, readiness, redis: connectRedis(config.REDIS_URL, log), close };
 }
 

@@ -20,13 +20,17 @@ import {
 } from '../../domain/catalog/showings.js';
 import type { Deps } from '../../domain/context.js';
 import type { ErrorCode } from '../../domain/errors.js';
+import type { Actor } from '../../domain/model/actors.js';
 import type { PageRequest } from '../../domain/pagination.js';
 import { defineRoute, tagged, taggedHeaders, type Route } from '../http/route.js';
 import { conditional, id, idParams, page, pageQuery } from '../http/schemas.js';
 import { crudRoutes } from './crud-routes.js';
 import * as schemas from './schemas.js';
 
-/** GET /parents/:id/children: the children of one parent, 404 when the parent does not exist. */
+/**
+ * GET /parents/:id/children: the children of one parent, 404 when the parent does not exist. An
+ * operator's key sees only its own cinemas' children (and its own cinemas as parents).
+ */
 function relationRoute(spec: {
   path: string;
   tag: string;
@@ -34,18 +38,19 @@ function relationRoute(spec: {
   query: z.ZodRawShape;
   item: z.ZodType;
   parentNotFound: ErrorCode;
-  list: (deps: Deps, parentId: number, request: PageRequest) => Promise<unknown>;
+  list: (deps: Deps, parentId: number, request: PageRequest, viewer?: Actor) => Promise<unknown>;
 }): Route {
   return defineRoute({
     method: 'get',
     path: spec.path,
     tag: spec.tag,
     summary: spec.summary,
+    operatorView: true,
     params: idParams,
     query: z.strictObject(spec.query),
     response: page(spec.item),
     errors: [spec.parentNotFound, 'INVALID_CURSOR'],
-    handler: ({ params, query }, deps) => spec.list(deps, params.id, query as PageRequest),
+    handler: ({ params, query, actor }, deps) => spec.list(deps, params.id, query as PageRequest, actor),
   });
 }
 
@@ -88,12 +93,13 @@ export const catalogRoutes: Route[] = [
     fields: schemas.cinemaFields,
     filters: { cityId: id.optional() },
     notFound: 'CINEMA_NOT_FOUND',
-    writeErrors: ['CITY_NOT_FOUND'],
+    managed: true,
+    writeErrors: ['CITY_NOT_FOUND', 'OPERATOR_NOT_FOUND'],
     deleteErrors: ['CINEMA_HAS_HALLS'],
     list: listCinemas,
     get: getCinema,
-    create: (deps, cinema) =>
-      createCinema(deps, { ...cinema, address: cinema.address ?? null, currency: cinema.currency ?? 'RUB' }),
+    create: (deps, actor, cinema) =>
+      createCinema(deps, actor, { ...cinema, address: cinema.address ?? null, currency: cinema.currency ?? 'RUB' }),
     update: updateCinema,
     remove: deleteCinema,
   }),
@@ -130,6 +136,7 @@ export const catalogRoutes: Route[] = [
     },
     filters: { cinemaId: id.optional() },
     notFound: 'HALL_NOT_FOUND',
+    managed: true,
     writeErrors: ['CINEMA_NOT_FOUND', 'HALL_NAME_TAKEN', 'INVALID_LAYOUT', 'HALL_HAS_SHOWINGS'],
     deleteErrors: ['HALL_HAS_SHOWINGS'],
     list: listHalls,
@@ -158,8 +165,8 @@ export const catalogRoutes: Route[] = [
     deleteErrors: ['FILM_HAS_SHOWINGS'],
     list: listFilms,
     get: getFilm,
-    create: (deps, film) =>
-      createFilm(deps, { ...film, description: film.description ?? null, ageRating: film.ageRating ?? null }),
+    create: (deps, actor, film) =>
+      createFilm(deps, actor, { ...film, description: film.description ?? null, ageRating: film.ageRating ?? null }),
     update: updateFilm,
     remove: deleteFilm,
   }),
@@ -186,6 +193,7 @@ export const catalogRoutes: Route[] = [
     },
     filters: schemas.showingFilters,
     notFound: 'SHOWING_NOT_FOUND',
+    managed: true,
     writeErrors: [
       'HALL_NOT_FOUND',
       'FILM_NOT_FOUND',

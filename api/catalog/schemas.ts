@@ -46,6 +46,10 @@ export const cinemaFields = {
   timezone,
   currency: currency.optional().describe('Defaults to RUB'),
   defaultPrices: prices.optional().describe('Merged over the built-in defaults per category'),
+  operatorId: refId
+    .nullable()
+    .optional()
+    .describe("The operator owning the cinema (admin only; an operator's cinemas are its own); null: the platform's"),
 };
 export const cinema = z.object({
   id: z.number(),
@@ -55,6 +59,7 @@ export const cinema = z.object({
   timezone: z.string(),
   currency: z.string(),
   defaultPrices: z.record(z.string(), z.number()),
+  operatorId: z.number().nullable(),
   ...timestamps,
 });
 

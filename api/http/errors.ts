@@ -47,6 +47,12 @@ const STATUS_BY_CODE: Record<ErrorCode, number> = {
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
+  OPERATOR_NOT_FOUND: 404,
+  OPERATOR_NAME_TAKEN: 409,
+  OPERATOR_HAS_CINEMAS: 409,
+  API_KEY_NOT_FOUND: 404,
+  API_KEY_REVOKED: 401,
+  API_KEY_ALREADY_REVOKED: 409,
 };
 
 /**
@@ -110,6 +116,9 @@ export function isStoreUnavailable(error: unknown): boolean {
   return typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message);
 }
 
+/** PostgreSQL's query_canceled: here, a statement past DB_STATEMENT_TIMEOUT_MS. */
+const STATEMENT_TIMED_OUT = '57014';
+
 export type ErrorAnswer = { status: number; body: unknown; headers?: Record<string, string> };
 
 /**
@@ -126,6 +135,14 @@ export function errorResponse(error: unknown, log: Logger, request: { method?: s
     const retryAfter = (known.details as { retryAfterSeconds?: unknown } | null | undefined)?.retryAfterSeconds;
     if (typeof retryAfter === 'number') return { status, headers: { 'retry-after': String(retryAfter) }, body };
     return { status, body };
+  }
+  if ((error as { code?: unknown } | null)?.code === STATEMENT_TIMED_OUT) {
+    warnThrottled(log, 'statement-timeout', { url: request.url }, 'requests refused: a statement ran out of time');
+    return {
+      status: 503,
+      headers: { 'retry-after': String(RETRY_AFTER_SECONDS) },
+      body: { error: { code: 'SERVICE_UNAVAILABLE', message: 'The request took too long; try again shortly' } },
+    };
   }
   if (isStoreUnavailable(error)) {
     warnThrottled(log, 'store-unavailable', { reason: (error as Error).message }, 'requests refused: a store is away');

@@ -36,7 +36,7 @@ describe('api: the fast path', () => {
 
   before(async () => {
     const deps = { log: createLogger('silent') } as Deps;
-    const fastPath = fastPathFor([thingRoute], deps, '/api/v1');
+    const fastPath = fastPathFor([thingRoute], deps, '/api/v1', () => '127.0.0.1');
     server = createServer((req, res) => {
       if (!fastPath(req, res)) res.writeHead(LEFT_TO_EXPRESS).end();
     });
@@ -125,6 +125,8 @@ describe('api: the fast path', () => {
     const guarded = { ...thingRoute, guard: 'admin' } as Route;
     const patching = { ...thingRoute, method: 'patch' } as Route;
     for (const route of [guarded, patching])
-      expect(() => fastPathFor([route], {} as Deps, '/api/v1')).to.throw(/a GET or a POST, without a guard/);
+      expect(() => fastPathFor([route], {} as Deps, '/api/v1', () => '127.0.0.1')).to.throw(
+        /a GET or a POST, without a guard/,
+      );
   });
 });

@@ -32,11 +32,12 @@ export function fastPathFor(
   routes: Route[],
   deps: Deps,
   base: string,
+  clientOf: (req: IncomingMessage) => string,
 ): (req: IncomingMessage, res: ServerResponse) => boolean {
   const candidates: Candidate[] = routes
     .filter((route) => route.fastPath)
     .map((route) => {
-      if (route.guard || (route.method !== 'get' && route.method !== 'post')) {
+      if (route.guard || route.operatorView || (route.method !== 'get' && route.method !== 'post')) {
         throw new Error(`${route.method} ${route.path}: a fast-path route is a GET or a POST, without a guard`);
       }
       const pattern = `${base}${route.path}`;
@@ -45,7 +46,7 @@ export function fastPathFor(
   return (req, res) => {
     const matched = match(candidates, req);
     if (!matched) return false;
-    serve(matched, req, res, deps).catch((error: unknown) => {
+    serve(matched, req, res, deps, clientOf).catch((error: unknown) => {
       deps.log.error({ err: error, method: req.method, url: req.url }, 'fast path could not answer');
       res.destroy();
     });
@@ -111,15 +112,23 @@ function hasPlainJsonBody(req: IncomingMessage): boolean {
   );
 }
 
-async function serve({ route, params, query }: Matched, req: IncomingMessage, res: ServerResponse, deps: Deps) {
-  const { status, headers, bytes } = await answer(route, req, params, query, deps).catch((error: unknown): Answer => {
-    const { status, body, headers } = errorResponse(error, deps.log, { method: req.method, url: req.url });
-    return {
-      status,
-      headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
-      bytes: Buffer.from(JSON.stringify(body)),
-    };
-  });
+async function serve(
+  { route, params, query }: Matched,
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: Deps,
+  clientOf: (req: IncomingMessage) => string,
+) {
+  const { status, headers, bytes } = await answer(route, req, params, query, deps, clientOf(req)).catch(
+    (error: unknown): Answer => {
+      const { status, body, headers } = errorResponse(error, deps.log, { method: req.method, url: req.url });
+      return {
+        status,
+        headers: { 'content-type': 'application/json; charset=utf-8', ...headers },
+        bytes: Buffer.from(JSON.stringify(body)),
+      };
+    },
+  );
   if (bytes === undefined) res.writeHead(status, headers).end();
   else res.writeHead(status, { ...headers, 'content-length': bytes.length }).end(bytes);
 }
@@ -131,9 +140,10 @@ async function answer(
   params: Record<string, string>,
   query: Record<string, unknown>,
   deps: Deps,
+  client: string,
 ): Promise<Answer> {
   const body = req.method === 'POST' ? parseJson(await readBody(req)) : undefined;
-  const input = parseInput(route, { params, query, headers: req.headers, body });
+  const input = { ...parseInput(route, { params, query, headers: req.headers, body }), client };
   return answerOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps), req.headers);
 }
 

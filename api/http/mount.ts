@@ -1,17 +1,21 @@
 import { Router, type RequestHandler } from 'express';
 import type { Deps } from '../../domain/context.js';
-import { requireBearer } from './auth.js';
+import { requireActor, requireBearer } from './auth.js';
+import { addressBucket } from './rate-limits.js';
 import { answerOf } from './respond.js';
 import { labelRoute } from './route-label.js';
-import { GUARDS, type Guard, type Route } from './route.js';
+import type { Guard, Route } from './route.js';
 import { validate } from './validate.js';
 
 /** The routes on an express router mounted at `base` (the prefix of the patterns the metrics and logs name). */
 export function routerFor(routes: Route[], deps: Deps, base = ''): Router {
   const router = Router();
-  const guards = Object.fromEntries(
-    Object.entries(GUARDS).map(([guard, { setting, name }]) => [guard, requireBearer(deps.config[setting], name)]),
-  ) as Record<Guard, RequestHandler>;
+  const guards: Record<Guard, RequestHandler> = {
+    admin: requireActor(deps, { operators: false, optional: false }),
+    manager: requireActor(deps, { operators: true, optional: false }),
+    serviceKey: requireBearer(deps.config.PAYMENT_SERVICE_KEY, 'payment service key'),
+  };
+  const operatorView = requireActor(deps, { operators: true, optional: true });
   for (const route of routes) {
     const pattern = `${base}${route.path}`;
     router[route.method](
@@ -20,10 +24,11 @@ export function routerFor(routes: Route[], deps: Deps, base = ''): Router {
         labelRoute(req, pattern);
         next();
       },
-      ...(route.guard ? [guards[route.guard]] : []),
+      ...(route.guard ? [guards[route.guard]] : route.operatorView ? [operatorView] : []),
       validate(route),
       async (req, res) => {
-        const { status, headers, bytes } = answerOf(route, await route.handler(res.locals.input, deps), req.headers);
+        const input = { ...res.locals.input, actor: res.locals.actor, client: addressBucket(req.ip ?? 'unknown') };
+        const { status, headers, bytes } = answerOf(route, await route.handler(input, deps), req.headers);
         res.status(status).set(headers);
         if (bytes === undefined) res.end();
         else res.send(bytes);

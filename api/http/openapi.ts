@@ -22,11 +22,23 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 
   }));
 }
 
-const securitySchemeOf = (route: Route) => (route.guard ? GUARDS[route.guard].scheme : undefined);
+/** Alternatives, any one of which will do; `{}` (no credentials) first on an operator-scoped public read. */
+function securityOf(route: Route): Record<string, never[]>[] | undefined {
+  if (route.guard) return GUARDS[route.guard].schemes.map((scheme) => ({ [scheme]: [] }));
+  return route.operatorView ? [{}, { operatorKey: [] }] : undefined;
+}
 
 const errorResponse = {
   description: 'Error',
   content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+};
+
+/** 429 and 503 say when to come back. */
+const retryLater = {
+  ...errorResponse,
+  headers: {
+    'Retry-After': { description: 'Seconds to wait before trying again', schema: { type: 'string' } },
+  },
 };
 
 /** OpenAPI 3.1 built from the very schemas that validate requests, so the two cannot drift apart. */
@@ -35,12 +47,13 @@ export function buildOpenApi(routes: Route[], basePath: string) {
   for (const route of routes) {
     const path = basePath + route.path.replace(/:(\w+)/g, '{$1}');
     const status = route.status ?? 200;
-    const security = securitySchemeOf(route);
+    const security = securityOf(route);
     // 503: every route reads or writes a store, and answers so (with Retry-After) while one is away;
     // 429: every route counts against its client's rate limit (api/http/rate-limits.ts).
     const errorStatuses = new Set([
       400,
       ...(security ? [401, 403] : []),
+      ...(route.operatorView ? [404] : []),
       ...(route.errors ?? []).map(statusOf),
       429,
       503,
@@ -50,7 +63,7 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       operationId: `${route.method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       summary: route.summary,
       tags: [route.tag],
-      ...(security ? { security: [{ [security]: [] }] } : {}),
+      ...(security ? { security } : {}),
       parameters: [
         ...parameters(route.params, 'path'),
         ...parameters(route.query, 'query'),
@@ -90,7 +103,9 @@ export function buildOpenApi(routes: Route[], basePath: string) {
         ...(route.method === 'get' && route.responseHeaders?.[200]?.ETag
           ? { 304: { description: 'Not Modified: the answer the If-None-Match names is still current' } }
           : {}),
-        ...Object.fromEntries([...errorStatuses].sort().map((code) => [code, errorResponse])),
+        ...Object.fromEntries(
+          [...errorStatuses].sort().map((code) => [code, code === 429 || code === 503 ? retryLater : errorResponse]),
+        ),
       },
     };
   }
@@ -106,7 +121,13 @@ export function buildOpenApi(routes: Route[], basePath: string) {
     components: {
       schemas: { Error: jsonSchema(errorBody, 'output') },
       securitySchemes: {
-        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment' },
+        adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment (platform admin)' },
+        operatorKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            "An operator's API key (cop_...), issued by the admin: manages the operator's own cinemas, halls, showings and seat blocks; anything else answers 404",
+        },
         paymentServiceKey: {
           type: 'http',
           scheme: 'bearer',

@@ -38,7 +38,7 @@ type Trust = (address: string, hop: number) => boolean;
  * proxy`), for the fast path and express alike; an IPv6 client by its /64, the block one subscriber
  * is usually given (an IPv4-mapped address as the IPv4 one).
  */
-function clientAddressOf(trust: Trust): (req: IncomingMessage) => string {
+export function clientAddressOf(trust: Trust): (req: IncomingMessage) => string {
   return (req) => addressBucket(proxyAddr(req, trust) ?? 'unknown');
 }
 

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Deps } from '../../domain/context.js';
+import type { Actor } from '../../domain/model/actors.js';
 import type { TaggedRead } from '../../domain/frozen.js';
 import type { DocumentedError } from './errors.js';
 
@@ -8,17 +9,30 @@ type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
 /**
- * Bearer tokens that guard routes: the admin token for writes of the catalog and the cinema's
- * actions, the payment service's key for its routes. The setting holding the secret, and the
- * OpenAPI security scheme that documents it.
+ * Bearer tokens that guard routes, each with the OpenAPI security schemes that document it (any one
+ * of them will do): `admin`, the admin token alone (cities, films, operators); `manager`, the admin
+ * token or an operator's API key (an operator's own cinemas and what is in them); `serviceKey`, the
+ * payment service's key for its routes.
  */
 export const GUARDS = {
-  admin: { setting: 'ADMIN_TOKEN', scheme: 'adminToken', name: 'admin token' },
-  serviceKey: { setting: 'PAYMENT_SERVICE_KEY', scheme: 'paymentServiceKey', name: 'payment service key' },
+  admin: { schemes: ['adminToken'] },
+  manager: { schemes: ['adminToken', 'operatorKey'] },
+  serviceKey: { schemes: ['paymentServiceKey'] },
 } as const;
 export type Guard = keyof typeof GUARDS;
 
-export type RouteInput<P, Q, B, H = undefined> = { params: Out<P>; query: Out<Q>; body: Out<B>; headers: Out<H> };
+/**
+ * `actor`: who sent the request, on a guarded route or an operator-scoped read that named itself.
+ * `client`: the client's address as the rate limits count it (through trusted proxies; IPv6 by its /64).
+ */
+export type RouteInput<P, Q, B, H = undefined> = {
+  params: Out<P>;
+  query: Out<Q>;
+  body: Out<B>;
+  headers: Out<H>;
+  actor: Actor;
+  client: string;
+};
 
 /**
  * A handler returns a Reply when its status depends on the outcome (202 queued, 200 decided) or when
@@ -64,6 +78,11 @@ export type Route<
   tag: string;
   /** The bearer token the route needs, if any (see GUARDS). */
   guard?: Guard;
+  /**
+   * A public read that an operator's API key, when sent, narrows to the operator's own cinemas (the
+   * admin token or no token: everything). The handler's `actor` is then undefined without a token.
+   */
+  operatorView?: true;
   params?: P;
   query?: Q;
   body?: B;
@@ -80,7 +99,7 @@ export type Route<
   errors?: DocumentedError[];
   /**
    * Served in front of express when the request is plain (see api/http/fast-path.ts): for the
-   * requests every purchase and every visitor make. Only for GET and POST routes without a guard.
+   * requests every purchase and every visitor make. Only for GET and POST routes without a guard or an operator view.
    */
   fastPath?: true;
   handler: (input: RouteInput<P, Q, B, H>, deps: Deps) => Promise<unknown>;

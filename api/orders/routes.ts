@@ -70,7 +70,7 @@ const order = z.object({
     .string()
     .nullable()
     .describe(
-      'SEAT_TAKEN, SEAT_BLOCKED, ORPHAN_SEAT, NO_SEATS_TOGETHER, NOT_ENOUGH_SEATS, HOLD_LIMIT, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...',
+      'SEAT_TAKEN, SEAT_BLOCKED, ORPHAN_SEAT, NO_SEATS_TOGETHER, NOT_ENOUGH_SEATS, HOLD_LIMIT, ADDRESS_HOLD_LIMIT, SHOWING_NOT_ON_SALE, HOLD_EXPIRED, CARD_DECLINED, PAYMENT_UNRESOLVED, ...',
     ),
   paymentStatus: z.enum(PAYMENT_STATUSES).nullable(),
   refundedTotal: z.number(),
@@ -152,12 +152,13 @@ export const orderRoutes: Route[] = [
       'DUPLICATE_SEATS',
       'TOO_MANY_SEATS',
     ],
-    handler: async ({ body, headers }, deps) => {
+    handler: async ({ body, headers, client }, deps) => {
       const waitSeconds = Math.min(preferredWaitSeconds(headers.prefer), deps.config.MAX_DECISION_WAIT_SECONDS);
       const placed = await placeOrder(deps, body, {
         idempotencyKey: headers['idempotency-key'],
         waitMs: waitSeconds * 1000,
         requestId: headers['x-request-id'],
+        client,
       });
       const answer = { ...placed.order, accessToken: placed.accessToken };
       // The version as the ETag, so the first poll can already be answered 304.
@@ -278,8 +279,8 @@ export const showingSalesRoutes: Route[] = [
     method: 'get',
     path: '/showings/:id/tickets',
     tag: 'Showings',
-    summary: 'Tickets of a showing, cancelled and released ones included (admin)',
-    guard: 'admin',
+    summary: "Tickets of a showing, cancelled and released ones included (admin, or the cinema's operator)",
+    guard: 'manager',
     params: idParams,
     query: z.strictObject({ ...pageQuery, status: z.enum(TICKET_STATUSES).optional() }),
     response: page(
@@ -296,18 +297,18 @@ export const showingSalesRoutes: Route[] = [
       }),
     ),
     errors: ['SHOWING_NOT_FOUND', 'INVALID_CURSOR'],
-    handler: ({ params, query }, deps) => listTicketsOfShowing(deps, params.id, query),
+    handler: ({ params, query, actor }, deps) => listTicketsOfShowing(deps, params.id, query, actor),
   }),
   defineRoute({
     method: 'post',
     path: '/showings/:id/cancel',
     tag: 'Showings',
     summary:
-      'Cancel a showing (admin): it leaves sale; every order holding or owning its seats is cancelled and refunded',
-    guard: 'admin',
+      "Cancel a showing (admin, or the cinema's operator): it leaves sale; every order holding or owning its seats is cancelled and refunded",
+    guard: 'manager',
     params: idParams,
     response: z.object({ showingId: z.number(), cancelledOrders: z.number(), refundsRequested: z.number() }),
     errors: ['SHOWING_NOT_FOUND', 'SHOWING_ALREADY_CANCELLED'],
-    handler: ({ params }, deps) => cancelShowing(deps, params.id),
+    handler: ({ params, actor }, deps) => cancelShowing(deps, actor, params.id),
   }),
 ];

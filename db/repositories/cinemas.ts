@@ -9,12 +9,14 @@ export type CinemaRow = {
   timezone: string;
   currency: string;
   defaultPrices: Prices;
+  /** The operator owning the cinema; null for the platform's own. */
+  operatorId: number | null;
   createdAt: Date;
   updatedAt: Date;
 };
 export type CinemaWrite = Omit<CinemaRow, 'id' | 'createdAt' | 'updatedAt'>;
 
-export const cinemasRepository = crudRepository<CinemaRow, CinemaWrite, { cityId: number }>({
+export const cinemasRepository = crudRepository<CinemaRow, CinemaWrite, { cityId: number; operatorId: number }>({
   table: 'cinemas',
   columns: [
     'id',
@@ -24,6 +26,7 @@ export const cinemasRepository = crudRepository<CinemaRow, CinemaWrite, { cityId
     'timezone',
     'currency',
     'default_prices as defaultPrices',
+    'operator_id as operatorId',
     'created_at as createdAt',
     'updated_at as updatedAt',
   ],
@@ -34,6 +37,7 @@ export const cinemasRepository = crudRepository<CinemaRow, CinemaWrite, { cityId
     timezone: 'timezone',
     currency: 'currency',
     defaultPrices: 'default_prices',
+    operatorId: 'operator_id',
   },
-  filters: { cityId: 'city_id' },
+  filters: { cityId: 'city_id', operatorId: 'operator_id' },
 });

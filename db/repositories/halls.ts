@@ -15,7 +15,7 @@ export type HallRow = {
 };
 export type HallWrite = { cinemaId: number; name: string; seatCount: number; seating?: SeatingRules };
 
-const basics = crudRepository<HallRow, HallWrite, { cinemaId: number }>({
+const basics = crudRepository<HallRow, HallWrite, { cinemaId: number; operatorId: number }>({
   table: 'halls',
   columns: [
     'id',
@@ -27,7 +27,11 @@ const basics = crudRepository<HallRow, HallWrite, { cinemaId: number }>({
     'updated_at as updatedAt',
   ],
   writable: { cinemaId: 'cinema_id', name: 'name', seatCount: 'seat_count', seating: 'seating' },
-  filters: { cinemaId: 'cinema_id' },
+  filters: {
+    cinemaId: 'cinema_id',
+    operatorId: (query, operatorId) =>
+      query.whereIn('cinema_id', (cinemas) => cinemas.from('cinemas').select('id').where('operator_id', operatorId)),
+  },
 });
 
 export const hallsRepository = {

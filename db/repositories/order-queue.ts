@@ -34,14 +34,14 @@ export const orderQueueRepository = {
          SELECT pg_advisory_xact_lock_shared($1, partition) FROM unnest($2::int[]) AS partition ORDER BY partition
        )
        INSERT INTO orders (id, showing_id, status, seat_ids, best, customer_email, customer_name, currency, idempotency_key, request_hash,
-                           payment_token, request_id, created_at, updated_at)
+                           payment_token, request_id, client_key, created_at, updated_at)
        SELECT o.id, o.showing_id, 'queued', o.seat_ids, o.best, o.customer_email, o.customer_name, o.currency, o.idempotency_key,
-              o.request_hash, o.payment_token, o.request_id, o.created_at, o.created_at
+              o.request_hash, o.payment_token, o.request_id, o.client_key, o.created_at, o.created_at
        FROM ROWS FROM (jsonb_to_recordset($3::jsonb) AS (id uuid, showing_id bigint, seat_ids bigint[], best jsonb, customer_email text,
-              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, request_id text,
+              customer_name text, currency text, idempotency_key text, request_hash text, payment_token text, request_id text, client_key text,
               created_at timestamptz))
             WITH ORDINALITY AS o(id, showing_id, seat_ids, best, customer_email, customer_name, currency, idempotency_key, request_hash,
-                                 payment_token, request_id, created_at, position)
+                                 payment_token, request_id, client_key, created_at, position)
        WHERE (SELECT count(*) FROM arrival) = $4
        ORDER BY o.position
        ON CONFLICT (idempotency_key) DO NOTHING
@@ -62,6 +62,7 @@ export const orderQueueRepository = {
             request_hash: order.requestHash,
             payment_token: order.paymentToken,
             request_id: order.requestId ?? null,
+            client_key: order.clientKey ?? null,
             created_at: order.createdAt,
           })),
         ),
@@ -134,7 +135,7 @@ export const orderQueueRepository = {
       afterSeq: number;
       horizon: number;
       limit: number;
-      /** Count each customer's seats held in the showing (a cap applies); else heldByCustomer is 0, unread. */
+      /** Count the seats each customer and client address hold in the showing (a cap applies); else 0, unread. */
       countHeld: boolean;
     },
   ): Promise<QueuedOrder[]> => {
@@ -147,7 +148,7 @@ export const orderQueueRepository = {
       'orders-lock-queued-batch',
       `WITH batch AS (
          SELECT o.id, o.seq, o.showing_id, o.seat_ids, o.best, o.currency, o.created_at, o.payment_token IS NOT NULL AS pays_by_card,
-                o.request_id, lower(o.customer_email) AS customer
+                o.request_id, lower(o.customer_email) AS customer, o.client_key
          FROM orders o
          WHERE o.status = 'queued' AND o.seq > $1 AND o.seq <= $5 AND o.showing_id % $2 = $3
          ORDER BY o.seq LIMIT $4
@@ -155,11 +156,15 @@ export const orderQueueRepository = {
        )
        SELECT b.id, b.seq, b.showing_id AS "showingId", b.seat_ids AS "seatIds", b.best, b.currency, b.created_at AS "createdAt",
               s.hall_id AS "hallId", h.seating, s.starts_at AS "startsAt", s.cancelled_at AS "showingCancelledAt", s.prices,
-              b.pays_by_card AS "paysByCard", b.request_id AS "requestId", b.customer,
+              b.pays_by_card AS "paysByCard", b.request_id AS "requestId", b.customer, b.client_key AS client,
               CASE WHEN $6 THEN
                 (SELECT coalesce(sum(cardinality(h.seat_ids)), 0)::int FROM orders h
                  WHERE h.showing_id = b.showing_id AND lower(h.customer_email) = b.customer AND h.status = 'awaiting_payment')
               ELSE 0 END AS "heldByCustomer",
+              CASE WHEN $6 AND b.client_key IS NOT NULL THEN
+                (SELECT coalesce(sum(cardinality(h.seat_ids)), 0)::int FROM orders h
+                 WHERE h.showing_id = b.showing_id AND h.client_key = b.client_key AND h.status = 'awaiting_payment')
+              ELSE 0 END AS "heldByClient",
               (SELECT coalesce(json_agg(json_build_object(
                         'id', seat.id, 'hallId', seat.hall_id, 'category', seat.category, 'row', r.label, 'number', seat.number,
                         'taken', EXISTS (SELECT FROM tickets t

@@ -35,6 +35,8 @@ export type ShowingFilter = {
   cinemaId?: number;
   hallId?: number;
   filmId?: number;
+  /** Only the showings of this operator's cinemas. */
+  operatorId?: number;
   /** A calendar day, taken in each cinema's own time zone. */
   date?: string;
   from?: Date;
@@ -98,6 +100,7 @@ export const showingsRepository = {
     if (filter.cinemaId !== undefined) query.where('h.cinema_id', filter.cinemaId);
     if (filter.hallId !== undefined) query.where('s.hall_id', filter.hallId);
     if (filter.filmId !== undefined) query.where('s.film_id', filter.filmId);
+    if (filter.operatorId !== undefined) query.where('c.operator_id', filter.operatorId);
     if (filter.date !== undefined) query.whereRaw(STARTS_ON_LOCAL_DATE, [filter.date, filter.date]);
     if (filter.from !== undefined) query.where('s.starts_at', '>=', filter.from);
     if (filter.to !== undefined) query.where('s.starts_at', '<', filter.to);

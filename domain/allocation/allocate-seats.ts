@@ -60,6 +60,7 @@ async function decideNextBatch(deps: Deps, partition: number, afterSeq: number):
     holdTtlMs: config.HOLD_TTL_SECONDS * 1000,
     confirmWithoutPayment: config.CONFIRM_WITHOUT_PAYMENT,
     maxHeldSeatsPerCustomer: config.MAX_HELD_SEATS_PER_CUSTOMER,
+    maxHeldSeatsPerAddress: config.MAX_HELD_SEATS_PER_ADDRESS,
   };
   return deps.db.transaction(async (trx) => {
     const orders = await orderQueueRepository.lockQueuedBatch(trx, {

@@ -25,6 +25,7 @@ const rules = (overrides: Partial<AllocationRules> = {}): AllocationRules => ({
   holdTtlMs: HOLD_TTL_MS,
   confirmWithoutPayment: false,
   maxHeldSeatsPerCustomer: 0,
+  maxHeldSeatsPerAddress: 0,
   ...overrides,
 });
 
@@ -57,6 +58,8 @@ function queued(
     requestId: null,
     customer: 'buyer@example.com',
     heldByCustomer: 0,
+    client: null,
+    heldByClient: 0,
     seats: known
       .filter((seat) => seatIds.includes(seat.id))
       .map((seat) => ({ ...seat, taken: taken.includes(seat.id), blocked: false })),
@@ -468,14 +471,28 @@ describe('decideOrders with a cap on held seats per customer', () => {
     ]);
   });
 
+  it('when orders from one client address would hold more than its cap, whatever their emails, should reject ADDRESS_HOLD_LIMIT', () => {
+    const address = { client: 'digest-of-198.51.100.7' };
+    const first = queued([1, 2], { ...address, heldByClient: 2, customer: 'a@example.com' });
+    const past = queued([3], { ...address, heldByClient: 2, customer: 'b@example.com' });
+    const elsewhere = queued([4], { client: 'digest-of-203.0.113.9', heldByClient: 4, customer: 'c@example.com' });
+    const unknown = queued([5], { customer: 'd@example.com' });
+    const capped = rules({ maxHeldSeatsPerAddress: 4, maxHeldSeatsPerCustomer: 10 });
+    expect(decideOrders([first, past, elsewhere, unknown], capped).decisions).to.deep.equal([
+      held(first, 1_000),
+      rejected(past, 'ADDRESS_HOLD_LIMIT'),
+      rejected(elsewhere, 'ADDRESS_HOLD_LIMIT'),
+      held(unknown, 900),
+    ]);
+  });
+
   it('when orders are confirmed without payment, or the cap is 0, should hold no one back', () => {
     const orders = () => [queued([1, 2], { heldByCustomer: 9 }), queued([3])];
     const statuses = (allocation: AllocationRules) =>
       decideOrders(orders(), allocation).decisions.map((decision) => decision.status);
-    expect(statuses(rules({ maxHeldSeatsPerCustomer: 2, confirmWithoutPayment: true }))).to.deep.equal([
-      'confirmed',
-      'confirmed',
-    ]);
+    expect(
+      statuses(rules({ maxHeldSeatsPerCustomer: 2, maxHeldSeatsPerAddress: 2, confirmWithoutPayment: true })),
+    ).to.deep.equal(['confirmed', 'confirmed']);
     expect(statuses(rules())).to.deep.equal(['awaiting_payment', 'awaiting_payment']);
   });
 });

@@ -9,6 +9,8 @@ export type AllocationRules = {
   confirmWithoutPayment: boolean;
   /** Seats one customer may hold unpaid in one showing (0: no cap); nothing is held when orders confirm at once. */
   maxHeldSeatsPerCustomer: number;
+  /** Seats the orders from one client address may hold unpaid in one showing (0: no cap). */
+  maxHeldSeatsPerAddress: number;
 };
 
 /**
@@ -109,8 +111,10 @@ export function decideOrders(
     return order.seatIds.map((seatId) => hallSeats.get(seatId)!);
   };
 
-  /** Seats each customer came to hold in each showing within this batch. */
+  /** Seats each customer, and each client address, came to hold in each showing within this batch. */
   const heldInBatch = new Map<string, number>();
+  const heldBefore = (key: string) => heldInBatch.get(key) ?? 0;
+  const overCap = (cap: number, heldAlready: number, seats: number) => cap > 0 && heldAlready + seats > cap;
 
   for (const order of orders) {
     const seats = seatsFor(order);
@@ -118,11 +122,17 @@ export function decideOrders(
       reject(order, seats.reason, seats.seatIds);
       continue;
     }
-    const holder = `${order.showingId}:${order.customer}`;
-    const held = order.heldByCustomer + (heldInBatch.get(holder) ?? 0);
-    if (capsHolds(rules) && held + seats.length > rules.maxHeldSeatsPerCustomer) {
-      reject(order, 'HOLD_LIMIT');
-      continue;
+    const holder = `${order.showingId}:customer:${order.customer}`;
+    const address = order.client && `${order.showingId}:client:${order.client}`;
+    if (capsHolds(rules)) {
+      if (overCap(rules.maxHeldSeatsPerCustomer, order.heldByCustomer + heldBefore(holder), seats.length)) {
+        reject(order, 'HOLD_LIMIT');
+        continue;
+      }
+      if (address && overCap(rules.maxHeldSeatsPerAddress, order.heldByClient + heldBefore(address), seats.length)) {
+        reject(order, 'ADDRESS_HOLD_LIMIT');
+        continue;
+      }
     }
     const prices = seats.map((seat) => order.prices[seat.category]);
     if (prices.some((price) => price === undefined)) {
@@ -130,7 +140,8 @@ export function decideOrders(
       continue;
     }
     const status = rules.confirmWithoutPayment ? 'sold' : 'held';
-    heldInBatch.set(holder, (heldInBatch.get(holder) ?? 0) + seats.length);
+    heldInBatch.set(holder, heldBefore(holder) + seats.length);
+    if (address) heldInBatch.set(address, heldBefore(address) + seats.length);
     const index = planOf(order)?.index;
     seats.forEach((seat, position) => {
       takenSeats.add(seatKey(order.showingId, seat.id));
@@ -159,9 +170,10 @@ export function decideOrders(
   return { decisions, tickets };
 }
 
-/** Whether the cap on held seats applies: there is one, and orders are held (not confirmed at once). */
-export const capsHolds = (rules: Pick<AllocationRules, 'confirmWithoutPayment' | 'maxHeldSeatsPerCustomer'>) =>
-  !rules.confirmWithoutPayment && rules.maxHeldSeatsPerCustomer > 0;
+/** Whether a cap on held seats applies: there is one, and orders are held (not confirmed at once). */
+export const capsHolds = (
+  rules: Pick<AllocationRules, 'confirmWithoutPayment' | 'maxHeldSeatsPerCustomer' | 'maxHeldSeatsPerAddress'>,
+) => !rules.confirmWithoutPayment && (rules.maxHeldSeatsPerCustomer > 0 || rules.maxHeldSeatsPerAddress > 0);
 
 /** The showings of these orders whose whole plan the decision needs: "best N" orders, halls that refuse orphans. */
 export const showingsNeedingPlans = (orders: QueuedOrder[]) => [

@@ -6,6 +6,8 @@ import { ticketsRepository } from '../../db/repositories/tickets.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { partitionOf } from '../model/partitions.js';
+import type { Actor } from '../model/actors.js';
+import { asActor, ensureManages } from '../operators/acting.js';
 import { publishOrderUpdates } from '../orders/publish-orders.js';
 import { requestRefunds } from '../payments/payment-jobs.js';
 import { paymentStatusAfterCancel, recordTicketRefund } from './refund-tickets.js';
@@ -13,11 +15,12 @@ import { paymentStatusAfterCancel, recordTicketRefund } from './refund-tickets.j
 export type CancelledShowing = { showingId: number; cancelledOrders: number; refundsRequested: number };
 
 /** The cinema cancels a showing: it leaves sale, and every order holding or owning seats is cancelled and refunded. */
-export async function cancelShowing(deps: Deps, showingId: number): Promise<CancelledShowing> {
+export async function cancelShowing(deps: Deps, actor: Actor, showingId: number): Promise<CancelledShowing> {
   // A delete of its hall or film at the same moment can deadlock with the row's two updates (the
   // second re-checks its keys); PostgreSQL fails one of the two, and this side simply runs again.
   const { orderIds, refundIds, seats } = await retryingDeadlock(() =>
-    deps.db.transaction(async (trx) => {
+    asActor(deps, actor, async ({ db: trx }) => {
+      await ensureManages(trx, actor, { showingId });
       // An allocation batch under way for the showing finishes first; later ones see it cancelled.
       await orderQueueRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
       // Orders before the showing row: the payment saga locks an order, then its showing (seat version).

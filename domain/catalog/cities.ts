@@ -1,5 +1,7 @@
 import { citiesRepository, type CityWrite } from '../../db/repositories/cities.js';
 import type { Deps } from '../context.js';
+import type { Actor } from '../model/actors.js';
+import { asActor } from '../operators/acting.js';
 import { DomainError, foundOr } from '../errors.js';
 import { paginate, type PageRequest } from '../pagination.js';
 import { translateViolations } from '../violations.js';
@@ -13,12 +15,14 @@ export const listCities = ({ db }: Deps, page: PageRequest) =>
 export const getCity = async ({ db }: Deps, id: number) =>
   foundOr(await citiesRepository.get(db, id), 'CITY_NOT_FOUND', 'City', id);
 
-export const createCity = ({ db }: Deps, city: CityWrite) =>
-  translateViolations(() => citiesRepository.insert(db, city), { cities_name_key: nameTaken(city.name) });
+export const createCity = (deps: Deps, actor: Actor, city: CityWrite) =>
+  translateViolations(() => asActor(deps, actor, ({ db }) => citiesRepository.insert(db, city)), {
+    cities_name_key: nameTaken(city.name),
+  });
 
-export const updateCity = async ({ db }: Deps, id: number, changes: Partial<CityWrite>) =>
+export const updateCity = async (deps: Deps, actor: Actor, id: number, changes: Partial<CityWrite>) =>
   foundOr(
-    await translateViolations(() => citiesRepository.update(db, id, changes), {
+    await translateViolations(() => asActor(deps, actor, ({ db }) => citiesRepository.update(db, id, changes)), {
       cities_name_key: nameTaken(changes.name),
     }),
     'CITY_NOT_FOUND',
@@ -26,8 +30,8 @@ export const updateCity = async ({ db }: Deps, id: number, changes: Partial<City
     id,
   );
 
-export const deleteCity = async ({ db }: Deps, id: number) => {
-  const deleted = await translateViolations(() => citiesRepository.delete(db, id), {
+export const deleteCity = async (deps: Deps, actor: Actor, id: number) => {
+  const deleted = await translateViolations(() => asActor(deps, actor, ({ db }) => citiesRepository.delete(db, id)), {
     cinemas_city_id_fkey: () => new DomainError('CITY_HAS_CINEMAS', `City ${id} still has cinemas; delete them first`),
   });
   if (!deleted) foundOr(undefined, 'CITY_NOT_FOUND', 'City', id);

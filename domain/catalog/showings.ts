@@ -8,6 +8,8 @@ import type { Deps } from '../context.js';
 import { DomainError, foundOr } from '../errors.js';
 import { isInstantKey, paginate, type PageRequest } from '../pagination.js';
 import { translateViolations } from '../violations.js';
+import type { Actor } from '../model/actors.js';
+import { asActor, ensureManages, operatorScope } from '../operators/acting.js';
 
 const MINUTE = 60_000;
 
@@ -45,26 +47,39 @@ function showingViolations(db: Db, times: { hallId: number; startsAt: Date; bloc
   };
 }
 
-export const listShowings = async ({ db }: Deps, request: PageRequest & ShowingFilter) => {
+export const listShowings = async ({ db }: Deps, request: PageRequest & ShowingFilter, viewer?: Actor) => {
   const page = await paginate(
     request,
-    (keyset) => showingsRepository.list(db, { ...keyset, filter: request }),
+    (keyset) => showingsRepository.list(db, { ...keyset, filter: { ...request, operatorId: operatorScope(viewer) } }),
     (row) => row.startsAt.toISOString(),
     isInstantKey,
   );
   return { ...page, data: page.data.map(presented) };
 };
 
-export const getShowing = async ({ db }: Deps, id: number): Promise<Showing> => {
+export const getShowing = async ({ db }: Deps, id: number, viewer?: Actor): Promise<Showing> => {
+  await ensureManages(db, viewer, { showingId: id });
   return presented(foundOr(await showingsRepository.get(db, id), 'SHOWING_NOT_FOUND', 'Showing', id));
 };
 
 /** The end follows from the film's length; prices default to the cinema's, per seat category of the hall. */
 export const createShowing = async (
   deps: Deps,
+  actor: Actor,
   input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices },
 ) => {
-  const { db, config } = deps;
+  const id = await asActor(deps, actor, (scoped) => insertShowing(scoped, actor, input, deps.db));
+  return getShowing(deps, id);
+};
+
+/** `outside`: a connection beside the transaction, to explain an overlap once the insert failed it. */
+async function insertShowing(
+  { db, config }: Deps,
+  actor: Actor,
+  input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices },
+  outside: Db,
+) {
+  await ensureManages(db, actor, { hallId: input.hallId });
   const film = foundOr(await filmsRepository.get(db, input.filmId), 'FILM_NOT_FOUND', 'Film', input.filmId);
   const hall = foundOr(await hallsRepository.get(db, input.hallId), 'HALL_NOT_FOUND', 'Hall', input.hallId);
   const cinema = foundOr(await cinemasRepository.get(db, hall.cinemaId), 'CINEMA_NOT_FOUND', 'Cinema', hall.cinemaId);
@@ -73,13 +88,12 @@ export const createShowing = async (
     ...cinema.defaultPrices,
     ...input.prices,
   });
-  const id = await translateViolations(
+  return translateViolations(
     () =>
       showingsRepository.insert(db, { hallId: hall.id, filmId: film.id, ...times, prices, currency: cinema.currency }),
-    showingViolations(db, { hallId: hall.id, ...times }),
+    showingViolations(outside, { hallId: hall.id, ...times }),
   );
-  return getShowing(deps, id);
-};
+}
 
 /**
  * Prices may change at any time (they apply to orders placed afterwards). Time and film may change
@@ -87,10 +101,12 @@ export const createShowing = async (
  */
 export const updateShowing = async (
   deps: Deps,
+  actor: Actor,
   id: number,
   changes: { startsAt?: Date; filmId?: number; prices?: Prices },
 ) => {
-  await deps.db.transaction(async (trx) => {
+  await asActor(deps, actor, async ({ db: trx }) => {
+    await ensureManages(trx, actor, { showingId: id });
     foundOr(await showingsRepository.lockForUpdate(trx, id), 'SHOWING_NOT_FOUND', 'Showing', id);
     const current = (await showingsRepository.get(trx, id))!;
     const prices =
@@ -118,10 +134,17 @@ export const updateShowing = async (
   return getShowing(deps, id);
 };
 
-export const deleteShowing = async ({ db }: Deps, id: number) => {
-  const deleted = await translateViolations(() => showingsRepository.delete(db, id), {
-    orders_showing_id_fkey: () =>
-      new DomainError('SHOWING_HAS_ORDERS', `Showing ${id} has orders; cancel the showing instead of deleting it`),
-  });
+export const deleteShowing = async (deps: Deps, actor: Actor, id: number) => {
+  const deleted = await translateViolations(
+    () =>
+      asActor(deps, actor, async ({ db }) => {
+        await ensureManages(db, actor, { showingId: id });
+        return showingsRepository.delete(db, id);
+      }),
+    {
+      orders_showing_id_fkey: () =>
+        new DomainError('SHOWING_HAS_ORDERS', `Showing ${id} has orders; cancel the showing instead of deleting it`),
+    },
+  );
   if (!deleted) foundOr(undefined, 'SHOWING_NOT_FOUND', 'Showing', id);
 };

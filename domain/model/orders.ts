@@ -48,6 +48,8 @@ export type NewOrder = {
   paymentToken: string | null;
   /** The X-Request-Id of the submit (none for orders written outside the intake). */
   requestId?: string | null;
+  /** A keyed digest of the client address it came from (none for orders written outside the intake). */
+  clientKey?: string | null;
   createdAt: Date;
 };
 
@@ -87,6 +89,10 @@ export type QueuedOrder = {
   customer: string;
   /** Seats the customer holds unpaid in this showing already, in orders decided before this batch. */
   heldByCustomer: number;
+  /** The digest of the client address it came from, if known: whose held seats the address cap counts. */
+  client: string | null;
+  /** Seats orders from that address hold unpaid in this showing already, decided before this batch. */
+  heldByClient: number;
   /** The requested seats that exist, with whether an active ticket holds each one right now, or a block. */
   seats: (SeatInfo & { taken: boolean; blocked: boolean })[];
 };

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { saleCatalogRepository } from '../../db/repositories/sale-catalog.js';
 import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
@@ -29,6 +29,13 @@ export function scopedIdempotencyKey(key: string, email: string): string {
   return createHash('sha256').update(`${email.toLowerCase()}\n${key}`).digest('base64url');
 }
 
+/**
+ * The client address an order came from, as the cap on seats held per address compares it: a keyed
+ * digest, so that the orders table holds no address (and no list of addresses could be matched to it).
+ */
+const clientKey = (address: string, secret: string) =>
+  createHmac('sha256', secret).update(address).digest('base64url').slice(0, 22);
+
 /** Same key, same request: the hash ignores the order in which seats are listed. */
 function requestHash(request: OrderRequest): string {
   const canonical = JSON.stringify([
@@ -53,7 +60,8 @@ export async function placeOrder(
     idempotencyKey: givenKey,
     waitMs,
     requestId,
-  }: { idempotencyKey: string | undefined; waitMs: number; requestId?: string },
+    client,
+  }: { idempotencyKey: string | undefined; waitMs: number; requestId?: string; client?: string },
 ): Promise<PlacedOrder> {
   const { config, saleCatalog, orderInserts, events } = deps;
   if (!givenKey) {
@@ -135,6 +143,7 @@ export async function placeOrder(
         requestHash: hash,
         paymentToken: request.payment?.token ?? null,
         requestId: requestId ?? null,
+        clientKey: client === undefined ? null : clientKey(client, config.ORDER_TOKEN_SECRET),
         createdAt,
       },
       queued,

@@ -5,13 +5,16 @@ import type { Deps } from '../context.js';
 import { DomainError } from '../errors.js';
 import { partitionOf } from '../model/partitions.js';
 import { translateViolations } from '../violations.js';
+import type { Actor } from '../model/actors.js';
+import { asActor, ensureManages } from '../operators/acting.js';
 
 const showingNotFound = (showingId: number) =>
   new DomainError('SHOWING_NOT_FOUND', `Showing ${showingId} does not exist`);
 
 /** The seats of a showing the cinema took off sale, with their reasons, in drawing order. */
-export async function listSeatBlocks(deps: Deps, showingId: number) {
+export async function listSeatBlocks(deps: Deps, showingId: number, viewer?: Actor) {
   const blocks = await deps.db.transaction(async (trx) => {
+    await ensureManages(trx, viewer, { showingId });
     if (!(await seatBlocksRepository.showing(trx, showingId))) throw showingNotFound(showingId);
     return seatBlocksRepository.list(trx, showingId);
   });
@@ -26,13 +29,15 @@ export async function listSeatBlocks(deps: Deps, showingId: number) {
  */
 export async function blockSeats(
   deps: Deps,
+  actor: Actor,
   showingId: number,
   { seatIds, reason }: { seatIds: number[]; reason: string },
 ) {
   if (new Set(seatIds).size !== seatIds.length) {
     throw new DomainError('DUPLICATE_SEATS', 'A seat is listed more than once', { seatIds });
   }
-  const delta = await deps.db.transaction(async (trx) => {
+  const delta = await asActor(deps, actor, async ({ db: trx }) => {
+    await ensureManages(trx, actor, { showingId });
     await orderQueueRepository.lockArrivals(trx, partitionOf(showingId, deps.config.ALLOCATION_PARTITIONS));
     const showing = await seatBlocksRepository.showing(trx, showingId);
     if (!showing) throw showingNotFound(showingId);
@@ -68,12 +73,13 @@ export async function blockSeats(
     });
   });
   await deps.events.publish([], [delta]);
-  return listSeatBlocks(deps, showingId);
+  return listSeatBlocks(deps, showingId, actor);
 }
 
 /** Puts a blocked seat back on sale. */
-export async function unblockSeat(deps: Deps, showingId: number, seatId: number): Promise<void> {
-  const delta = await deps.db.transaction(async (trx) => {
+export async function unblockSeat(deps: Deps, actor: Actor, showingId: number, seatId: number): Promise<void> {
+  const delta = await asActor(deps, actor, async ({ db: trx }) => {
+    await ensureManages(trx, actor, { showingId });
     if (!(await seatBlocksRepository.showing(trx, showingId))) throw showingNotFound(showingId);
     return seatBlocksRepository.delete(trx, showingId, seatId);
   });

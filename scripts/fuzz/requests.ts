@@ -77,7 +77,7 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
   return operations;
 }
 
-export type Entity = 'city' | 'cinema' | 'hall' | 'film' | 'showing' | 'seat' | 'order' | 'charge';
+export type Entity = 'city' | 'cinema' | 'hall' | 'film' | 'showing' | 'seat' | 'order' | 'charge' | 'operator' | 'key';
 
 /** One set of real entities: ids, the hall's seats, the order's access token and tickets. */
 export type EntitySet = {
@@ -164,6 +164,7 @@ const ENTITY_BY_SEGMENT: Record<string, Entity> = {
   showings: 'showing',
   orders: 'order',
   charges: 'charge',
+  operators: 'operator',
 };
 export const ENTITY_BY_FIELD: Record<string, Entity> = {
   cityId: 'city',
@@ -173,6 +174,8 @@ export const ENTITY_BY_FIELD: Record<string, Entity> = {
   showingId: 'showing',
   seatId: 'seat',
   chargeId: 'charge',
+  operatorId: 'operator',
+  keyId: 'key',
 };
 
 export const isDestructive = (op: Operation) => op.method === 'DELETE' || op.path.endsWith('/cancel');

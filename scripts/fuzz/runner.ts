@@ -316,6 +316,9 @@ async function entitySet(baseUrl: string, credentials: Credentials, tag: string,
     { 'idempotency-key': `fuzz-fixture-${unique}` },
   );
   const ticketIds = (order.seats as Json[]).map((seat) => seat.ticketId).filter((id) => typeof id === 'number');
+  // An operator with a key, for the operators' routes (revoked or rotated by some cases: nothing here uses it).
+  const operator = await created(baseUrl, '/api/v1/operators', { name: `Fuzz operator ${unique}` }, admin);
+  const key = await created(baseUrl, `/api/v1/operators/${operator.id}/keys`, { label: 'fuzz' }, admin);
   // Seat blocks for DELETE /showings/{id}/blocks/{seatId} to find: the hall's first six seats.
   await created(
     baseUrl,
@@ -333,6 +336,8 @@ async function entitySet(baseUrl: string, credentials: Credentials, tag: string,
       seat: seatIds[0]!,
       order: order.id,
       charge: charge.id,
+      operator: operator.id,
+      key: key.id,
     },
     seatIds,
     orderToken: order.accessToken,

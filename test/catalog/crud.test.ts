@@ -46,6 +46,7 @@ const CINEMA_KEYS = [
   'timezone',
   'currency',
   'defaultPrices',
+  'operatorId',
   'createdAt',
   'updatedAt',
 ];

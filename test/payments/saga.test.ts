@@ -322,6 +322,7 @@ describe('payments: cancellation', () => {
         holdTtlMs: 600_000,
         confirmWithoutPayment: false,
         maxHeldSeatsPerCustomer: 0,
+        maxHeldSeatsPerAddress: 0,
       });
       await orderQueueRepository.recordDecisions(batch, decisions, tickets);
       await batch.commit();
@@ -360,6 +361,7 @@ describe('payments: cancellation', () => {
         holdTtlMs: 600_000,
         confirmWithoutPayment: false,
         maxHeldSeatsPerCustomer: 0,
+        maxHeldSeatsPerAddress: 0,
       });
       expect(decisions.map((decision) => decision.failureReason)).to.deep.equal(['SHOWING_NOT_ON_SALE']);
       expect(tickets).to.deep.equal([]);
