@@ -68,33 +68,43 @@ export async function up(db: Knex): Promise<void> {
     CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
       FOR EACH STATEMENT EXECUTE FUNCTION refuse_audit_change();
 
+    -- The operator owning a row of an audited table (null: the platform's own, a city, a film).
+    CREATE FUNCTION audit_owner(entity text, subject jsonb) RETURNS bigint LANGUAGE sql STABLE AS $$
+      SELECT CASE
+        WHEN subject IS NULL THEN NULL
+        WHEN entity = 'operators' THEN (subject ->> 'id')::bigint
+        WHEN entity IN ('operator_keys', 'cinemas') THEN (subject ->> 'operator_id')::bigint
+        WHEN entity = 'halls' THEN
+          (SELECT c.operator_id FROM cinemas c WHERE c.id = (subject ->> 'cinema_id')::bigint)
+        WHEN entity IN ('showings', 'seat_blocks') THEN
+          (SELECT c.operator_id FROM halls h JOIN cinemas c ON c.id = h.cinema_id WHERE h.id = (subject ->> 'hall_id')::bigint)
+      END
+    $$;
+
+    -- An update that moves only what the system keeps by itself (the row's update time, a showing's
+    -- seat-map version and taken-seat count, moved by a block or a cancellation) records nothing of
+    -- its own. A row that changes hands (a cinema given to another operator) is recorded for both.
     CREATE FUNCTION audit_write() RETURNS trigger LANGUAGE plpgsql AS $$
     DECLARE
       context jsonb := current_setting('cinema.audit', true)::jsonb;
       old_row jsonb := CASE WHEN TG_OP <> 'INSERT' THEN to_jsonb(OLD) - 'secret_hash' END;
       new_row jsonb := CASE WHEN TG_OP <> 'DELETE' THEN to_jsonb(NEW) - 'secret_hash' END;
       subject jsonb := coalesce(new_row, old_row);
-      owner bigint;
+      kept_by_system text[] := ARRAY['updated_at', 'taken_seats', 'seat_version'];
     BEGIN
-      IF TG_OP = 'UPDATE' AND old_row = new_row THEN
+      IF TG_OP = 'UPDATE' AND old_row - kept_by_system = new_row - kept_by_system THEN
         RETURN NULL;
       END IF;
-      owner := CASE
-        WHEN TG_TABLE_NAME = 'operators' THEN (subject ->> 'id')::bigint
-        WHEN TG_TABLE_NAME IN ('operator_keys', 'cinemas') THEN (subject ->> 'operator_id')::bigint
-        WHEN TG_TABLE_NAME = 'halls' THEN
-          (SELECT c.operator_id FROM cinemas c WHERE c.id = (subject ->> 'cinema_id')::bigint)
-        WHEN TG_TABLE_NAME IN ('showings', 'seat_blocks') THEN
-          (SELECT c.operator_id FROM halls h JOIN cinemas c ON c.id = h.cinema_id WHERE h.id = (subject ->> 'hall_id')::bigint)
-      END;
       INSERT INTO audit_log (actor, actor_operator_id, actor_key_id, request, operator_id, entity, entity_id, action, before, after)
-      VALUES (
-        context ->> 'actor', (context ->> 'operatorId')::bigint, (context ->> 'keyId')::bigint, context ->> 'request',
-        owner, TG_TABLE_NAME,
-        CASE WHEN TG_TABLE_NAME = 'seat_blocks' THEN (subject ->> 'showing_id') || '/' || (subject ->> 'seat_id')
-             ELSE subject ->> 'id' END,
-        lower(TG_OP), old_row, new_row
-      );
+      SELECT context ->> 'actor', (context ->> 'operatorId')::bigint, (context ->> 'keyId')::bigint, context ->> 'request',
+             owner, TG_TABLE_NAME,
+             CASE WHEN TG_TABLE_NAME = 'seat_blocks' THEN (subject ->> 'showing_id') || '/' || (subject ->> 'seat_id')
+                  ELSE subject ->> 'id' END,
+             lower(TG_OP), old_row, new_row
+      FROM (SELECT DISTINCT owner FROM unnest(CASE TG_OP
+              WHEN 'INSERT' THEN ARRAY[audit_owner(TG_TABLE_NAME, new_row)]
+              WHEN 'DELETE' THEN ARRAY[audit_owner(TG_TABLE_NAME, old_row)]
+              ELSE ARRAY[audit_owner(TG_TABLE_NAME, new_row), audit_owner(TG_TABLE_NAME, old_row)] END) AS owner) AS owners;
       RETURN NULL;
     END $$;
   `);
@@ -114,6 +124,7 @@ export async function down(db: Knex): Promise<void> {
   await db.raw(`
     DROP TABLE audit_log;
     DROP FUNCTION audit_write();
+    DROP FUNCTION audit_owner(text, jsonb);
     DROP FUNCTION refuse_audit_change();
     ALTER TABLE cinemas DROP COLUMN operator_id;
     DROP TABLE operator_keys;

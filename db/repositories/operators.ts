@@ -16,7 +16,13 @@ export type ApiKeyRow = {
 };
 
 /** What authentication reads of a key: its digest and whether it still counts. */
-export type KeyCredentials = { id: number; operatorId: number; secretHash: Buffer; revoked: boolean };
+export type KeyCredentials = {
+  id: number;
+  operatorId: number;
+  secretHash: Buffer;
+  revoked: boolean;
+  retiring: boolean;
+};
 
 const keyColumns = [
   'id',
@@ -76,6 +82,7 @@ export const operatorsRepository = {
         'operator_id as operatorId',
         'secret_hash as secretHash',
         db.raw('coalesce(revoked_at <= now(), false) as revoked'),
+        db.raw('revoked_at IS NOT NULL as retiring'),
       )
       .where({ id: keyId }),
 

@@ -28,6 +28,7 @@ const operatorNotFound = (operatorId: number | null | undefined) =>
  */
 function ownerAfterWrite(actor: Actor, requested: number | null | undefined): number | null | undefined {
   if (actor.kind === 'admin') return requested;
+  if (requested === null) throw new DomainError('FORBIDDEN', 'Only the admin takes a cinema from its operator');
   if (requested !== undefined && requested !== actor.operatorId) throw operatorNotFound(requested);
   return actor.operatorId;
 }

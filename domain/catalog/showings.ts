@@ -36,13 +36,24 @@ function showingTimes(startsAt: Date, durationMinutes: number, cleaningGapMinute
   return { startsAt, endsAt, blockedUntil: new Date(endsAt.getTime() + cleaningGapMinutes * MINUTE) };
 }
 
-function showingViolations(db: Db, times: { hallId: number; startsAt: Date; blockedUntil: Date; exceptId?: number }) {
+/** Where a write put a showing: what explains an overlap. */
+type Placement = { hallId: number; startsAt: Date; blockedUntil: Date; exceptId?: number };
+
+/**
+ * The domain errors of a showing's refused write, named once its transaction has ended: `placed`
+ * holds where the write tried to put it. Asking for the overlapping showings on another connection
+ * while the write's transaction still held its own could leave a small pool with every connection
+ * waiting for a second one.
+ */
+function showingViolations(db: Db, placed: { current?: Placement }) {
   return {
     showings_no_overlap: async () =>
-      new DomainError('SHOWING_OVERLAP', `Hall ${times.hallId} is busy then (showing times include the cleaning gap)`, {
-        overlappingShowingIds: await showingsRepository.overlapping(db, times),
-      }),
-    showings_hall_id_fkey: () => new DomainError('HALL_NOT_FOUND', `Hall ${times.hallId} does not exist`),
+      new DomainError(
+        'SHOWING_OVERLAP',
+        `Hall ${placed.current?.hallId} is busy then (showing times include the cleaning gap)`,
+        { overlappingShowingIds: await showingsRepository.overlapping(db, placed.current!) },
+      ),
+    showings_hall_id_fkey: () => new DomainError('HALL_NOT_FOUND', `Hall ${placed.current?.hallId} does not exist`),
     showings_film_id_fkey: () => new DomainError('FILM_NOT_FOUND', 'The film does not exist'),
   };
 }
@@ -68,17 +79,20 @@ export const createShowing = async (
   actor: Actor,
   input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices },
 ) => {
-  const id = await asActor(deps, actor, (scoped) => insertShowing(scoped, actor, input, deps.db));
+  const placed: { current?: Placement } = {};
+  const id = await translateViolations(
+    () => asActor(deps, actor, (scoped) => insertShowing(scoped, actor, input, placed)),
+    showingViolations(deps.db, placed),
+  );
   return getShowing(deps, id);
 };
 
-/** `outside`: a connection beside the transaction, to explain an overlap once the insert failed it. */
 async function insertShowing(
   { db, config }: Deps,
   actor: Actor,
   input: { hallId: number; filmId: number; startsAt: Date; prices?: Prices },
-  outside: Db,
-) {
+  placed: { current?: Placement },
+): Promise<number> {
   await ensureManages(db, actor, { hallId: input.hallId });
   const film = foundOr(await filmsRepository.get(db, input.filmId), 'FILM_NOT_FOUND', 'Film', input.filmId);
   const hall = foundOr(await hallsRepository.get(db, input.hallId), 'HALL_NOT_FOUND', 'Hall', input.hallId);
@@ -88,11 +102,14 @@ async function insertShowing(
     ...cinema.defaultPrices,
     ...input.prices,
   });
-  return translateViolations(
-    () =>
-      showingsRepository.insert(db, { hallId: hall.id, filmId: film.id, ...times, prices, currency: cinema.currency }),
-    showingViolations(outside, { hallId: hall.id, ...times }),
-  );
+  placed.current = { hallId: hall.id, ...times };
+  return showingsRepository.insert(db, {
+    hallId: hall.id,
+    filmId: film.id,
+    ...times,
+    prices,
+    currency: cinema.currency,
+  });
 }
 
 /**
@@ -105,34 +122,39 @@ export const updateShowing = async (
   id: number,
   changes: { startsAt?: Date; filmId?: number; prices?: Prices },
 ) => {
-  await asActor(deps, actor, async ({ db: trx }) => {
-    await ensureManages(trx, actor, { showingId: id });
-    foundOr(await showingsRepository.lockForUpdate(trx, id), 'SHOWING_NOT_FOUND', 'Showing', id);
-    const current = (await showingsRepository.get(trx, id))!;
-    const prices =
-      changes.prices && pricesForHall(Object.keys(current.prices), { ...current.prices, ...changes.prices });
-    const moves = changes.startsAt !== undefined || changes.filmId !== undefined;
-    if (!moves) {
-      await showingsRepository.update(trx, id, { prices });
-      return;
-    }
-    if (await showingsRepository.hasActiveTickets(trx, id)) {
-      throw new DomainError('SHOWING_HAS_TICKETS', `Showing ${id} has tickets; its time and film can no longer change`);
-    }
-    const filmId = changes.filmId ?? current.filmId;
-    const film = foundOr(await filmsRepository.get(trx, filmId), 'FILM_NOT_FOUND', 'Film', filmId);
-    const times = showingTimes(
-      changes.startsAt ?? current.startsAt,
-      film.durationMinutes,
-      deps.config.CLEANING_GAP_MINUTES,
-    );
-    await translateViolations(
-      () => showingsRepository.update(trx, id, { filmId, prices, ...times }),
-      showingViolations(deps.db, { hallId: current.hallId, ...times, exceptId: id }),
-    );
-  });
+  const placed: { current?: Placement } = {};
+  await translateViolations(
+    () => asActor(deps, actor, (scoped) => changeShowing(scoped, actor, id, changes, placed)),
+    showingViolations(deps.db, placed),
+  );
   return getShowing(deps, id);
 };
+
+async function changeShowing(
+  { db: trx, config }: Deps,
+  actor: Actor,
+  id: number,
+  changes: { startsAt?: Date; filmId?: number; prices?: Prices },
+  placed: { current?: Placement },
+): Promise<void> {
+  await ensureManages(trx, actor, { showingId: id });
+  foundOr(await showingsRepository.lockForUpdate(trx, id), 'SHOWING_NOT_FOUND', 'Showing', id);
+  const current = (await showingsRepository.get(trx, id))!;
+  const prices = changes.prices && pricesForHall(Object.keys(current.prices), { ...current.prices, ...changes.prices });
+  const moves = changes.startsAt !== undefined || changes.filmId !== undefined;
+  if (!moves) {
+    await showingsRepository.update(trx, id, { prices });
+    return;
+  }
+  if (await showingsRepository.hasActiveTickets(trx, id)) {
+    throw new DomainError('SHOWING_HAS_TICKETS', `Showing ${id} has tickets; its time and film can no longer change`);
+  }
+  const filmId = changes.filmId ?? current.filmId;
+  const film = foundOr(await filmsRepository.get(trx, filmId), 'FILM_NOT_FOUND', 'Film', filmId);
+  const times = showingTimes(changes.startsAt ?? current.startsAt, film.durationMinutes, config.CLEANING_GAP_MINUTES);
+  placed.current = { hallId: current.hallId, ...times, exceptId: id };
+  await showingsRepository.update(trx, id, { filmId, prices, ...times });
+}
 
 export const deleteShowing = async (deps: Deps, actor: Actor, id: number) => {
   const deleted = await translateViolations(

@@ -3,7 +3,15 @@
  * API keys. `request` names the HTTP request that acts ("PATCH /api/v1/halls/12"), for the audit log.
  */
 export type Actor =
-  { kind: 'admin'; request?: string } | { kind: 'operator'; operatorId: number; keyId: number; request?: string };
+  | { kind: 'admin'; request?: string }
+  | {
+      kind: 'operator';
+      operatorId: number;
+      keyId: number;
+      /** The key is being replaced (a rotation's grace period): it still works, but manages no key. */
+      retiring: boolean;
+      request?: string;
+    };
 
 /** What a management write checks its target against: the operator owning it (null: the platform's own). */
 export type Ownership = { operatorId: number | null };

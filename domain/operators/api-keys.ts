@@ -29,6 +29,17 @@ export function ensureOperatorSelf(actor: Actor, operatorId: number): void {
   }
 }
 
+/**
+ * Keys are managed by the admin or by one of the operator's keys that is not being replaced: a key
+ * rotated because it leaked must not mint a new key, nor revoke its replacement, during its grace period.
+ */
+function ensureManagesKeys(actor: Actor, operatorId: number): void {
+  ensureOperatorSelf(actor, operatorId);
+  if (actor.kind === 'operator' && actor.retiring) {
+    throw new DomainError('FORBIDDEN', 'A key being replaced cannot manage keys; use its replacement');
+  }
+}
+
 async function insertKey({ db }: Deps, operatorId: number, label: string): Promise<IssuedKey> {
   const secret = randomBytes(32).toString('base64url');
   const row = await operatorsRepository.insertKey(db, { operatorId, label, secretHash: digest(secret) });
@@ -37,7 +48,7 @@ async function insertKey({ db }: Deps, operatorId: number, label: string): Promi
 
 /** A new key for the operator, shown once: only its digest is kept. */
 export async function issueApiKey(deps: Deps, actor: Actor, operatorId: number, label: string): Promise<IssuedKey> {
-  ensureOperatorSelf(actor, operatorId);
+  ensureManagesKeys(actor, operatorId);
   return asActor(deps, actor, async (scoped) => {
     foundOr(await operatorsRepository.get(scoped.db, operatorId), 'OPERATOR_NOT_FOUND', 'Operator', operatorId);
     return insertKey(scoped, operatorId, label);
@@ -52,7 +63,7 @@ export async function listApiKeys(deps: Deps, actor: Actor, operatorId: number, 
 
 /** Refused from the next request on, on every instance (authentication reads the key's row each time). */
 export async function revokeApiKey(deps: Deps, actor: Actor, operatorId: number, keyId: number): Promise<ApiKeyRow> {
-  ensureOperatorSelf(actor, operatorId);
+  ensureManagesKeys(actor, operatorId);
   return asActor(deps, actor, async ({ db }) => {
     if (!(await operatorsRepository.lockKey(db, operatorId, keyId))) throw keyNotFound(keyId);
     return operatorsRepository.revokeKey(db, keyId, 0);
@@ -70,7 +81,7 @@ export async function rotateApiKey(
   keyId: number,
   graceSeconds: number,
 ): Promise<IssuedKey & { replaces: ApiKeyRow }> {
-  ensureOperatorSelf(actor, operatorId);
+  ensureManagesKeys(actor, operatorId);
   return asActor(deps, actor, async (scoped) => {
     const old = await operatorsRepository.lockKey(scoped.db, operatorId, keyId);
     if (!old) throw keyNotFound(keyId);
@@ -109,5 +120,5 @@ export async function authenticate(
   if (!key || !timingSafeEqual(digest(parts[2]!), key.secretHash)) throw forbidden();
   if (key.revoked) throw new DomainError('API_KEY_REVOKED', 'This API key is revoked');
   await operatorsRepository.touchKey(deps.db, keyId);
-  return { kind: 'operator', operatorId: key.operatorId, keyId };
+  return { kind: 'operator', operatorId: key.operatorId, keyId, retiring: key.retiring };
 }

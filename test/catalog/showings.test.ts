@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { makeCinema, makeFilm, makeHall, makeShowing, type Showing } from '../factories.js';
 import { insertOrderRow, insertTicketRows } from '../direct-writes.js';
-import { api, testSystem } from '../system.js';
+import { call, startInstance } from '../instances.js';
+import { ADMIN_TOKEN, api, testSystem } from '../system.js';
 import { databaseRefusal } from '../assertions.js';
 
 const MINUTE = 60_000;
@@ -124,6 +125,26 @@ describe('showings', () => {
       expect(response.status).to.equal(409);
       expect(response.body.error.code).to.equal('SHOWING_OVERLAP');
       expect(response.body.error.details).to.deep.equal({ overlappingShowingIds: [first.id] });
+    });
+
+    it('when more overlapping creates arrive at once than the process has connections, should answer each 409 at once, not starve the pool', async () => {
+      // An instance with a pool of 2: explaining an overlap must not wait for a second connection
+      // while the refused write's transaction still holds the first.
+      const instance = await startInstance({});
+      try {
+        const answers = await Promise.all(
+          Array.from({ length: 6 }, () =>
+            call(instance.baseUrl, 'POST', '/api/v1/showings', {
+              headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+              body: { hallId, filmId, startsAt: iso(start + 10 * MINUTE) },
+            }),
+          ),
+        );
+        expect(answers.map((answer) => answer.body.error?.code)).to.deep.equal(Array(6).fill('SHOWING_OVERLAP'));
+      } finally {
+        instance.server.close();
+        await instance.wiring.close();
+      }
     });
 
     it('when a showing would start one minute before the cleaning gap is over, should refuse it', async () => {
