@@ -7,14 +7,15 @@ export const bulkRepository = {
 
   /**
    * Every table of these schemas (the ones the deployment's migrations create) but the migrations' own,
-   * the catalog's version (running processes compare their caches against it: it must never go back)
-   * and those an extension owns. Only for a deliberate --reset.
+   * the catalog's version (running processes compare their caches against it: it must never go back),
+   * the audit log (append-only: its trigger refuses a TRUNCATE; its entries before a reset name rows
+   * of before it) and those an extension owns. Only for a deliberate --reset.
    */
   truncateAll: async (db: Db, schemas: string[]) => {
     const { rows } = await db.raw(
       `SELECT format('%I.%I', n.nspname, c.relname) AS name
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(?) AND c.relname NOT LIKE 'knex\\_migrations%' AND c.relname <> 'catalog_version'
+       WHERE c.relkind IN ('r', 'p') AND n.nspname = ANY(?) AND c.relname NOT LIKE 'knex\\_migrations%' AND c.relname NOT IN ('catalog_version', 'audit_log')
          AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = c.oid AND d.deptype = 'e')`,
       [schemas],
     );
