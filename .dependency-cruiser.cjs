@@ -22,7 +22,7 @@ const DELIVERY = '^(api|workers|realtime)/';
 const PRODUCTION = '^(api|workers|realtime|domain|db|infra|host|simulators|scripts)/';
 /** What is started rather than imported: the process, the CLIs, the benchmarks. */
 const ENTRY_POINTS =
-  '^scripts/(start|migrate|topology|seed|fuzz|realtime-client|soak/(rolling|artillery|chaos))\\.ts$|^scripts/bench/(orders|payments|realtime|reads|hot-showing|naive-peer|bare-server|memory-probe|topology-step|seating)\\.ts$';
+  '^scripts/(start|migrate|topology|seed|seed-sales|fuzz|realtime-client|soak/(rolling|artillery|chaos))\\.ts$|^scripts/bench/(orders|payments|realtime|reads|hot-showing|naive-peer|bare-server|memory-probe|topology-step|seating|statistics)\\.ts$';
 /** Clients of infrastructure the domain must not see: queues, Redis, the breaker, the logger, sockets. */
 const INFRA_CLIENTS = 'node_modules/(bullmq|ioredis|opossum|pino|@socket\\.io/redis-adapter)/';
 

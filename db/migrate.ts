@@ -10,6 +10,7 @@ import * as seating from './migrations/007_seating.js';
 import * as heldByCustomer from './migrations/008_held_by_customer.js';
 import * as operatorsAndAudit from './migrations/009_operators_and_audit.js';
 import * as orderClient from './migrations/010_order_client.js';
+import * as salesStatistics from './migrations/011_sales_statistics.js';
 
 /**
  * The booking system's migrations, listed statically so the same ones run from TypeScript sources
@@ -26,6 +27,7 @@ export const BOOKING_MIGRATIONS: Record<string, Knex.Migration> = {
   '008_held_by_customer': heldByCustomer,
   '009_operators_and_audit': operatorsAndAudit,
   '010_order_client': orderClient,
+  '011_sales_statistics': salesStatistics,
 };
 
 /**

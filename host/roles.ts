@@ -3,6 +3,7 @@ import type { Route } from '../api/http/route.js';
 import { orderRoutes, showingSalesRoutes } from '../api/orders/routes.js';
 import { seatingRoutes } from '../api/seating/routes.js';
 import { operatorRoutes } from '../api/operators/routes.js';
+import { statisticsRoutes } from '../api/statistics/routes.js';
 import { BOOKING_MIGRATIONS } from '../db/migrate.js';
 import type { Deps } from '../domain/context.js';
 import {
@@ -46,7 +47,7 @@ export function routesByRole(deps: Deps, config: ProviderConfig): Record<'ticket
   return {
     tickets: orderRoutes,
     // Seat maps and a showing's sales are read by every visitor: they scale with the catalog, apart from buying.
-    catalog: [...catalogRoutes, ...showingSalesRoutes, ...seatingRoutes, ...operatorRoutes],
+    catalog: [...catalogRoutes, ...showingSalesRoutes, ...seatingRoutes, ...operatorRoutes, ...statisticsRoutes],
     payments: createPaymentSimulator(config, deps.db).routes,
   };
 }

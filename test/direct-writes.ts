@@ -52,6 +52,7 @@ export async function insertTicketRows(
     seat_id: ticket.seatId,
     price: ticket.price,
     status: ticket.status === 'released' ? 'held' : ticket.status,
+    sold_at: ticket.status === 'sold' ? new Date() : null,
   }));
   await db.transaction(async (trx) => {
     const inserted: { id: number }[] = await trx('tickets').insert(rows).returning('id');

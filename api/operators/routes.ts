@@ -183,7 +183,7 @@ export const operatorRoutes: Route[] = [
       ...pageQuery,
       operatorId: id.optional().describe('Only what happened to this operator and its cinemas'),
       entity: z.enum(AUDITED_ENTITIES).optional(),
-      entityId: z.string().max(50).optional(),
+      entityId: text(1, 50).optional().describe('The row id; "<showingId>/<seatId>" for a seat block'),
     }),
     response: page(auditEntry),
     errors: ['INVALID_CURSOR'],

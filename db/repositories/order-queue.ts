@@ -233,8 +233,8 @@ export const orderQueueRepository = {
       trx,
       'orders-record-decisions',
       `WITH new_tickets AS (
-         INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status)
-         SELECT order_id, showing_id, hall_id, seat_id, price, status
+         INSERT INTO tickets (order_id, showing_id, hall_id, seat_id, price, status, sold_at)
+         SELECT order_id, showing_id, hall_id, seat_id, price, status, CASE WHEN status = 'sold' THEN now() END
          FROM jsonb_to_recordset($1::jsonb) AS t(order_id uuid, showing_id bigint, hall_id bigint, seat_id bigint, price int, status text)
          RETURNING id, order_id, seat_id
        ), decided AS (

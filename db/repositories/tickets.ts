@@ -42,7 +42,7 @@ export const ticketsRepository = {
   ): Promise<SeatDelta[]> => {
     const changed: TicketChange[] = await trx('tickets')
       .where({ order_id: orderId, status: 'held' })
-      .update({ status: to })
+      .update({ status: to, sold_at: to === 'sold' ? trx.fn.now() : null })
       .returning(['showing_id as showingId', 'seat_id as seatId', 'status']);
     return seatVersionsRepository.bump(trx, changed);
   },

@@ -42,8 +42,11 @@ export async function clearRedisPrefix(stores: Stores) {
   await redis.quit();
 }
 
-/** Reseeds the bench database (10 cities, 100 cinemas, ~2,900 showings) and empties the bench's Redis keys. */
-export async function prepareDatabase(stores: Stores = config) {
+/**
+ * Reseeds the bench database (10 cities, 100 cinemas, ~2,900 showings over `days` 2) and empties the
+ * bench's Redis keys.
+ */
+export async function prepareDatabase(stores: Stores = config, { days = 2 }: { days?: number } = {}) {
   await ensureDatabase(stores.DATABASE_URL);
   const db = connectDatabase(stores.DATABASE_URL, 4);
   await migrateToLatest(db, MIGRATIONS);
@@ -56,7 +59,7 @@ export async function prepareDatabase(stores: Stores = config) {
         cinemas: 100,
         hallsPerCinema: 3,
         films: 40,
-        days: 2,
+        days,
         showingsPerHallPerDay: 5,
         cleaningGapMinutes: 15,
       },

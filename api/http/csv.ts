@@ -1,0 +1,13 @@
+import { stringify } from 'csv-stringify/sync';
+import { Reply } from './route.js';
+
+/** Whether the client asks for CSV (Accept: text/csv) rather than JSON. */
+export const wantsCsv = (accept: string | undefined) => /(^|,)\s*text\/csv\s*(;|,|$)/i.test(accept ?? '');
+
+/** A table as RFC 4180 CSV with a header row, in these columns; what a spreadsheet opens. */
+export function csvReply(rows: Record<string, unknown>[], columns: string[], filename: string): Reply {
+  return new Reply(200, stringify(rows, { header: true, columns, cast: { boolean: String } }), {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${filename}.csv"`,
+  });
+}
