@@ -8,6 +8,7 @@ import { errorHandler, routeNotFound } from './http/errors.js';
 import { fastPathFor, JSON_BODY_LIMIT } from './http/fast-path.js';
 import { documentSecurity, frontDoor } from './http/front-door.js';
 import { routerFor } from './http/mount.js';
+import { refuseNonJsonBodies } from './http/validate.js';
 import { buildOpenApi } from './http/openapi.js';
 import { clientAddressOf, limitingOrdersPerEmail, limitRequests, type RateLimits } from './http/rate-limits.js';
 import type { Route } from './http/route.js';
@@ -71,7 +72,7 @@ export function createApp(
   app.set('case sensitive routing', true);
   // No ETags: API answers change with every sale, and hashing each body costs CPU on the hot path.
   app.set('etag', false);
-  app.use(express.json({ limit: JSON_BODY_LIMIT }));
+  app.use(express.json({ limit: JSON_BODY_LIMIT, type: ['application/json', 'application/*+json'] }));
 
   app.get('/healthz', named('/healthz'), (_req, res) => {
     res.json({ status: 'ok' });
@@ -103,7 +104,7 @@ export function createApp(
     );
   }
 
-  app.use(API_BASE, routerFor(served, deps, API_BASE));
+  app.use(API_BASE, refuseNonJsonBodies, routerFor(served, deps, API_BASE));
   app.use(routeNotFound);
   app.use(errorHandler(deps.log));
   const fastPath = fastPathFor(served, deps, API_BASE, clientAddressOf(app.get('trust proxy fn')));

@@ -36,3 +36,17 @@ export function validate(schemas: Partial<Record<Part, z.ZodType>>): RequestHand
     next();
   };
 }
+
+/**
+ * A body sent as anything but JSON (text/plain, a form, XML) is refused as such, 415, instead of
+ * being read as no body and every field reported missing. Bodies of any JSON type pass
+ * (application/json, application/*+json); a request without a body is not concerned.
+ */
+export const refuseNonJsonBodies: RequestHandler = (req, _res, next) => {
+  const length = req.headers['content-length'];
+  const hasBody = req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
+  if (hasBody && !req.is(['application/json', 'application/*+json'])) {
+    throw new DomainError('UNSUPPORTED_MEDIA_TYPE', 'Send the body as JSON, with Content-Type: application/json');
+  }
+  next();
+};

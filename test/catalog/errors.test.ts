@@ -373,6 +373,23 @@ describe('catalog errors', () => {
       );
     });
 
+    it('when the body is text, a form or XML, should answer 415 UNSUPPORTED_MEDIA_TYPE and not list every field as missing', async () => {
+      for (const [type, body] of [
+        ['text/plain', '{"name":"x"}'],
+        ['application/x-www-form-urlencoded', 'name=x'],
+        ['application/xml', '<city><name>x</name></city>'],
+      ]) {
+        const response = await api('POST', `${BASE}/cities`, { rawBody: body, headers: { 'content-type': type! } });
+        expect(expectError(response, 415, 'UNSUPPORTED_MEDIA_TYPE').message, type).to.include('application/json');
+      }
+      // A JSON type with a suffix is JSON.
+      const suffixed = await api('POST', `${BASE}/cities`, {
+        rawBody: JSON.stringify({ name: uniqueName('City') }),
+        headers: { 'content-type': 'application/vnd.cinema+json' },
+      });
+      expect(suffixed.status, JSON.stringify(suffixed.body)).to.equal(201);
+    });
+
     it('when the body is in a charset other than UTF-8, should answer 415 UNSUPPORTED_MEDIA_TYPE', async () => {
       const response = await api('POST', `${BASE}/cities`, {
         rawBody: '{"name":"x"}',
