@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
  * INSERT, UPDATE and DELETE changes (the new rows' contributions minus the old rows'), once per
  * statement: an allocation batch of hundreds of orders costs one aggregate upsert per showing.
  * `recount_sales` sums the same contributions over the raw rows: the two are equal at every commit
- * (test/statistics/recount.test.ts), and a cinema's new time zone rebuilds its showings' rows from it.
+ * (test/statistics/statistics.test.ts), and a cinema's new time zone rebuilds its showings' rows from it.
  *
  * The instants the contributions need are stored on the rows: `tickets.sold_at` (written with the
  * status by the statements that sell), `orders.confirmed_at` and `orders.status_changed_at` (stamped
@@ -39,7 +39,10 @@ export async function up(db: Knex): Promise<void> {
     ALTER TABLE tickets ADD CONSTRAINT tickets_sold_at_check CHECK (status <> 'sold' OR sold_at IS NOT NULL);
 
     ALTER TABLE orders ADD COLUMN confirmed_at timestamptz, ADD COLUMN status_changed_at timestamptz NOT NULL DEFAULT now();
+    -- Without the row trigger: a backfill is no change of the order (its version and update time stay).
+    ALTER TABLE orders DISABLE TRIGGER orders_touched;
     UPDATE orders SET status_changed_at = updated_at, confirmed_at = CASE WHEN status = 'confirmed' THEN updated_at END;
+    ALTER TABLE orders ENABLE TRIGGER orders_touched;
     ALTER TABLE orders ADD CONSTRAINT orders_confirmed_at_check CHECK (status <> 'confirmed' OR confirmed_at IS NOT NULL);
     CREATE OR REPLACE FUNCTION touch_order() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
@@ -127,9 +130,9 @@ export async function up(db: Knex): Promise<void> {
       FROM unnest(deltas) x
       JOIN showings s ON s.id = x.showing_id JOIN halls h ON h.id = s.hall_id JOIN cinemas c ON c.id = h.cinema_id
       GROUP BY 1, 2, 3
-      HAVING sum(abs(x.tickets_sold) + abs(x.revenue) + abs(x.orders_confirmed) + abs(x.tickets_cancelled)
-                 + abs(x.cancelled_amount) + abs(x.refunds) + abs(x.refunded_amount) + abs(x.payment_failures)
-                 + abs(x.orders_rejected) + abs(x.seats_rejected)) > 0
+      HAVING sum(x.tickets_sold) <> 0 OR sum(x.revenue) <> 0 OR sum(x.orders_confirmed) <> 0 OR sum(x.tickets_cancelled) <> 0
+          OR sum(x.cancelled_amount) <> 0 OR sum(x.refunds) <> 0 OR sum(x.refunded_amount) <> 0
+          OR sum(x.payment_failures) <> 0 OR sum(x.orders_rejected) <> 0 OR sum(x.seats_rejected) <> 0
     $$;
     CREATE FUNCTION add_sales(deltas sales_delta[]) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
@@ -210,10 +213,11 @@ export async function up(db: Knex): Promise<void> {
                         WHERE o.kind = 'refund');
       ELSE
         deltas := ARRAY(
-          SELECT d FROM removed o JOIN added n USING (id) JOIN orders r ON r.id = n.order_id, LATERAL (
-            SELECT * FROM refund_sales(n, r.showing_id, 1) UNION ALL SELECT * FROM refund_sales(o, r.showing_id, -1)) d
+          SELECT d FROM removed o JOIN added n USING (id) JOIN orders r ON r.id = n.order_id JOIN orders ro ON ro.id = o.order_id,
+            LATERAL (SELECT * FROM refund_sales(n, r.showing_id, 1) UNION ALL SELECT * FROM refund_sales(o, ro.showing_id, -1)) d
           WHERE (o.kind = 'refund' OR n.kind = 'refund')
-            AND (o.kind, o.status, o.amount, o.settled_at) IS DISTINCT FROM (n.kind, n.status, n.amount, n.settled_at));
+            AND (o.kind, o.status, o.amount, o.settled_at, o.order_id)
+                IS DISTINCT FROM (n.kind, n.status, n.amount, n.settled_at, n.order_id));
       END IF;
       IF cardinality(deltas) > 0 THEN PERFORM add_sales(deltas); END IF;
       RETURN NULL;
@@ -246,31 +250,53 @@ export async function up(db: Knex): Promise<void> {
       ))
     $$;
 
-    -- A cinema's new time zone moves its sales to other local days: its rows are rebuilt.
-    CREATE FUNCTION rebucket_cinema_sales() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE showing_ids bigint[] := ARRAY(
-      SELECT s.id FROM showings s JOIN halls h ON h.id = s.hall_id WHERE h.cinema_id = NEW.id);
+    -- The rows of these showings summed afresh from the raw rows. Their showings are locked first,
+    -- as a seller locks them before its sales rows: a sale under way is waited for, and the
+    -- statements after the lock see it (each statement of a function takes a new snapshot).
+    CREATE FUNCTION rebuild_sales(showing_ids bigint[]) RETURNS void LANGUAGE plpgsql AS $$
     BEGIN
+      PERFORM 1 FROM showings WHERE id = ANY(showing_ids) ORDER BY id FOR NO KEY UPDATE;
       DELETE FROM sales_daily WHERE showing_id = ANY(showing_ids);
       INSERT INTO sales_daily SELECT * FROM recount_sales(showing_ids);
+    END $$;
+
+    -- A cinema's new time zone moves its sales to other local days: its rows are rebuilt. A sale
+    -- that waited for the rebuild's locks reads the new zone.
+    CREATE FUNCTION rebucket_cinema_sales() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM rebuild_sales(ARRAY(SELECT s.id FROM showings s JOIN halls h ON h.id = s.hall_id WHERE h.cinema_id = NEW.id));
       RETURN NULL;
     END $$;
     CREATE TRIGGER cinemas_sales_rebucket AFTER UPDATE OF timezone ON cinemas
       FOR EACH ROW WHEN (OLD.timezone IS DISTINCT FROM NEW.timezone) EXECUTE FUNCTION rebucket_cinema_sales();
 
-    -- Counting itself as the tables are emptied (the benchmarks' TRUNCATE).
-    CREATE FUNCTION empty_sales() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN DELETE FROM sales_daily; RETURN NULL; END $$;
-    CREATE TRIGGER tickets_sales_truncate AFTER TRUNCATE ON tickets FOR EACH STATEMENT EXECUTE FUNCTION empty_sales();
+    -- A table emptied at once (TRUNCATE fires no row or statement trigger of the others): every
+    -- figure is counted again from what is left.
+    CREATE FUNCTION recount_all_sales() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+      PERFORM rebuild_sales(ARRAY(SELECT id FROM showings));
+      RETURN NULL;
+    END $$;
+
+    -- What was sold before this migration counts from the instants filled in above.
+    INSERT INTO sales_daily SELECT * FROM recount_sales(ARRAY(SELECT id FROM showings));
   `);
+  for (const table of ['tickets', 'orders', 'payments']) {
+    await db.raw(
+      `CREATE TRIGGER ${table}_sales_truncate AFTER TRUNCATE ON ${table} FOR EACH STATEMENT EXECUTE FUNCTION recount_all_sales()`,
+    );
+  }
 }
 
 export async function down(db: Knex): Promise<void> {
   await db.raw(`
     DROP TRIGGER tickets_sales_truncate ON tickets;
-    DROP FUNCTION empty_sales();
+    DROP TRIGGER orders_sales_truncate ON orders;
+    DROP TRIGGER payments_sales_truncate ON payments;
+    DROP FUNCTION recount_all_sales();
     DROP TRIGGER cinemas_sales_rebucket ON cinemas;
     DROP FUNCTION rebucket_cinema_sales();
+    DROP FUNCTION rebuild_sales(bigint[]);
     DROP FUNCTION recount_sales(bigint[]);
   `);
   for (const table of ['tickets', 'orders', 'payments']) {

@@ -73,24 +73,28 @@ export const sampleSalesRepository = {
          SELECT id, 'refund', 'sample-refund-' || id, prices[1], currency, 'succeeded', cancelled_at, cancelled_at
          FROM kinds WHERE kind = 'refunded'
          RETURNING id
-       ), taken AS (
-         UPDATE showings s SET taken_seats = counted.active
-         FROM (SELECT showing_id, count(*) FILTER (WHERE status IN ('held', 'sold'))::integer AS active
-               FROM new_tickets GROUP BY showing_id) counted
-         WHERE s.id = counted.showing_id
-         RETURNING s.id
        )
        SELECT (SELECT max(id) FROM picked) AS "lastShowingId", (SELECT count(*) FROM opened)::integer AS showings,
               (SELECT count(*) FROM new_orders)::integer AS orders, (SELECT count(*) FROM new_tickets)::integer AS tickets,
-              (SELECT count(*) FROM refunds)::integer AS refunds, (SELECT count(*) FROM taken)::integer AS taken`,
+              (SELECT count(*) FROM refunds)::integer AS refunds`,
       [afterShowingId, limit],
+    );
+    const filled = [afterShowingId, rows[0].lastShowingId ?? afterShowingId];
+    // Apart from the statement that opened the showings' sale: two updates of one row in one
+    // statement keep only one of them.
+    await db.raw(
+      `UPDATE showings s SET seat_version = s.seat_version + 1,
+         taken_seats = (SELECT count(*) FROM tickets t WHERE t.showing_id = s.id AND t.status IN ('held', 'sold'))
+                     + (SELECT count(*) FROM seat_blocks b WHERE b.showing_id = s.id)
+       WHERE s.id > ? AND s.id <= ?`,
+      filled,
     );
     // A refund's settling is stamped as it is written: moved to when the ticket was cancelled.
     await db.raw(
       `UPDATE payments p SET settled_at = p.created_at
        FROM orders o WHERE o.id = p.order_id AND p.kind = 'refund' AND p.idempotency_key LIKE 'sample-refund-%'
          AND p.settled_at IS DISTINCT FROM p.created_at AND o.showing_id > ? AND o.showing_id <= ?`,
-      [afterShowingId, rows[0].lastShowingId ?? afterShowingId],
+      filled,
     );
     return rows[0];
   },

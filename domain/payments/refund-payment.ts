@@ -23,6 +23,9 @@ export async function refundPayment(deps: Deps, provider: PaymentProvider, payme
   });
   if (outcome.kind === 'succeeded') {
     await deps.db.transaction(async (trx) => {
+      // The order first, as every writer of an order and its showing does: completing the refund
+      // counts it in the showing's sales, which locks the showing's row.
+      await ordersRepository.payable(trx, refund.orderId, { lock: true });
       const done = await paymentsRepository.completeRefund(trx, paymentId, outcome.refundId);
       if (done) await ordersRepository.addRefund(trx, done.orderId, done.amount);
     });

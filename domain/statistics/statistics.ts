@@ -14,7 +14,7 @@ const DAY_MS = 86_400_000;
 
 function checkRange({ from, to }: { from: string; to: string }): void {
   const days = (Date.parse(to) - Date.parse(from)) / DAY_MS;
-  if (days < 0 || days >= MAX_RANGE_DAYS) {
+  if (days < 0 || days > MAX_RANGE_DAYS) {
     throw new DomainError('VALIDATION_FAILED', 'The request is not valid', [
       { in: 'query', path: 'to', message: `must be on or after from, within ${MAX_RANGE_DAYS} days of it` },
     ]);

@@ -337,6 +337,43 @@ describe('statistics', () => {
     });
   });
 
+  describe('CSV', () => {
+    it('when a name starts like a spreadsheet formula, should quote it as text', async () => {
+      const venue = await showingIn('Europe/Moscow');
+      const name = `=HYPERLINK("http://example.com") ${uniqueName('Cinema')}`;
+      expect((await api('PATCH', `${BASE}/cinemas/${venue.cinema.id}`, { body: { name } })).status).to.equal(200);
+      const { deps } = await testSystem();
+      const orderId = await insertOrderRow(deps.db, {
+        showingId: venue.showing.id,
+        seatIds: [venue.seatIds[0]!],
+        status: 'confirmed',
+        total: 100,
+      });
+      await insertTicketRows(deps.db, [
+        {
+          orderId,
+          showingId: venue.showing.id,
+          hallId: venue.hall.id,
+          seatId: venue.seatIds[0]!,
+          price: 100,
+          status: 'sold',
+        },
+      ]);
+      const day = today();
+      const csv = await api(
+        'GET',
+        `${BASE}/stats/sales?from=${shifted(day, -1)}&to=${shifted(day, 1)}&groupBy=cinema&cinemaId=${venue.cinema.id}`,
+        { headers: { accept: 'text/csv' } },
+      );
+      expect(csv.headers.get('content-disposition')).to.match(/^attachment; filename="sales-by-cinema-/);
+      const [header, line] = (csv.body as string).trim().split('\n');
+      expect(header).to.equal(
+        'cinemaId,name,currency,ticketsSold,revenue,orders,ticketsCancelled,cancelledAmount,refunds,refundedAmount,paymentFailures,ordersRejected,seatsRejected,averageOrderSize',
+      );
+      expect(line).to.include(`"'=HYPERLINK(""http://example.com"")`);
+    });
+  });
+
   describe('who may read them', () => {
     it("when an operator asks, should see its own cinemas alone, another's showing or hall as 404; buyers not at all", async () => {
       const operator = await api('POST', `${BASE}/operators`, { body: { name: uniqueName('Operator') } });
@@ -369,7 +406,7 @@ describe('statistics', () => {
       );
       expectError(await api('GET', `${BASE}/stats/sales?from=${day}&to=${shifted(day, -1)}`), 400, 'VALIDATION_FAILED');
       expectError(
-        await api('GET', `${BASE}/stats/sales?from=${day}&to=${shifted(day, 400)}`),
+        await api('GET', `${BASE}/stats/sales?from=${day}&to=${shifted(day, 401)}`),
         400,
         'VALIDATION_FAILED',
       );
