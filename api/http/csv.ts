@@ -1,8 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
+import Negotiator from 'negotiator';
 import { Reply } from './route.js';
 
-/** Whether the client asks for CSV (Accept: text/csv) rather than JSON. */
-export const wantsCsv = (accept: string | undefined) => /(^|,)\s*text\/csv\s*(;|,|$)/i.test(accept ?? '');
+/** Whether the client prefers CSV to JSON, by its Accept header's order and q-values (none: JSON). */
+export const wantsCsv = (accept: string | undefined) =>
+  accept !== undefined &&
+  new Negotiator({ headers: { accept } }).mediaType(['application/json', 'text/csv']) === 'text/csv';
 
 /**
  * A text a spreadsheet would run as a formula (=, +, -, @, a tab or a return first), quoted as text:

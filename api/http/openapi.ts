@@ -94,7 +94,12 @@ export function buildOpenApi(routes: Route[], basePath: string) {
                   }
                 : {}),
               ...(route.response && code !== 204
-                ? { content: { 'application/json': { schema: jsonSchema(route.response, 'output') } } }
+                ? {
+                    content: {
+                      'application/json': { schema: jsonSchema(route.response, 'output') },
+                      ...(route.csv ? { 'text/csv': { schema: { type: 'string' } } } : {}),
+                    },
+                  }
                 : {}),
             },
           ]),

@@ -93,6 +93,8 @@ export type Route<
   status?: 200 | 201 | 202 | 204;
   /** Other success statuses the handler may answer with through a Reply. */
   alsoStatus?: (200 | 201 | 202)[];
+  /** The success answer can also be CSV, for a client that asks for text/csv (documented beside the JSON). */
+  csv?: true;
   /** Headers a success answer carries, by status: name → what it says (for the documentation). */
   responseHeaders?: Partial<Record<200 | 201 | 202, Record<string, string>>>;
   /** Codes this route can answer with, for the documentation. */

@@ -62,6 +62,7 @@ export const statisticsRoutes: Route[] = [
     guard: 'manager',
     query: report,
     headers: accepts,
+    csv: true,
     response: z.object({
       groupBy: z.enum(STATISTICS_GROUPS),
       from: z.string(),
@@ -86,6 +87,7 @@ export const statisticsRoutes: Route[] = [
     guard: 'manager',
     query: report,
     headers: accepts,
+    csv: true,
     response: z.object({
       groupBy: z.enum(STATISTICS_GROUPS),
       from: z.string(),
@@ -127,6 +129,7 @@ export const statisticsRoutes: Route[] = [
     guard: 'manager',
     params: idParams,
     headers: accepts,
+    csv: true,
     response: z.object({
       showingId: z.number(),
       status: z.enum(['scheduled', 'cancelled']),
@@ -180,6 +183,7 @@ export const statisticsRoutes: Route[] = [
     params: idParams,
     query: z.strictObject(range),
     headers: accepts,
+    csv: true,
     response: z.object({
       hallId: z.number(),
       from: z.string(),
@@ -196,7 +200,12 @@ export const statisticsRoutes: Route[] = [
           sold: z.number(),
           sellRate: z.number().describe('sold / showings'),
           averageLeadHours: z.number().nullable().describe('Hours from going on sale to the sale, on average'),
-          rank: z.number().nullable().describe('1: the seat that sells first on average; null: never sold'),
+          rank: z
+            .number()
+            .nullable()
+            .describe(
+              'Seats sold, by how soon and how often they sell (a showing where the seat did not sell counts as its whole time on sale): 1 sells first; null: never sold',
+            ),
         }),
       ),
     }),

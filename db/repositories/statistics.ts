@@ -94,7 +94,8 @@ export type ShowingFigures = SalesSums & {
   cancelledAt: Date | null;
 };
 export type SalesDay = { day: string; ticketsSold: number; revenue: number; ticketsCancelled: number; orders: number };
-export type SeatSales = { seatId: number; sold: number; averageLeadSeconds: number | null };
+/** A seat's sales: how many, the mean time from going on sale to a sale, the on-sale windows of the showings it sold in. */
+export type SeatSales = { seatId: number; sold: number; averageLeadSeconds: number; soldWindowSeconds: number };
 
 export const statisticsRepository = {
   /**
@@ -199,16 +200,20 @@ export const statisticsRepository = {
   hallSeatSales: async (db: Db, hallId: number, from: string, to: string) => {
     const { rows } = await db.raw(
       `WITH shown AS (
-         SELECT s.id, s.created_at FROM showings s JOIN halls h ON h.id = s.hall_id JOIN cinemas c ON c.id = h.cinema_id
+         SELECT s.id, s.created_at, extract(epoch FROM s.starts_at - s.created_at) AS window_seconds
+         FROM showings s JOIN halls h ON h.id = s.hall_id JOIN cinemas c ON c.id = h.cinema_id
          WHERE s.hall_id = ? AND s.cancelled_at IS NULL AND ${STARTS_ON_LOCAL_DATE}
        )
        SELECT (SELECT count(*) FROM shown)::integer AS showings,
-              coalesce(json_agg(json_build_object('seatId', seat_id, 'sold', sold, 'averageLeadSeconds', lead)), '[]') AS seats
-       FROM (SELECT t.seat_id, count(*)::integer AS sold, round(avg(extract(epoch FROM t.sold_at - sh.created_at)))::float8 AS lead
+              (SELECT coalesce(sum(window_seconds), 0) FROM shown)::float8 AS "windowSeconds",
+              coalesce(json_agg(json_build_object('seatId', seat_id, 'sold', sold, 'averageLeadSeconds', lead,
+                                                  'soldWindowSeconds', sold_window)), '[]') AS seats
+       FROM (SELECT t.seat_id, count(*)::integer AS sold, round(avg(extract(epoch FROM t.sold_at - sh.created_at)))::float8 AS lead,
+                    sum(sh.window_seconds)::float8 AS sold_window
              FROM shown sh JOIN tickets t ON t.showing_id = sh.id AND t.status = 'sold' GROUP BY t.seat_id) per_seat`,
       [hallId, from, to],
     );
-    return rows[0] as { showings: number; seats: SeatSales[] };
+    return rows[0] as { showings: number; windowSeconds: number; seats: SeatSales[] };
   },
 
   /** Where the figures kept as sales happened differ from a full recount of the raw rows: none when they agree. */

@@ -108,7 +108,9 @@ export async function showingStatistics({ db }: Deps, viewer: Actor, showingId: 
 
 /**
  * Every seat of the hall with how often it sold over the hall's showings on the local days [from,
- * to], and how long after a showing went on sale on average: `rank` 1 sells first.
+ * to], and how long after a showing went on sale on average. `rank` orders the seats sold by how
+ * soon they sell, how often counting too: the mean over the showings of the time to its sale, a
+ * showing where it did not sell counting as its whole time on sale. 1 sells first; ties by seat id.
  */
 export async function hallHeatmap({ db }: Deps, viewer: Actor, hallId: number, range: { from: string; to: string }) {
   checkRange(range);
@@ -119,9 +121,9 @@ export async function hallHeatmap({ db }: Deps, viewer: Actor, hallId: number, r
     statisticsRepository.hallSeatSales(db, hallId, range.from, range.to),
   ]);
   const bySeat = new Map(sales.seats.map((seat) => [seat.seatId, seat]));
-  const ranked = [...sales.seats].sort(
-    (a, b) => (a.averageLeadSeconds ?? Infinity) - (b.averageLeadSeconds ?? Infinity) || a.seatId - b.seatId,
-  );
+  const timeToSell = (seat: (typeof sales.seats)[number]) =>
+    seat.averageLeadSeconds * seat.sold + (sales.windowSeconds - seat.soldWindowSeconds);
+  const ranked = [...sales.seats].sort((a, b) => timeToSell(a) - timeToSell(b) || a.seatId - b.seatId);
   const rankOf = new Map(ranked.map((seat, index) => [seat.seatId, index + 1]));
   return {
     hallId,
@@ -140,10 +142,7 @@ export async function hallHeatmap({ db }: Deps, viewer: Actor, hallId: number, r
           category: seat.category,
           sold: sold?.sold ?? 0,
           sellRate: sales.showings > 0 ? Math.round(((sold?.sold ?? 0) / sales.showings) * 10_000) / 10_000 : 0,
-          averageLeadHours:
-            sold?.averageLeadSeconds === null || sold === undefined
-              ? null
-              : Math.round((sold.averageLeadSeconds / 3600) * 100) / 100,
+          averageLeadHours: sold === undefined ? null : Math.round((sold.averageLeadSeconds / 3600) * 100) / 100,
           rank: rankOf.get(seat.id) ?? null,
         };
       }),

@@ -17,7 +17,7 @@ import { percentile } from './load.js';
 import { ADMIN_TOKEN, benchStores, emptyOrderTables, log, prepareDatabase, writeLatest } from './system.js';
 
 /*
- * npm run bench:stats -- [--tickets 1000000] [--rounds 3] [--orders 10000] [--samples 40] [--part allocation|reads|both]
+ * npm run bench:stats -- [--tickets 1000000] [--rounds 6] [--orders 20000] [--samples 40] [--part allocation|reads|both]
  *
  * 1. The allocation with and without the statistics triggers (migration 011), in one run: rounds of
  *    `--orders` queued two-seat orders drained by the allocation in-process, triggers off and on in
@@ -30,8 +30,8 @@ import { ADMIN_TOKEN, benchStores, emptyOrderTables, log, prepareDatabase, write
 const { values: args } = parseArgs({
   options: {
     tickets: { type: 'string', default: '1000000' },
-    rounds: { type: 'string', default: '3' },
-    orders: { type: 'string', default: '10000' },
+    rounds: { type: 'string', default: '6' },
+    orders: { type: 'string', default: '20000' },
     samples: { type: 'string', default: '40' },
     part: { type: 'string', default: 'both' },
   },

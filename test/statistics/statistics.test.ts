@@ -333,7 +333,55 @@ describe('statistics', () => {
       const lines = (csv.body as string).trim().split('\n');
       expect(lines[0]).to.equal('seatId,row,number,x,y,category,sold,sellRate,averageLeadHours,rank');
       expect(lines).to.have.length(seatCount + 1);
+      for (const [accept, type] of [
+        ['text/csv;q=0', /^application\/json/],
+        ['text/csv;q=0.1, application/json', /^application\/json/],
+        ['application/json;q=0.5, text/csv', /^text\/csv/],
+        ['*/*', /^application\/json/],
+      ] as const) {
+        const answer = await api('GET', `${BASE}/stats/showings/${place.showing.id}`, { headers: { accept } });
+        expect(answer.headers.get('content-type'), accept).to.match(type);
+      }
       await expectNoMismatch();
+    });
+
+    it('when a seat sells in every showing a little later than one that sells early but once, should rank the first first', async () => {
+      const place = await showingIn('Europe/Moscow');
+      const second = await makeShowing({
+        hallId: place.hall.id,
+        startsAt: new Date(Date.now() + 3 * 86_400_000).toISOString(),
+      });
+      const { deps } = await testSystem();
+      const [often, once] = [place.seatIds[0]!, place.seatIds[1]!];
+      const sell = async (showingId: number, seatId: number, hoursAfterOpening: number) => {
+        const opened = (await deps.db('showings').where({ id: showingId }).first('created_at')).created_at as Date;
+        const orderId = await insertOrderRow(deps.db, {
+          showingId,
+          seatIds: [seatId],
+          status: 'confirmed',
+          total: 100,
+        });
+        await insertTicketRows(deps.db, [
+          { orderId, showingId, hallId: place.hall.id, seatId, price: 100, status: 'sold' },
+        ]);
+        await deps
+          .db('tickets')
+          .where({ order_id: orderId })
+          .update({ sold_at: new Date(opened.getTime() + hoursAfterOpening * 3_600_000) });
+      };
+      await sell(place.showing.id, often, 3);
+      await sell(second.id, often, 3);
+      await sell(place.showing.id, once, 1);
+      const days = [place.showing.startsAt, second.startsAt].map((at) => at.slice(0, 10)).sort();
+      const heatmap = (
+        await api(
+          'GET',
+          `${BASE}/stats/halls/${place.hall.id}/heatmap?from=${shifted(days[0]!, -1)}&to=${shifted(days[1]!, 1)}`,
+        )
+      ).body;
+      const bySeat = new Map(heatmap.seats.map((seat: { seatId: number }) => [seat.seatId, seat]));
+      expect(bySeat.get(often)).to.include({ sold: 2, sellRate: 1, averageLeadHours: 3, rank: 1 });
+      expect(bySeat.get(once)).to.include({ sold: 1, sellRate: 0.5, averageLeadHours: 1, rank: 2 });
     });
   });
 
