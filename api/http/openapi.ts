@@ -22,10 +22,15 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query' | 
   }));
 }
 
-/** Alternatives, any one of which will do; `{}` (no credentials) first on an operator-scoped public read. */
-function securityOf(route: Route): Record<string, never[]>[] | undefined {
+/**
+ * Alternatives, any one of which will do: `{}` (no credentials) first on an operator-scoped public
+ * read, and none at all (`[]`) on a public route, said explicitly (Redocly's security-defined rule).
+ */
+function securityOf(route: Route): Record<string, never[]>[] {
   if (route.guard) return GUARDS[route.guard].schemes.map((scheme) => ({ [scheme]: [] }));
-  return route.operatorView ? [{}, { operatorKey: [] }] : undefined;
+  if (route.operatorView) return [{}, { operatorKey: [] }];
+  if (route.orderToken) return [{ orderAccessToken: [] }, { orderAccessTokenQuery: [] }];
+  return [];
 }
 
 const errorResponse = {
@@ -52,7 +57,7 @@ export function buildOpenApi(routes: Route[], basePath: string) {
     // 429: every route counts against its client's rate limit (api/http/rate-limits.ts).
     const errorStatuses = new Set([
       400,
-      ...(security ? [401, 403] : []),
+      ...(route.guard ? [401, 403] : []),
       ...(route.operatorView ? [404] : []),
       ...(route.errors ?? []).map(statusOf),
       429,
@@ -63,7 +68,7 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       operationId: `${route.method}${path.replace(/\{(\w+)\}/g, 'By_$1').replace(/[^a-zA-Z0-9]+(.)?/g, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
       summary: route.summary,
       tags: [route.tag],
-      ...(security ? { security } : {}),
+      security,
       parameters: [
         ...parameters(route.params, 'path'),
         ...parameters(route.query, 'query'),
@@ -120,6 +125,7 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       title: 'Cinema booking API',
       version: '1.0.0',
       description: 'Cities, cinemas, halls with seat layouts, films, showings, schedule. Errors carry a stable `code`.',
+      license: { name: 'Proprietary' },
     },
     servers: [{ url: '/' }],
     paths,
@@ -127,6 +133,17 @@ export function buildOpenApi(routes: Route[], basePath: string) {
       schemas: { Error: jsonSchema(errorBody, 'output') },
       securitySchemes: {
         adminToken: { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN of the deployment (platform admin)' },
+        orderAccessToken: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The accessToken an order was placed with: reaches that order alone',
+        },
+        orderAccessTokenQuery: {
+          type: 'apiKey',
+          in: 'query',
+          name: 'token',
+          description: 'The same access token as ?token=, for a link (the ticket page)',
+        },
         operatorKey: {
           type: 'http',
           scheme: 'bearer',

@@ -83,6 +83,8 @@ export type Route<
    * admin token or no token: everything). The handler's `actor` is then undefined without a token.
    */
   operatorView?: true;
+  /** Reached with an order's access token (Authorization: Bearer, or ?token=): documented as its security. */
+  orderToken?: true;
   params?: P;
   query?: Q;
   body?: B;

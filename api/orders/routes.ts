@@ -171,6 +171,7 @@ export const orderRoutes: Route[] = [
   defineRoute({
     method: 'get',
     path: '/orders/:id',
+    orderToken: true,
     tag: 'Orders',
     summary:
       'Read an order with its access token (Authorization: Bearer <token> or ?token=); its version is the ETag, and an undecided order says when to ask again',
@@ -197,6 +198,7 @@ export const orderRoutes: Route[] = [
   defineRoute({
     method: 'post',
     path: '/orders/:id/payment',
+    orderToken: true,
     tag: 'Orders',
     summary:
       'Pay a held order that was placed without a card token (with its access token); the charge runs in the background',
@@ -215,6 +217,7 @@ export const orderRoutes: Route[] = [
   defineRoute({
     method: 'post',
     path: '/orders/:id/cancel',
+    orderToken: true,
     tag: 'Orders',
     summary: 'Cancel the order, or some tickets of a paid order, with its access token; paid tickets are refunded',
     params: z.strictObject({ id: z.uuid() }),

@@ -69,7 +69,8 @@ export function operationsOf(document: OpenApiDocument): Operation[] {
         path,
         parameters: operation.parameters ?? [],
         body: operation.requestBody?.content['application/json']?.schema,
-        scheme: Object.keys(operation.security?.[0] ?? {})[0],
+        // The deployment's secrets; an order's access token is the order's own (see orderAuth below).
+        scheme: Object.keys(operation.security?.[0] ?? {}).find((scheme) => !scheme.startsWith('orderAccessToken')),
         pathMethods: Object.keys(methods).map((name) => name.toUpperCase()),
       });
     }

@@ -1,3 +1,4 @@
+import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { expect } from 'chai';
 import { API_BASE } from '../../api/http/base.js';
@@ -79,11 +80,21 @@ describe('OpenAPI document', () => {
     expect(documented).to.include(key('patch', `${API_BASE}/showings/{id}`));
   });
 
+  it("when the document is linted with Redocly's recommended rules, should have no error", async () => {
+    const config = await createConfig({ extends: ['recommended'] });
+    const problems = await lintFromString({ source: JSON.stringify(document), absoluteRef: '/openapi.json', config });
+    const errors = problems
+      .filter((problem) => problem.severity === 'error')
+      .map((problem) => `${problem.ruleId} at ${problem.location[0]?.pointer}: ${problem.message}`);
+    expect(errors).to.deep.equal([]);
+  });
+
   it('when a route needs a token, should say which with its bearer security schemes (any one will do), and only then', () => {
     const schemes = document.components.securitySchemes;
-    for (const scheme of ['adminToken', 'operatorKey', 'paymentServiceKey']) {
+    for (const scheme of ['adminToken', 'operatorKey', 'paymentServiceKey', 'orderAccessToken']) {
       expect(schemes[scheme], scheme).to.include({ type: 'http', scheme: 'bearer' });
     }
+    expect(schemes.orderAccessTokenQuery).to.include({ type: 'apiKey', in: 'query', name: 'token' });
     const expectedSecurity: Record<string, unknown> = {
       admin: [{ adminToken: [] }],
       manager: [{ adminToken: [] }, { operatorKey: [] }],
@@ -97,8 +108,11 @@ describe('OpenAPI document', () => {
         expect(operation.responses, name).to.include.keys('401', '403');
       } else if (route.operatorView) {
         expect(operation.security, name).to.deep.equal([{}, { operatorKey: [] }]);
+      } else if (route.orderToken) {
+        expect(operation.security, name).to.deep.equal([{ orderAccessToken: [] }, { orderAccessTokenQuery: [] }]);
       } else {
-        expect(operation.security, name).to.equal(undefined);
+        expect(operation.security, name).to.deep.equal([]);
+        expect(operation.responses, name).not.to.include.keys('401', '403');
       }
     }
     // Every catalog write needs a token; buyers' writes (orders) live under the tickets role.
