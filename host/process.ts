@@ -1,4 +1,5 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
+import { answerClientErrors } from '../api/http/client-errors.js';
 import { once } from 'node:events';
 import { createApp, QUEUE_DASHBOARD_PATH } from '../api/app.js';
 import { queuedOrdersByPartition } from '../domain/allocation/queue-depth.js';
@@ -30,6 +31,7 @@ export async function runRoles(
   const wiring = createDeps(config, log);
   const { deps, metrics, close } = wiring;
   const server = createServer(httpListener(config, wiring));
+  answerClientErrors(server);
   server.keepAliveTimeout = 65_000;
   // A deep accept queue: a burst of new connections must wait to be accepted, not be dropped and
   // retried by TCP a second or more later.

@@ -5,6 +5,7 @@ import { createServer, type Server } from 'node:http';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { createApp } from '../api/app.js';
+import { answerClientErrors } from '../api/http/client-errors.js';
 import { dropDatabase, ensureDatabase } from '../db/connection.js';
 import { migrateToLatest } from '../db/migrate.js';
 import type { Deps } from '../domain/context.js';
@@ -185,6 +186,7 @@ async function start(): Promise<TestSystem> {
   const routes = routesByRole(deps, config);
   // As the process host does: nginx (here, a test naming a client in X-Forwarded-For) runs on loopback.
   server.on('request', createApp(deps, httpRoutes(ROLES, routes), readiness, { trustProxy: config.TRUST_PROXY }));
+  answerClientErrors(server);
   return { config, deps, server, baseUrl, routes, readiness, redis: connectRedis(config.REDIS_URL, log), close };
 }
 

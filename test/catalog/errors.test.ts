@@ -1,5 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
+import { connect } from 'node:net';
+import { rawRequest } from '../raw-http.js';
 import { makeCinema, makeCity, makeFilm, makeHall, makeShowing, smallLayout } from '../factories.js';
 import { api, testSystem, type ApiResponse } from '../system.js';
 import {
@@ -371,6 +373,24 @@ describe('catalog errors', () => {
         413,
         'PAYLOAD_TOO_LARGE',
       );
+    });
+
+    it("when Node's parser refuses a request (headers over 16 KB, bytes that are not HTTP), should still answer with a JSON code", async () => {
+      const { baseUrl } = await testSystem();
+      const port = Number(new URL(baseUrl).port);
+      const huge = await rawRequest(port, 'GET', `${BASE}/cities`, { 'x-padding': 'a'.repeat(20_000) });
+      expect(huge.status).to.equal(431);
+      expect(huge.body).to.deep.equal({
+        error: { code: 'HEADERS_TOO_LARGE', message: 'The request headers are too large' },
+      });
+      // Not HTTP at all: answered before the connection closes.
+      const socket = connect(port, '127.0.0.1');
+      socket.end('NOT HTTP\r\n\r\n');
+      const chunks: Buffer[] = [];
+      for await (const chunk of socket) chunks.push(chunk as Buffer);
+      const [head, body] = Buffer.concat(chunks).toString().split('\r\n\r\n');
+      expect(head).to.match(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(body!).error.code).to.equal('MALFORMED_REQUEST');
     });
 
     it('when the body is text, a form or XML, should answer 415 UNSUPPORTED_MEDIA_TYPE and not list every field as missing', async () => {
