@@ -1,6 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import Negotiator from 'negotiator';
-import { Reply } from './route.js';
+import type { CsvTable } from './route.js';
 
 /** Whether the client prefers CSV to JSON, by its Accept header's order and q-values (none: JSON). */
 export const wantsCsv = (accept: string | undefined) =>
@@ -13,10 +13,13 @@ export const wantsCsv = (accept: string | undefined) =>
  */
 const asText = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
-/** A table as RFC 4180 CSV with a header row, in these columns; what a spreadsheet opens. */
-export function csvReply(rows: Record<string, unknown>[], columns: string[], filename: string): Reply {
-  return new Reply(200, stringify(rows, { header: true, columns, cast: { boolean: String, string: asText } }), {
-    'content-type': 'text/csv; charset=utf-8',
-    'content-disposition': `attachment; filename="${filename}.csv"`,
-  });
+/** A table as RFC 4180 CSV with a header row, in its columns, and the headers that name it a download. */
+export function csvOf({ rows, columns, filename }: CsvTable): { headers: Record<string, string>; bytes: Buffer } {
+  return {
+    headers: {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${filename}.csv"`,
+    },
+    bytes: Buffer.from(stringify(rows, { header: true, columns, cast: { boolean: String, string: asText } })),
+  };
 }

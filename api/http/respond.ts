@@ -1,8 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { replyOf, type Route } from './route.js';
+import { csvOf, wantsCsv } from './csv.js';
 import { bytesOf } from './serialize.js';
 
-/** The answer to send: status, headers and the body as UTF-8 JSON, or as the handler rendered it (none for 204 and 304). */
+/** The answer to send: status, headers and the body as UTF-8 JSON, or CSV where the route has a table and the client asks for it (none for 204 and 304). */
 export type Answer = { status: number; headers: Record<string, string>; bytes: Buffer | undefined };
 
 /** A body as UTF-8 JSON (a frozen body's bytes are kept with it); throws for a body that cannot be serialised. */
@@ -32,7 +33,9 @@ export function answerOf(route: Route, result: unknown, requestHeaders: Incoming
     return { status: 304, headers, bytes: undefined };
   }
   if (status === 204) return { status, headers, bytes: undefined };
-  // A body the handler rendered itself (CSV) is sent as it is, under the type it named.
-  if (typeof body === 'string' && headers['content-type']) return { status, headers, bytes: Buffer.from(body) };
+  if (route.csv && wantsCsv(requestHeaders.accept)) {
+    const csv = csvOf(route.csv(body));
+    return { status, headers: { ...headers, ...csv.headers }, bytes: csv.bytes };
+  }
   return { status, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, bytes: serialise(body) };
 }

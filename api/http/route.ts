@@ -71,6 +71,7 @@ export type Route<
   Q extends Schema | undefined = Schema | undefined,
   B extends Schema | undefined = Schema | undefined,
   H extends Schema | undefined = Schema | undefined,
+  R = unknown,
 > = {
   method: Method;
   path: string;
@@ -95,8 +96,11 @@ export type Route<
   status?: 200 | 201 | 202 | 204;
   /** Other success statuses the handler may answer with through a Reply. */
   alsoStatus?: (200 | 201 | 202)[];
-  /** The success answer can also be CSV, for a client that asks for text/csv (documented beside the JSON). */
-  csv?: true;
+  /**
+   * The table of the success answer as CSV, for a client whose Accept prefers text/csv
+   * (api/http/respond.ts; documented beside the JSON).
+   */
+  csv?: (answer: R) => CsvTable;
   /** Headers a success answer carries, by status: name → what it says (for the documentation). */
   responseHeaders?: Partial<Record<200 | 201 | 202, Record<string, string>>>;
   /** Codes this route can answer with, for the documentation. */
@@ -106,14 +110,18 @@ export type Route<
    * requests every purchase and every visitor make. Only for GET and POST routes without a guard or an operator view.
    */
   fastPath?: true;
-  handler: (input: RouteInput<P, Q, B, H>, deps: Deps) => Promise<unknown>;
+  handler: (input: RouteInput<P, Q, B, H>, deps: Deps) => Promise<R>;
 };
+
+/** A table an answer is sent as when CSV is asked for: its rows, their columns in order, a file name. */
+export type CsvTable = { rows: Record<string, unknown>[]; columns: string[]; filename: string };
 
 export function defineRoute<
   P extends Schema | undefined = undefined,
   Q extends Schema | undefined = undefined,
   B extends Schema | undefined = undefined,
   H extends Schema | undefined = undefined,
->(route: Route<P, Q, B, H>): Route {
+  R = unknown,
+>(route: Route<P, Q, B, H, R>): Route {
   return route as unknown as Route;
 }

@@ -6,7 +6,6 @@ import {
   salesStatistics,
   showingStatistics,
 } from '../../domain/statistics/statistics.js';
-import { csvReply, wantsCsv } from '../http/csv.js';
 import { defineRoute, type Route } from '../http/route.js';
 import { date, id, idParams, isoTimestamp } from '../http/schemas.js';
 
@@ -50,6 +49,9 @@ const salesLine = z.object({
   averageOrderSize: z.number().nullable().describe('Tickets sold per order confirmed'),
 });
 
+/** What a use case answers: the table a CSV is made of. */
+type Answer<UseCase extends (...args: never[]) => Promise<unknown>> = Awaited<ReturnType<UseCase>>;
+
 const STATS_ERRORS = ['VALIDATION_FAILED' as const];
 
 export const statisticsRoutes: Route[] = [
@@ -62,7 +64,11 @@ export const statisticsRoutes: Route[] = [
     guard: 'manager',
     query: report,
     headers: accepts,
-    csv: true,
+    csv: (answer: Answer<typeof salesStatistics>) => ({
+      rows: answer.rows,
+      columns: [...GROUP_KEYS[answer.groupBy], 'currency', ...SALES_FIGURES, 'averageOrderSize'],
+      filename: `sales-by-${answer.groupBy}-${answer.from}-${answer.to}`,
+    }),
     response: z.object({
       groupBy: z.enum(STATISTICS_GROUPS),
       from: z.string(),
@@ -71,12 +77,7 @@ export const statisticsRoutes: Route[] = [
       totals: z.array(salesLine).describe('Per currency: amounts are never added across currencies'),
     }),
     errors: STATS_ERRORS,
-    handler: async ({ query, headers, actor }, deps) => {
-      const answer = await salesStatistics(deps, actor, query);
-      if (!wantsCsv(headers.accept)) return answer;
-      const columns = [...GROUP_KEYS[query.groupBy], 'currency', ...SALES_FIGURES, 'averageOrderSize'];
-      return csvReply(answer.rows, columns, `sales-by-${query.groupBy}-${query.from}-${query.to}`);
-    },
+    handler: ({ query, actor }, deps) => salesStatistics(deps, actor, query),
   }),
   defineRoute({
     method: 'get',
@@ -87,7 +88,19 @@ export const statisticsRoutes: Route[] = [
     guard: 'manager',
     query: report,
     headers: accepts,
-    csv: true,
+    csv: (answer: Answer<typeof occupancyStatistics>) => ({
+      rows: answer.rows,
+      columns: [
+        ...GROUP_KEYS[answer.groupBy],
+        'showings',
+        'seats',
+        'sold',
+        'averageOccupancy',
+        'peakOccupancy',
+        'peakShowingId',
+      ],
+      filename: `occupancy-by-${answer.groupBy}-${answer.from}-${answer.to}`,
+    }),
     response: z.object({
       groupBy: z.enum(STATISTICS_GROUPS),
       from: z.string(),
@@ -105,20 +118,7 @@ export const statisticsRoutes: Route[] = [
       ),
     }),
     errors: STATS_ERRORS,
-    handler: async ({ query, headers, actor }, deps) => {
-      const answer = await occupancyStatistics(deps, actor, query);
-      if (!wantsCsv(headers.accept)) return answer;
-      const columns = [
-        ...GROUP_KEYS[query.groupBy],
-        'showings',
-        'seats',
-        'sold',
-        'averageOccupancy',
-        'peakOccupancy',
-        'peakShowingId',
-      ];
-      return csvReply(answer.rows, columns, `occupancy-by-${query.groupBy}-${query.from}-${query.to}`);
-    },
+    handler: ({ query, actor }, deps) => occupancyStatistics(deps, actor, query),
   }),
   defineRoute({
     method: 'get',
@@ -129,7 +129,11 @@ export const statisticsRoutes: Route[] = [
     guard: 'manager',
     params: idParams,
     headers: accepts,
-    csv: true,
+    csv: (answer: Answer<typeof showingStatistics>) => ({
+      rows: answer.salesOverTime,
+      columns: ['day', 'ticketsSold', 'revenue', 'ticketsCancelled', 'orders', 'soldSoFar'],
+      filename: `showing-${answer.showingId}-sales`,
+    }),
     response: z.object({
       showingId: z.number(),
       status: z.enum(['scheduled', 'cancelled']),
@@ -166,12 +170,7 @@ export const statisticsRoutes: Route[] = [
       ),
     }),
     errors: ['SHOWING_NOT_FOUND'],
-    handler: async ({ params, headers, actor }, deps) => {
-      const answer = await showingStatistics(deps, actor, params.id);
-      if (!wantsCsv(headers.accept)) return answer;
-      const columns = ['day', 'ticketsSold', 'revenue', 'ticketsCancelled', 'orders', 'soldSoFar'];
-      return csvReply(answer.salesOverTime, columns, `showing-${params.id}-sales`);
-    },
+    handler: ({ params, actor }, deps) => showingStatistics(deps, actor, params.id),
   }),
   defineRoute({
     method: 'get',
@@ -183,7 +182,11 @@ export const statisticsRoutes: Route[] = [
     params: idParams,
     query: z.strictObject(range),
     headers: accepts,
-    csv: true,
+    csv: (answer: Answer<typeof hallHeatmap>) => ({
+      rows: answer.seats,
+      columns: ['seatId', 'row', 'number', 'x', 'y', 'category', 'sold', 'sellRate', 'averageLeadHours', 'rank'],
+      filename: `hall-${answer.hallId}-heatmap-${answer.from}-${answer.to}`,
+    }),
     response: z.object({
       hallId: z.number(),
       from: z.string(),
@@ -210,11 +213,6 @@ export const statisticsRoutes: Route[] = [
       ),
     }),
     errors: ['HALL_NOT_FOUND', ...STATS_ERRORS],
-    handler: async ({ params, query, headers, actor }, deps) => {
-      const answer = await hallHeatmap(deps, actor, params.id, query);
-      if (!wantsCsv(headers.accept)) return answer;
-      const columns = ['seatId', 'row', 'number', 'x', 'y', 'category', 'sold', 'sellRate', 'averageLeadHours', 'rank'];
-      return csvReply(answer.seats, columns, `hall-${params.id}-heatmap-${query.from}-${query.to}`);
-    },
+    handler: ({ params, query, actor }, deps) => hallHeatmap(deps, actor, params.id, query),
   }),
 ];

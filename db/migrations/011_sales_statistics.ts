@@ -32,6 +32,43 @@ const FIGURES = [
 /** Contributions `d` of one showing at one instant as one: what a trigger groups its rows into. */
 const SUMMED = `ROW(d.showing_id, d.at, ${FIGURES.map((figure) => `sum(d.${figure})`).join(', ')})::sales_delta`;
 
+/**
+ * The function of a statement trigger that adds what a statement changed in its table to the sales:
+ * the contributions of the rows it wrote (`added`) minus those of the rows it replaced or removed
+ * (`removed`), summed per showing and instant (an allocation batch's rows share one instant per
+ * showing, so hundreds of orders come to a few deltas). Only rows that may contribute (`mayCount`),
+ * or updates that may move a figure (`changed`, of the old row `o` and the new `n`), reach a
+ * contribution function: cheap column tests first. `join` brings what a row's contribution needs.
+ */
+function countingFunction(
+  name: string,
+  spec: {
+    contribution: (row: string, sign: number) => string;
+    mayCount: (row: string) => string;
+    changed: string;
+    join?: (row: string) => string;
+  },
+) {
+  const join = spec.join ?? (() => '');
+  const summed = (rows: string) => `ARRAY(SELECT ${SUMMED} FROM (${rows}) d GROUP BY d.showing_id, d.at)`;
+  return `
+    CREATE FUNCTION ${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE deltas sales_delta[];
+    BEGIN
+      IF TG_OP = 'INSERT' THEN
+        deltas := ${summed(`SELECT d.* FROM added n ${join('n')}, ${spec.contribution('n', 1)} d WHERE ${spec.mayCount('n')}`)};
+      ELSIF TG_OP = 'DELETE' THEN
+        deltas := ${summed(`SELECT d.* FROM removed o ${join('o')}, ${spec.contribution('o', -1)} d WHERE ${spec.mayCount('o')}`)};
+      ELSE
+        deltas := ${summed(`SELECT d.* FROM removed o JOIN added n USING (id) ${join('n')} ${join('o')},
+          LATERAL (SELECT * FROM ${spec.contribution('n', 1)} UNION ALL SELECT * FROM ${spec.contribution('o', -1)}) d
+          WHERE ${spec.changed}`)};
+      END IF;
+      IF cardinality(deltas) > 0 THEN PERFORM add_sales(deltas); END IF;
+      RETURN NULL;
+    END $$;`;
+}
+
 export async function up(db: Knex): Promise<void> {
   await db.raw(`
     ALTER TABLE tickets ADD COLUMN sold_at timestamptz;
@@ -152,76 +189,30 @@ export async function up(db: Knex): Promise<void> {
         seats_rejected = d.seats_rejected + excluded.seats_rejected;
     END $$;
 
-    -- Each trigger keeps only the rows whose contribution may have changed (cheap column tests,
-    -- before any function call), and adds their contributions summed per showing and instant: an
-    -- allocation batch's tickets and orders share one instant per showing, so a batch of hundreds
-    -- of orders comes to a few deltas.
-    CREATE FUNCTION count_ticket_sales() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE deltas sales_delta[];
-    BEGIN
-      IF TG_OP = 'INSERT' THEN
-        deltas := ARRAY(SELECT ${SUMMED} FROM (
-          SELECT d.* FROM added n, ticket_sales(n, 1) d WHERE n.sold_at IS NOT NULL) d GROUP BY d.showing_id, d.at);
-      ELSIF TG_OP = 'DELETE' THEN
-        deltas := ARRAY(SELECT ${SUMMED} FROM (
-          SELECT d.* FROM removed o, ticket_sales(o, -1) d WHERE o.sold_at IS NOT NULL) d GROUP BY d.showing_id, d.at);
-      ELSE
-        deltas := ARRAY(SELECT ${SUMMED} FROM (
-          SELECT d.* FROM removed o JOIN added n USING (id), LATERAL (
-            SELECT * FROM ticket_sales(n, 1) UNION ALL SELECT * FROM ticket_sales(o, -1)) d
-          WHERE (o.sold_at IS NOT NULL OR n.sold_at IS NOT NULL)
-            AND (o.status, o.sold_at, o.cancelled_at, o.price, o.showing_id)
-                IS DISTINCT FROM (n.status, n.sold_at, n.cancelled_at, n.price, n.showing_id)) d
-          GROUP BY d.showing_id, d.at);
-      END IF;
-      IF cardinality(deltas) > 0 THEN PERFORM add_sales(deltas); END IF;
-      RETURN NULL;
-    END $$;
-    CREATE FUNCTION count_order_sales() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE deltas sales_delta[];
-    BEGIN
-      IF TG_OP = 'INSERT' THEN
-        deltas := ARRAY(SELECT ${SUMMED} FROM (
-          SELECT d.* FROM added n, order_sales(n, 1) d
-          WHERE n.confirmed_at IS NOT NULL OR n.status IN ('payment_failed', 'rejected')) d GROUP BY d.showing_id, d.at);
-      ELSIF TG_OP = 'DELETE' THEN
-        deltas := ARRAY(SELECT ${SUMMED} FROM (
-          SELECT d.* FROM removed o, order_sales(o, -1) d
-          WHERE o.confirmed_at IS NOT NULL OR o.status IN ('payment_failed', 'rejected')) d GROUP BY d.showing_id, d.at);
-      ELSE
-        deltas := ARRAY(SELECT ${SUMMED} FROM (
-          SELECT d.* FROM removed o JOIN added n USING (id), LATERAL (
-            SELECT * FROM order_sales(n, 1) UNION ALL SELECT * FROM order_sales(o, -1)) d
-          WHERE o.confirmed_at IS DISTINCT FROM n.confirmed_at
-             OR (o.confirmed_at IS NOT NULL AND o.showing_id <> n.showing_id)
-             OR ((o.status IN ('payment_failed', 'rejected') OR n.status IN ('payment_failed', 'rejected'))
-                 AND (o.status, o.status_changed_at, o.seat_ids, o.best, o.showing_id)
-                     IS DISTINCT FROM (n.status, n.status_changed_at, n.seat_ids, n.best, n.showing_id))) d
-          GROUP BY d.showing_id, d.at);
-      END IF;
-      IF cardinality(deltas) > 0 THEN PERFORM add_sales(deltas); END IF;
-      RETURN NULL;
-    END $$;
-    CREATE FUNCTION count_refund_sales() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE deltas sales_delta[];
-    BEGIN
-      IF TG_OP = 'INSERT' THEN
-        deltas := ARRAY(SELECT d FROM added n JOIN orders r ON r.id = n.order_id, refund_sales(n, r.showing_id, 1) d
-                        WHERE n.kind = 'refund');
-      ELSIF TG_OP = 'DELETE' THEN
-        deltas := ARRAY(SELECT d FROM removed o JOIN orders r ON r.id = o.order_id, refund_sales(o, r.showing_id, -1) d
-                        WHERE o.kind = 'refund');
-      ELSE
-        deltas := ARRAY(
-          SELECT d FROM removed o JOIN added n USING (id) JOIN orders r ON r.id = n.order_id JOIN orders ro ON ro.id = o.order_id,
-            LATERAL (SELECT * FROM refund_sales(n, r.showing_id, 1) UNION ALL SELECT * FROM refund_sales(o, ro.showing_id, -1)) d
-          WHERE (o.kind = 'refund' OR n.kind = 'refund')
-            AND (o.kind, o.status, o.amount, o.settled_at, o.order_id)
-                IS DISTINCT FROM (n.kind, n.status, n.amount, n.settled_at, n.order_id));
-      END IF;
-      IF cardinality(deltas) > 0 THEN PERFORM add_sales(deltas); END IF;
-      RETURN NULL;
-    END $$;
+    ${countingFunction('count_ticket_sales', {
+      contribution: (row, sign) => `ticket_sales(${row}, ${sign})`,
+      mayCount: (row) => `${row}.sold_at IS NOT NULL`,
+      changed: `(o.sold_at IS NOT NULL OR n.sold_at IS NOT NULL)
+        AND (o.status, o.sold_at, o.cancelled_at, o.price, o.showing_id)
+            IS DISTINCT FROM (n.status, n.sold_at, n.cancelled_at, n.price, n.showing_id)`,
+    })}
+    ${countingFunction('count_order_sales', {
+      contribution: (row, sign) => `order_sales(${row}, ${sign})`,
+      mayCount: (row) => `(${row}.confirmed_at IS NOT NULL OR ${row}.status IN ('payment_failed', 'rejected'))`,
+      changed: `o.confirmed_at IS DISTINCT FROM n.confirmed_at
+        OR (o.confirmed_at IS NOT NULL AND o.showing_id <> n.showing_id)
+        OR ((o.status IN ('payment_failed', 'rejected') OR n.status IN ('payment_failed', 'rejected'))
+            AND (o.status, o.status_changed_at, o.seat_ids, o.best, o.showing_id)
+                IS DISTINCT FROM (n.status, n.status_changed_at, n.seat_ids, n.best, n.showing_id))`,
+    })}
+    ${countingFunction('count_refund_sales', {
+      join: (row) => `JOIN orders ${row}_order ON ${row}_order.id = ${row}.order_id`,
+      contribution: (row, sign) => `refund_sales(${row}, ${row}_order.showing_id, ${sign})`,
+      mayCount: (row) => `${row}.kind = 'refund'`,
+      changed: `(o.kind = 'refund' OR n.kind = 'refund')
+        AND (o.kind, o.status, o.amount, o.settled_at, o.order_id)
+            IS DISTINCT FROM (n.kind, n.status, n.amount, n.settled_at, n.order_id)`,
+    })}
   `);
   for (const [table, count] of [
     ['tickets', 'count_ticket_sales'],

@@ -22,7 +22,12 @@ export type KeyCredentials = {
   secretHash: Buffer;
   revoked: boolean;
   retiring: boolean;
+  /** Its last use is older than a minute: worth writing again. */
+  stale: boolean;
 };
+
+/** How precisely a key's last use is kept: authentication must not write a row per request. */
+const LAST_USE_PRECISION = '1 minute';
 
 const keyColumns = [
   'id',
@@ -83,13 +88,16 @@ export const operatorsRepository = {
         'secret_hash as secretHash',
         db.raw('coalesce(revoked_at <= now(), false) as revoked'),
         db.raw('revoked_at IS NOT NULL as retiring'),
+        db.raw(`coalesce(last_used_at < now() - interval '${LAST_USE_PRECISION}', true) as stale`),
       )
       .where({ id: keyId }),
 
-  /** Records a use, at most once a minute per key: authentication must not write a row per request. */
+  /** Records a use, once a minute per key at most: authentication reads whether it is due (stale). */
   touchKey: (db: Db, keyId: number) =>
     db('operator_keys')
       .where({ id: keyId })
-      .where((query) => query.whereNull('last_used_at').orWhereRaw("last_used_at < now() - interval '1 minute'"))
+      .where((query) =>
+        query.whereNull('last_used_at').orWhereRaw(`last_used_at < now() - interval '${LAST_USE_PRECISION}'`),
+      )
       .update({ last_used_at: db.fn.now() }),
 };

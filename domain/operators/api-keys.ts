@@ -119,6 +119,6 @@ export async function authenticate(
   const key = await operatorsRepository.credentials(deps.db, keyId);
   if (!key || !timingSafeEqual(digest(parts[2]!), key.secretHash)) throw forbidden();
   if (key.revoked) throw new DomainError('API_KEY_REVOKED', 'This API key is revoked');
-  await operatorsRepository.touchKey(deps.db, keyId);
+  if (key.stale) await operatorsRepository.touchKey(deps.db, keyId);
   return { kind: 'operator', operatorId: key.operatorId, keyId, retiring: key.retiring };
 }
