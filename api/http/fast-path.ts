@@ -5,7 +5,7 @@ import { DomainError } from '../../domain/errors.js';
 import { errorResponse } from './errors.js';
 import { answerOf, type Answer } from './respond.js';
 import { labelRoute } from './route-label.js';
-import type { Route } from './route.js';
+import { withClient, type Route } from './route.js';
 import { parseInput } from './validate.js';
 
 /** The largest JSON body any route takes (express.json's limit too). */
@@ -119,7 +119,7 @@ async function serve(
   deps: Deps,
   clientOf: (req: IncomingMessage) => string,
 ) {
-  const { status, headers, bytes } = await answer(route, req, params, query, deps, clientOf(req)).catch(
+  const { status, headers, bytes } = await answer(route, req, params, query, deps, () => clientOf(req)).catch(
     (error: unknown): Answer => {
       const { status, body, headers } = errorResponse(error, deps.log, { method: req.method, url: req.url });
       return {
@@ -140,10 +140,10 @@ async function answer(
   params: Record<string, string>,
   query: Record<string, unknown>,
   deps: Deps,
-  client: string,
+  client: () => string,
 ): Promise<Answer> {
   const body = req.method === 'POST' ? parseJson(await readBody(req)) : undefined;
-  const input = { ...parseInput(route, { params, query, headers: req.headers, body }), client };
+  const input = withClient(parseInput(route, { params, query, headers: req.headers, body }), client);
   return answerOf(route, await route.handler(input as Parameters<Route['handler']>[0], deps), req.headers);
 }
 

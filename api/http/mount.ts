@@ -4,7 +4,7 @@ import { requireActor, requireBearer } from './auth.js';
 import { addressBucket } from './rate-limits.js';
 import { answerOf } from './respond.js';
 import { labelRoute } from './route-label.js';
-import type { Guard, Route } from './route.js';
+import { withClient, type Guard, type Route } from './route.js';
 import { validate } from './validate.js';
 
 /** The routes on an express router mounted at `base` (the prefix of the patterns the metrics and logs name). */
@@ -27,7 +27,9 @@ export function routerFor(routes: Route[], deps: Deps, base = ''): Router {
       ...(route.guard ? [guards[route.guard]] : route.operatorView ? [operatorView] : []),
       validate(route),
       async (req, res) => {
-        const input = { ...res.locals.input, actor: res.locals.actor, client: addressBucket(req.ip ?? 'unknown') };
+        const input = withClient({ ...res.locals.input, actor: res.locals.actor }, () =>
+          addressBucket(req.ip ?? 'unknown'),
+        );
         const { status, headers, bytes } = answerOf(route, await route.handler(input, deps), req.headers);
         res.status(status).set(headers);
         if (bytes === undefined) res.end();

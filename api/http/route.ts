@@ -35,6 +35,13 @@ export type RouteInput<P, Q, B, H = undefined> = {
 };
 
 /**
+ * The handler's input with its client address worked out only when the handler reads it: the order
+ * submission does, the reads of every visitor never do (proxy-addr on each of them is waste).
+ */
+export const withClient = <T extends object>(input: T, client: () => string): T & { client: string } =>
+  Object.defineProperty(input, 'client', { get: client, enumerable: true }) as T & { client: string };
+
+/**
  * A handler returns a Reply when its status depends on the outcome (202 queued, 200 decided) or when
  * the answer carries headers (an entity tag, where to poll and when).
  */
